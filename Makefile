@@ -1,0 +1,53 @@
+# Two commands: `make run` serves the app with demo data; `make test` runs the suite.
+# Everything either needs is installed from here.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: install run test lint bench assets browser clean
+
+install: $(STAMP) assets
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# GOV.UK Frontend and MOJ Frontend come from npm and are copied, never committed.
+assets: node_modules/.installed
+	mkdir -p diversion/static/govuk diversion/static/moj diversion/static/vendor
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js diversion/static/govuk/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets diversion/static/govuk/
+	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js diversion/static/moj/
+	cp node_modules/axe-core/axe.min.js diversion/static/vendor/
+
+# Debian's Chromium for the browser tests (never a browser download of Playwright's own).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install browser
+	$(VENV)/bin/ruff check diversion tests
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check diversion tests
+
+clean:
+	rm -rf $(VENV) node_modules diversion/static/govuk diversion/static/moj diversion/static/vendor

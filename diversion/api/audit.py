@@ -1,0 +1,48 @@
+"""The audit trail, for administrators."""
+
+from flask_smorest import Blueprint
+
+from diversion.api import next_url
+from diversion.api.auth import requires
+from diversion.api.schemas import AuditList, AuditQuery
+from diversion.services import audit
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit trail")
+
+
+@bp.get("")
+@bp.arguments(AuditQuery, location="query")
+@bp.response(200, AuditList)
+@requires("admin")
+def index(query):
+    """List audit rows, oldest first: who did what to which record, when (UTC)."""
+    rows = audit.list_events(
+        case_id=query.get("case_id"),
+        actor=query.get("actor"),
+        since=_aware(query.get("since")),
+        after_id=query.get("after"),
+        limit=query["limit"],
+    )
+    items = [
+        {
+            "id": r.id,
+            "at": r.at.isoformat().replace("+00:00", "Z"),
+            "actor": r.actor,
+            "action": r.action,
+            "object_type": r.object_type,
+            "object_id": r.object_id,
+            "case_id": r.case_id,
+            "detail": r.detail,
+        }
+        for r in rows
+    ]
+    return {"items": items, "next": next_url("audit.index", rows, query["limit"])}
+
+
+def _aware(value):
+    # A date-time without an offset is read in Europe/London (api.md).
+    if value is not None and value.tzinfo is None:
+        from diversion.api.fields import LONDON
+
+        return value.replace(tzinfo=LONDON)
+    return value

@@ -1,0 +1,61 @@
+"""Marshmallow fields for api.md's date-time and module conventions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from marshmallow import ValidationError, fields
+
+from diversion.domain.programme import FOLLOW_UP
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Instant(fields.Field):
+    """An ISO 8601 date-time; without an offset it stays naive (programme-local)."""
+
+    default_error_messages = {"invalid": "Enter a date-time like 2027-03-30T18:00:00+01:00"}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(LONDON).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as error:
+            raise self.make_error("invalid") from error
+        if parsed.year < 2000 or parsed.year > 2100:
+            raise ValidationError("Date-time must be between 2000 and 2100")
+        return parsed
+
+
+class Module(fields.Field):
+    """A module number 1..N, or the string "follow_up"."""
+
+    default_error_messages = {"invalid": 'Module must be a number from 1 or "follow_up"'}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return "follow_up" if value == FOLLOW_UP else value
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "follow_up":
+            return FOLLOW_UP
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false; "yes", 1 and friends are refused, not guessed at."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

@@ -1,0 +1,210 @@
+"""Request and response schemas: the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from diversion.api.fields import Instant, Module, StrictBoolean
+
+
+def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
+    return fields.String(
+        required=required, validate=validate.Length(min=1 if required else 0, max=max_length), **kw
+    )
+
+
+class ErrorItem(Schema):
+    code = fields.String()
+    field = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ErrorResponse(Schema):
+    errors = fields.List(fields.Nested(ErrorItem))
+
+
+class ProgrammeOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    core_modules = fields.Integer()
+    session_minutes = fields.Integer()
+    core_months = fields.Integer()
+    follow_up_months = fields.Integer()
+    follow_up_window_days = fields.Integer()
+    min_days_between_sessions = fields.Integer()
+    reminder_hours = fields.Integer()
+    timezone = fields.String()
+    holiday_region = fields.String()
+    modules_in_order = fields.Boolean()
+    invite_title = fields.String()
+
+
+class ProgrammeList(Schema):
+    items = fields.List(fields.Nested(ProgrammeOut))
+    next = fields.String(allow_none=True)
+
+
+class ParticipantIn(Schema):
+    given_name = text(100)
+    family_name = text(100)
+    date_of_birth = fields.Date(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(
+        load_default=None, allow_none=True,
+        validate=validate.Regexp(r"^[0-9 +()\-]{0,40}$", error="Enter a phone number"),
+    )
+
+
+class ScreeningIn(Schema):
+    previous_sexual_or_violent_conviction = StrictBoolean(required=True)
+    first_offence = StrictBoolean(required=True)
+    image_category = fields.String(required=True, validate=validate.OneOf(["A", "B", "C"]))
+    contact_offending_suspected = StrictBoolean(required=True)
+    children_at_risk = StrictBoolean(required=True)
+    prosecutor_agreed = StrictBoolean(required=True)
+    participant_consented = StrictBoolean(required=True)
+
+
+class CaseIn(Schema):
+    reference = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=64),
+            validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$",
+                            error="Use letters, digits, spaces and / - _ ."),
+        ],
+    )
+    participant = fields.Nested(ParticipantIn, required=True)
+    screening = fields.Nested(ScreeningIn, required=True)
+
+
+class ParticipantOut(Schema):
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date()
+    email = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    force = fields.String()
+    reference = fields.String()
+    participant = fields.Nested(ParticipantOut)
+    screening = fields.Nested(ScreeningIn)
+    eligible = fields.Boolean()
+    ineligible_reasons = fields.List(fields.String())
+    enrolment_id = fields.Integer(allow_none=True)
+    created_at = Instant()
+
+
+class EnrolmentIn(Schema):
+    programme_id = fields.Integer(required=True, strict=True)
+    start_date = fields.Date(required=True)
+
+
+class WindowOut(Schema):
+    opens = fields.Date()
+    closes = fields.Date()
+
+
+class FlagOut(Schema):
+    id = fields.Integer()
+    enrolment_id = fields.Integer()
+    kind = fields.String()
+    raised_at = Instant()
+    detail = fields.String()
+    status = fields.String()
+
+
+class BookingOut(Schema):
+    id = fields.Integer()
+    enrolment_id = fields.Integer()
+    session_id = fields.Integer()
+    module = Module()
+    status = fields.String()
+    starts_at = Instant()
+    ends_at = Instant()
+    reason = fields.String(allow_none=True)
+
+
+class ExtensionOut(Schema):
+    id = fields.Integer()
+    target = fields.String()
+    days = fields.Integer()
+    reason = fields.String()
+    previous_date = fields.Date()
+    new_date = fields.Date()
+    granted_at = Instant()
+
+
+class DecisionOut(Schema):
+    id = fields.Integer()
+    enrolment_id = fields.Integer()
+    decision = fields.String()
+    reason = fields.String()
+    extend_days = fields.Integer(allow_none=True)
+    decided_at = Instant()
+    decided_by = fields.String()
+
+
+class EnrolmentOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    programme_id = fields.Integer()
+    status = fields.String()
+    start_date = fields.Date()
+    core_deadline = fields.Date()
+    original_core_deadline = fields.Date()
+    modules_attended = fields.List(Module())
+    follow_up_due = fields.Date(allow_none=True)
+    follow_up_window = fields.Nested(WindowOut, allow_none=True)
+    flags = fields.List(fields.Nested(FlagOut))
+    bookings = fields.List(fields.Nested(BookingOut))
+    extensions = fields.List(fields.Nested(ExtensionOut))
+    decisions = fields.List(fields.Nested(DecisionOut))
+    participant = fields.Dict()
+    reference = fields.String()
+    force = fields.String()
+
+
+class EnrolmentList(Schema):
+    items = fields.List(fields.Nested(EnrolmentOut))
+    next = fields.String(allow_none=True)
+
+
+class EnrolmentQuery(Schema):
+    status = fields.String(
+        validate=validate.OneOf(
+            ["enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn"]
+        )
+    )
+    flag = fields.String(
+        validate=validate.OneOf(["at_risk", "non_completion", "follow_up_missed", "any"])
+    )
+    after = fields.Integer(validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class AuditQuery(Schema):
+    case_id = fields.Integer()
+    actor = fields.String(validate=validate.Length(max=254))
+    since = Instant()
+    after = fields.Integer(validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class AuditOut(Schema):
+    id = fields.Integer()
+    at = fields.String()
+    actor = fields.String()
+    action = fields.String()
+    object_type = fields.String()
+    object_id = fields.String(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+
+
+class AuditList(Schema):
+    items = fields.List(fields.Nested(AuditOut))
+    next = fields.String(allow_none=True)

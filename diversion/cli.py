@@ -1,0 +1,90 @@
+"""Command-line operations: ``flask --app wsgi COMMAND``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from diversion.services import InvalidInput, NotFound, accounts
+
+
+def register(app: Flask) -> None:
+    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo):
+        app.cli.add_command(command)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("create-force")
+@with_appcontext
+@click.argument("code")
+@click.argument("name")
+def create_force(code: str, name: str) -> None:
+    """Create a police force with a short CODE and a NAME."""
+    try:
+        force = accounts.create_force(code, name)
+    except InvalidInput as error:
+        _fail(error.message)
+    click.echo(f"Created force {force.code}: {force.name}")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "case_officer"]))
+@click.option("--force", "force_code", default=None, help="Force code (case officers)")
+@click.option("--name", default="", help="Full name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+def create_user(email: str, role: str, force_code: str | None, name: str,
+                password_stdin: bool) -> None:
+    """Create a staff account; without --password-stdin it is prompted for."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, role, password=password, force_code=force_code,
+                                    name=name)
+    except InvalidInput as error:
+        _fail(error.message)
+    click.echo(f"Created {user.role} {user.email}", err=True)
+
+
+@click.command("create-token")
+@with_appcontext
+@click.argument("email")
+def create_token(email: str) -> None:
+    """Print a new API bearer token for EMAIL, and nothing else."""
+    try:
+        token = accounts.create_token(email)
+    except NotFound:
+        _fail(f"no user {email}")
+    click.echo(token)
+
+
+@click.command("revoke-tokens")
+@with_appcontext
+@click.argument("email")
+def revoke_tokens(email: str) -> None:
+    """Revoke every API token of EMAIL."""
+    try:
+        count = accounts.revoke_tokens(email)
+    except NotFound:
+        _fail(f"no user {email}")
+    click.echo(f"Revoked {count} token(s)")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Do nothing when staff accounts exist")
+def seed_demo(if_empty: bool) -> None:
+    """Load a realistic demo data set (forces, staff, participants at every stage)."""
+    from diversion.demo import seed
+
+    seed(if_empty=if_empty, echo=click.echo)

@@ -1,0 +1,76 @@
+"""Settings from the environment; ``create_app(config)`` keys override them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{ROOT / 'instance' / 'diversion.sqlite3'}"
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Let a plain ``postgresql://`` URL reach psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def from_environment() -> dict:
+    """Read every setting the service knows from the environment."""
+    production = os.environ.get("DIVERSION_ENV", "development") == "production"
+    secret = os.environ.get("SECRET_KEY")
+    if production and not secret:
+        raise RuntimeError("SECRET_KEY must be set in production")
+    return {
+        "ENV_NAME": "production" if production else "development",
+        "SECRET_KEY": secret or secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DIVERSION_NOW": os.environ.get("DIVERSION_NOW"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "appointments@diversion.invalid"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
+        "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_ABSOLUTE_HOURS": int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": not _bool("RATELIMIT_DISABLED"),
+        "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "10 per minute;100 per hour"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SCHEDULER_MAIL_INTERVAL_SECONDS": int(
+            os.environ.get("SCHEDULER_MAIL_INTERVAL_SECONDS", "60")
+        ),
+        "SCHEDULER_SWEEP_AT": os.environ.get("SCHEDULER_SWEEP_AT", "06:00"),
+        "API_PAGE_SIZE": 50,
+        # flask-smorest: the OpenAPI document lives beside the API it describes.
+        "API_TITLE": "Diversion",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

@@ -1,0 +1,168 @@
+"""May this enrolment take this session? Either nothing happens or a RuleViolation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from diversion.domain.errors import RuleViolation
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+
+# Bookings that hold a module: an absent or cancelled one leaves it to be rebooked.
+ACTIVE = frozenset({"booked", "attended"})
+OPEN_STATUSES = frozenset({"enrolled", "awaiting_follow_up"})
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    id: int
+    module: int
+    starts_at: datetime
+    status: str = "scheduled"
+    capacity: int = 10
+    booked: int = 0
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    id: int
+    session_id: int
+    module: int
+    starts_at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class EnrolmentFacts:
+    status: str
+    start_date: date
+    core_deadline: date
+    follow_up_window: tuple[date, date] | None
+    bookings: tuple[BookingFacts, ...] = ()
+
+
+def attended_modules(enrolment: EnrolmentFacts) -> set[int]:
+    """Return the modules (FOLLOW_UP included) the enrolment has attended."""
+    return {b.module for b in enrolment.bookings if b.status == "attended"}
+
+
+def booked_modules(enrolment: EnrolmentFacts) -> set[int]:
+    """Return the modules the enrolment holds a not-yet-attended booking for."""
+    return {b.module for b in enrolment.bookings if b.status == "booked"}
+
+
+def core_complete(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> bool:
+    """Tell whether every core module has been attended."""
+    return set(rules.core_module_numbers) <= attended_modules(enrolment)
+
+
+def check_booking(
+    rules: ProgrammeRules,
+    enrolment: EnrolmentFacts,
+    session: SessionFacts,
+    now: datetime,
+) -> None:
+    """Refuse, with the first rule that says no, booking this session for this enrolment."""
+    _check_enrolment_and_session(enrolment, session, now)
+    if session.module == FOLLOW_UP:
+        _check_follow_up(rules, enrolment, session)
+    else:
+        _check_core(rules, enrolment, session)
+
+
+def _check_enrolment_and_session(
+    enrolment: EnrolmentFacts, session: SessionFacts, now: datetime
+) -> None:
+    name = module_name(session.module)
+    if enrolment.status not in OPEN_STATUSES:
+        raise RuleViolation(
+            "enrolment_closed",
+            f"This enrolment is {enrolment.status.replace('_', ' ')}; "
+            "no more sessions can be booked for it.",
+        )
+    if session.status == "cancelled":
+        raise RuleViolation("session_cancelled", "This session has been cancelled.")
+    if session.starts_at <= now:
+        raise RuleViolation("session_in_past", "This session has already started.")
+    if session.module in attended_modules(enrolment):
+        raise RuleViolation(
+            "module_already_attended",
+            f"The participant has already attended {name}.",
+        )
+    if session.module in booked_modules(enrolment):
+        raise RuleViolation(
+            "already_booked",
+            f"The participant is already booked for {name}; cancel that booking first.",
+        )
+    if session.booked >= session.capacity:
+        raise RuleViolation("session_full", f"This session is full ({session.capacity} places).")
+
+
+def _check_follow_up(
+    rules: ProgrammeRules, enrolment: EnrolmentFacts, session: SessionFacts
+) -> None:
+    window = enrolment.follow_up_window
+    if window is None or not core_complete(rules, enrolment):
+        raise RuleViolation(
+            "follow_up_not_due",
+            f"The follow-up session is not due yet: all {rules.core_modules} core "
+            "modules must be attended first.",
+        )
+    opens, closes = window
+    on = rules.local_date(session.starts_at)
+    if not opens <= on <= closes:
+        raise RuleViolation(
+            "outside_follow_up_window",
+            f"This session on {format_date(on)} is outside the follow-up window "
+            f"({format_date(opens)} to {format_date(closes)}).",
+        )
+
+
+def _check_core(rules: ProgrammeRules, enrolment: EnrolmentFacts, session: SessionFacts) -> None:
+    on = rules.local_date(session.starts_at)
+    if on > enrolment.core_deadline:
+        raise RuleViolation(
+            "after_deadline",
+            f"This session on {format_date(on)} is after the core deadline "
+            f"({format_date(enrolment.core_deadline)}).",
+        )
+    active_core = [b for b in enrolment.bookings if b.status in ACTIVE and b.module != FOLLOW_UP]
+    if rules.modules_in_order:
+        _check_order(rules, active_core, session)
+    _check_spacing(rules, active_core, session, on)
+
+
+def _check_order(
+    rules: ProgrammeRules, active_core: list[BookingFacts], session: SessionFacts
+) -> None:
+    k = session.module
+    for m in range(1, k):
+        if not any(b.module == m and b.starts_at < session.starts_at for b in active_core):
+            raise RuleViolation(
+                "module_order",
+                f"Modules are taken in order: module {m} must be attended or booked "
+                f"before module {k}.",
+            )
+    for b in active_core:
+        if b.module > k and b.starts_at <= session.starts_at:
+            raise RuleViolation(
+                "module_order",
+                f"Modules are taken in order: module {k} must come before module "
+                f"{b.module}, which is on {format_date(rules.local_date(b.starts_at))}.",
+            )
+
+
+def _check_spacing(
+    rules: ProgrammeRules, active_core: list[BookingFacts], session: SessionFacts, on: date
+) -> None:
+    minimum = rules.min_days_between_sessions
+    for b in active_core:
+        other = rules.local_date(b.starts_at)
+        gap = abs((other - on).days)
+        if gap < minimum:
+            raise RuleViolation(
+                "spacing",
+                f"Module {session.module} on {format_date(on)} would be {gap} day"
+                f"{'' if gap == 1 else 's'} from module {b.module} on {format_date(other)}; "
+                f"core sessions must be at least {minimum} days apart.",
+            )

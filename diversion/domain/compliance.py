@@ -1,0 +1,118 @@
+"""Which flags does an enrolment's history raise today?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from diversion.domain.booking import (
+    EnrolmentFacts,
+    attended_modules,
+    booked_modules,
+)
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+
+# How close to the core deadline an unbooked module puts the enrolment at risk.
+UNBOOKED_WARNING_DAYS = 28
+
+
+@dataclass(frozen=True)
+class FlagDue:
+    kind: str
+    cause: str
+    detail: str
+
+
+def flags_due(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -> list[FlagDue]:
+    """List the flags the enrolment's history calls for today, each with a stable cause."""
+    if enrolment.status not in ("enrolled", "awaiting_follow_up"):
+        return []
+    flags = _unexcused_absences(rules, enrolment)
+    if enrolment.status == "enrolled":
+        flags += _core_flags(rules, enrolment, today)
+    else:
+        flags += _follow_up_flags(enrolment, today)
+    return flags
+
+
+def _unexcused_absences(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[FlagDue]:
+    absences = sorted(
+        (b for b in enrolment.bookings if b.status == "absent_unexcused"),
+        key=lambda b: (b.starts_at, b.id),
+    )
+    return [
+        FlagDue(
+            "at_risk",
+            f"unexcused_absence:{b.id}",
+            f"{module_name(b.module).capitalize()} on "
+            f"{format_date(rules.local_date(b.starts_at))}: absent without excuse",
+        )
+        for b in absences
+    ]
+
+
+def _core_flags(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -> list[FlagDue]:
+    deadline = enrolment.core_deadline
+    attended = attended_modules(enrolment)
+    missing = [m for m in rules.core_module_numbers if m not in attended]
+    if not missing:
+        return []
+    on_deadline = format_date(deadline)
+    if today > deadline:
+        done = rules.core_modules - len(missing)
+        return [
+            FlagDue(
+                "non_completion",
+                f"core_deadline:{deadline.isoformat()}",
+                f"Core deadline {on_deadline} passed with {done} of "
+                f"{rules.core_modules} modules attended",
+            )
+        ]
+
+    flags = []
+    spacing = timedelta(days=rules.min_days_between_sessions)
+    if today + spacing * (len(missing) - 1) > deadline:
+        flags.append(
+            FlagDue(
+                "at_risk",
+                f"cannot_fit:{deadline.isoformat()}",
+                f"{len(missing)} modules still to attend no longer fit before the core "
+                f"deadline {on_deadline} at {rules.min_days_between_sessions} days apart",
+            )
+        )
+    booked = booked_modules(enrolment)
+    unbooked = [m for m in missing if m not in booked]
+    if unbooked and deadline - timedelta(days=UNBOOKED_WARNING_DAYS) <= today:
+        names = ", ".join(str(m) for m in unbooked)
+        flags.append(
+            FlagDue(
+                "at_risk",
+                f"unbooked_near_deadline:{deadline.isoformat()}",
+                f"Core deadline {on_deadline} is {_days_away(deadline - today)} and "
+                f"module{'s' if len(unbooked) > 1 else ''} {names} "
+                f"{'have' if len(unbooked) > 1 else 'has'} no booking",
+            )
+        )
+    return flags
+
+
+def _days_away(gap: timedelta) -> str:
+    if gap.days == 0:
+        return "today"
+    return f"{gap.days} day{'' if gap.days == 1 else 's'} away"
+
+
+def _follow_up_flags(enrolment: EnrolmentFacts, today: date) -> list[FlagDue]:
+    window = enrolment.follow_up_window
+    if window is None or FOLLOW_UP in attended_modules(enrolment):
+        return []
+    closes = window[1]
+    if today <= closes:
+        return []
+    return [
+        FlagDue(
+            "follow_up_missed",
+            f"follow_up_window:{closes.isoformat()}",
+            f"Follow-up window closed on {format_date(closes)} without attendance",
+        )
+    ]

@@ -1,0 +1,24 @@
+"""Rule violations: the one way a domain rule says no."""
+
+from __future__ import annotations
+
+# A conflict is a refusal caused by what other requests did meanwhile (409);
+# every other rule refusal is a 422.
+CONFLICT_CODES = frozenset({"session_full", "already_booked"})
+
+
+class RuleViolation(Exception):
+    """A domain rule refused the operation; ``code`` is the api.md rule code."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def status(self) -> int:
+        return 409 if self.code in CONFLICT_CODES else 422
+
+    def __repr__(self) -> str:
+        return f"RuleViolation({self.code!r}, {self.message!r})"

@@ -1,0 +1,76 @@
+"""Where an enrolment stands, recomputed from its bookings; attendance rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from diversion.domain.booking import EnrolmentFacts, attended_modules, core_complete
+from diversion.domain.errors import RuleViolation
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
+
+CLOSED_STATUSES = frozenset({"referred", "withdrawn"})
+OUTCOMES = frozenset({"attended", "absent_excused", "absent_unexcused"})
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    core_completed_on: date | None
+    follow_up_due: date | None
+    follow_up_window: tuple[date, date] | None
+
+
+def derive_progress(
+    rules: ProgrammeRules,
+    enrolment: EnrolmentFacts,
+    follow_up_extension_days: int = 0,
+) -> Progress:
+    """Work out status, core completion and follow-up dates from the bookings."""
+    if not core_complete(rules, enrolment):
+        status = enrolment.status if enrolment.status in CLOSED_STATUSES else "enrolled"
+        return Progress(status, None, None, None)
+
+    core = set(rules.core_module_numbers)
+    completed_on = max(
+        rules.local_date(b.starts_at)
+        for b in enrolment.bookings
+        if b.status == "attended" and b.module in core
+    )
+    due = rules.follow_up_due(completed_on)
+    opens, closes = rules.follow_up_window(due)
+    window = (opens, closes + timedelta(days=follow_up_extension_days))
+    if enrolment.status in CLOSED_STATUSES:
+        # A case officer's decision closes the enrolment for good; the dates are still
+        # worked out because the referral summary shows them.
+        status = enrolment.status
+    elif FOLLOW_UP in attended_modules(enrolment):
+        status = "completed"
+    else:
+        status = "awaiting_follow_up"
+    return Progress(status, completed_on, due, window)
+
+
+def check_attendance(session_starts_at: datetime, now: datetime) -> None:
+    """Refuse recording attendance for a session that has not started yet."""
+    if now < session_starts_at:
+        raise RuleViolation(
+            "attendance_before_start",
+            "Attendance can only be recorded once the session has started.",
+        )
+
+
+def check_outcome(outcome: str, reason: str | None) -> None:
+    """Refuse an unknown outcome, or an excused absence without a reason."""
+    if outcome not in OUTCOMES:
+        raise RuleViolation(
+            "invalid_outcome",
+            "The outcome must be attended, absent_excused or absent_unexcused.",
+            field="outcome",
+        )
+    if outcome == "absent_excused" and not (reason or "").strip():
+        raise RuleViolation(
+            "reason_required",
+            "Give the reason the absence is excused.",
+            field="reason",
+        )

@@ -1,0 +1,131 @@
+"""One error layer: rule refusals, missing records and bad input, as JSON or pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from diversion.api.auth import Unauthenticated
+from diversion.domain.errors import RuleViolation
+from diversion.extensions import db
+from diversion.services import Forbidden, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+GENERIC = {
+    400: ("bad_request", "The request could not be understood"),
+    401: ("unauthenticated", "A valid bearer token is needed"),
+    403: ("forbidden", "Your role may not do this"),
+    404: ("not_found", "No such thing"),
+    405: ("method_not_allowed", "That method is not allowed here"),
+    409: ("conflict", "That conflicts with the current state"),
+    413: ("too_large", "The request is too large"),
+    415: ("unsupported_media_type", "Send JSON"),
+    422: ("invalid", "The request did not pass validation"),
+    429: ("too_many_requests", "Too many requests; try again later"),
+    500: ("server_error", "Something went wrong on our side"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    return {"errors": [{"code": code, "field": field, "message": message}]}
+
+
+def _flatten(messages, prefix: str = "") -> list[dict]:
+    """Turn webargs/marshmallow nested messages into api.md error items."""
+    items: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "form", "view_args", "headers") and not prefix:
+                items += _flatten(value, "")
+                continue
+            name = str(key)
+            path = f"{prefix}.{name}" if prefix else name
+            if name == "_schema":
+                path = prefix or None
+            items += _flatten(value, path or "")
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            for message in messages:
+                items.append({"code": "invalid", "field": prefix or None, "message": message})
+        else:
+            for index, value in enumerate(messages):
+                items += _flatten(value, f"{prefix}.{index}" if prefix else str(index))
+    else:
+        items.append({"code": "invalid", "field": prefix or None, "message": str(messages)})
+    return items
+
+
+def _respond(status: int, body: dict, page_title: str | None = None, message: str | None = None):
+    if wants_json():
+        return jsonify(body), status
+    code, default_message = GENERIC.get(status, GENERIC[500])
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=page_title or default_message,
+            message=message or default_message,
+        ),
+        status,
+    )
+
+
+def register(app: Flask) -> None:
+    """Map every error to api.md's JSON shape or a plain page."""
+
+    @app.errorhandler(RuleViolation)
+    def rule_violation(error: RuleViolation):
+        db.session.rollback()
+        return _respond(error.status, error_body(error.code, error.message, error.field),
+                        message=error.message)
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(error: InvalidInput):
+        db.session.rollback()
+        return _respond(error.status, error_body(error.code, error.message, error.field),
+                        message=error.message)
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        db.session.rollback()
+        return _respond(404, error_body("not_found", f"No such {error.what}"))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(_error: Forbidden):
+        db.session.rollback()
+        return _respond(403, error_body(*GENERIC[403]))
+
+    @app.errorhandler(Unauthenticated)
+    def unauthenticated(_error: Unauthenticated):
+        response, status = jsonify(error_body(*GENERIC[401])), 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="diversion"'
+        return response, status
+
+    @app.errorhandler(HTTPException)
+    def http_exception(error: HTTPException):
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages")
+        if messages and wants_json():
+            items = _flatten(messages)
+            code = "malformed" if status == 400 else "invalid"
+            for item in items:
+                item["code"] = code
+            return jsonify({"errors": items}), status
+        code, message = GENERIC.get(status, (error.name.lower().replace(" ", "_"), error.name))
+        if status == 400 and not wants_json() and "CSRF" in (error.description or ""):
+            message = "The form had expired. Go back, refresh the page and try again."
+        return _respond(status, error_body(code, message), message=message)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error", exc_info=error)
+        db.session.rollback()
+        return _respond(500, error_body(*GENERIC[500]))

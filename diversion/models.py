@@ -1,0 +1,407 @@
+"""Typed models. Times are stored as UTC; dates are programme-local dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from diversion.extensions import db
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Store aware datetimes as naive UTC and read them back aware.
+
+    SQLite has no time zone type; keeping one convention on both databases
+    means a row means the same instant wherever it was written.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+ROLES = ("admin", "coordinator", "case_officer")
+ENROLMENT_STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
+OPEN_STATUSES = ("enrolled", "awaiting_follow_up")
+BOOKING_STATUSES = ("booked", "attended", "absent_excused", "absent_unexcused", "cancelled")
+FLAG_KINDS = ("at_risk", "non_completion", "follow_up_missed")
+
+
+class Force(db.Model):
+    __tablename__ = "forces"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    force_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("forces.id"), index=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Bumped on logout, password change and disabling: every cookie carrying an
+    # older version stops working on the server, not just in the browser.
+    session_version: so.Mapped[int] = so.mapped_column(default=1)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    force: so.Mapped[Force | None] = so.relationship()
+
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="ck_users_role"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class Programme(db.Model):
+    __tablename__ = "programmes"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    core_modules: so.Mapped[int] = so.mapped_column(default=5)
+    session_minutes: so.Mapped[int] = so.mapped_column(default=90)
+    core_months: so.Mapped[int] = so.mapped_column(default=4)
+    follow_up_months: so.Mapped[int] = so.mapped_column(default=8)
+    follow_up_window_days: so.Mapped[int] = so.mapped_column(default=14)
+    min_days_between_sessions: so.Mapped[int] = so.mapped_column(default=7)
+    reminder_hours: so.Mapped[int] = so.mapped_column(default=48)
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/London")
+    holiday_region: so.Mapped[str] = so.mapped_column(sa.String(16), default="GB-ENG")
+    modules_in_order: so.Mapped[bool] = so.mapped_column(default=True)
+    invite_title: so.Mapped[str] = so.mapped_column(sa.String(100), default="Appointment")
+    contact_phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    organizer_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
+    retention_years: so.Mapped[int] = so.mapped_column(default=6)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    force_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forces.id"), index=True)
+    reference: so.Mapped[str] = so.mapped_column(sa.String(64))
+    given_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    family_name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    date_of_birth: so.Mapped[date]
+    email: so.Mapped[str] = so.mapped_column(sa.String(254))
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    previous_sexual_or_violent_conviction: so.Mapped[bool]
+    first_offence: so.Mapped[bool]
+    image_category: so.Mapped[str] = so.mapped_column(sa.String(1))
+    contact_offending_suspected: so.Mapped[bool]
+    children_at_risk: so.Mapped[bool]
+    prosecutor_agreed: so.Mapped[bool]
+    participant_consented: so.Mapped[bool]
+    eligible: so.Mapped[bool]
+    # Space-separated reason codes, kept even after a later change of mind.
+    ineligible_reasons: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    erased_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    force: so.Mapped[Force] = so.relationship()
+    enrolment: so.Mapped[Enrolment | None] = so.relationship(back_populates="case")
+
+    __table_args__ = (
+        sa.UniqueConstraint("force_id", "reference", name="uq_cases_force_reference"),
+        sa.Index("ix_cases_force_family_name", "force_id", "family_name"),
+    )
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.ineligible_reasons.split() if self.ineligible_reasons else []
+
+    @property
+    def participant_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), unique=True)
+    # Denormalised from the case so force isolation is one indexed filter.
+    force_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forces.id"))
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programmes.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(24), default="enrolled")
+    start_date: so.Mapped[date]
+    original_core_deadline: so.Mapped[date]
+    core_deadline: so.Mapped[date]
+    core_completed_on: so.Mapped[date | None]
+    follow_up_due: so.Mapped[date | None]
+    follow_up_opens: so.Mapped[date | None]
+    follow_up_closes: so.Mapped[date | None]
+    follow_up_extension_days: so.Mapped[int] = so.mapped_column(default=0)
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    case: so.Mapped[Case] = so.relationship(back_populates="enrolment")
+    programme: so.Mapped[Programme] = so.relationship()
+    bookings: so.Mapped[list[Booking]] = so.relationship(
+        back_populates="enrolment", order_by="Booking.id"
+    )
+    flags: so.Mapped[list[Flag]] = so.relationship(order_by="Flag.id")
+    extensions: so.Mapped[list[Extension]] = so.relationship(order_by="Extension.id")
+    decisions: so.Mapped[list[Decision]] = so.relationship(order_by="Decision.id")
+
+    __table_args__ = (
+        sa.Index("ix_enrolments_force_status", "force_id", "status"),
+        sa.Index("ix_enrolments_status_deadline", "status", "core_deadline"),
+    )
+
+
+class Venue(db.Model):
+    __tablename__ = "venues"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    address: so.Mapped[str] = so.mapped_column(sa.String(500))
+    rooms: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+
+class Session(db.Model):
+    __tablename__ = "sessions"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programmes.id"))
+    # 1..N for core modules; 0 is the follow-up session.
+    module: so.Mapped[int]
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    venue_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("venues.id"), index=True)
+    room: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    capacity: so.Mapped[int]
+    # Kept in step with active bookings inside the booking transaction, so the
+    # capacity check is one conditional UPDATE on the locked row.
+    booked: so.Mapped[int] = so.mapped_column(default=0)
+    facilitator: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="scheduled")
+    cancel_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    programme: so.Mapped[Programme] = so.relationship()
+    venue: so.Mapped[Venue] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_sessions_booked"),
+        sa.Index("ix_sessions_programme_module_start", "programme_id", "module", "starts_at"),
+        sa.Index("ix_sessions_starts_at", "starts_at"),
+    )
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"))
+    session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("sessions.id"))
+    module: so.Mapped[int]
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="booked")
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # The calendar identity of this appointment: the same UID for the
+    # invitation, every update and the cancellation.
+    uid: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    sequence: so.Mapped[int] = so.mapped_column(default=0)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    cancel_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    cancel_requested_by: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    reminder_sent_for: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="bookings")
+    session: so.Mapped[Session] = so.relationship()
+
+    __table_args__ = (
+        # An active (session, enrolment) pair can exist once, whatever races.
+        sa.Index(
+            "uq_bookings_active_session_enrolment",
+            "session_id",
+            "enrolment_id",
+            unique=True,
+            postgresql_where=sa.text("status <> 'cancelled'"),
+            sqlite_where=sa.text("status <> 'cancelled'"),
+        ),
+        # One booking per module still to happen.
+        sa.Index(
+            "uq_bookings_one_booked_per_module",
+            "enrolment_id",
+            "module",
+            unique=True,
+            postgresql_where=sa.text("status = 'booked'"),
+            sqlite_where=sa.text("status = 'booked'"),
+        ),
+        sa.Index("ix_bookings_enrolment", "enrolment_id"),
+        sa.Index("ix_bookings_session_status", "session_id", "status"),
+    )
+
+
+class AttendanceRecord(db.Model):
+    """Every outcome ever recorded for a booking: corrections keep history."""
+
+    __tablename__ = "attendance_records"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(20))
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+    recorded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+
+class Flag(db.Model):
+    __tablename__ = "flags"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(24))
+    cause: so.Mapped[str] = so.mapped_column(sa.String(100))
+    detail: so.Mapped[str] = so.mapped_column(sa.String(500))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="open")
+    raised_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    closed_by_decision_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("decisions.id"), index=True
+    )
+
+    __table_args__ = (
+        # The sweep raises a flag once per cause, however often it runs.
+        sa.UniqueConstraint("enrolment_id", "cause", name="uq_flags_enrolment_cause"),
+        sa.Index("ix_flags_status_raised", "status", "raised_at"),
+    )
+
+
+class Decision(db.Model):
+    __tablename__ = "decisions"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    decision: so.Mapped[str] = so.mapped_column(sa.String(12))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    extend_days: so.Mapped[int | None]
+    decided_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    decided_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    decided_by: so.Mapped[User] = so.relationship()
+
+
+class Extension(db.Model):
+    __tablename__ = "extensions"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    decision_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("decisions.id"), index=True
+    )
+    target: so.Mapped[str] = so.mapped_column(sa.String(24))  # core_deadline | follow_up_window
+    days: so.Mapped[int]
+    reason: so.Mapped[str] = so.mapped_column(sa.String(2000))
+    previous_date: so.Mapped[date]
+    new_date: so.Mapped[date]
+    granted_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    granted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+
+class OutboxMessage(db.Model):
+    """What a participant must be told, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("enrolments.id"), index=True
+    )
+    booking_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(24))
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
+    # Everything needed to build the message, frozen at the time of the change.
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    idempotency_key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="pending")
+    due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    subject: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    claimed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class FeedToken(db.Model):
+    __tablename__ = "feed_tokens"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """Append-only record of who did what to which record (DPA 2018 s.62)."""
+
+    __tablename__ = "audit_events"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    actor: so.Mapped[str] = so.mapped_column(sa.String(254))
+    action: so.Mapped[str] = so.mapped_column(sa.String(24))
+    object_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    object_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"))
+    detail: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    remote_addr: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.Index("ix_audit_at", "at"),
+        sa.Index("ix_audit_case", "case_id"),
+        sa.Index("ix_audit_actor", "actor_id"),
+    )
+
+
+class JobRun(db.Model):
+    __tablename__ = "job_runs"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    job: so.Mapped[str] = so.mapped_column(sa.String(40))
+    scheduled_for: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(16), default="running")
+    summary: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+
+    __table_args__ = (sa.UniqueConstraint("job", "scheduled_for", name="uq_job_runs_job_time"),)

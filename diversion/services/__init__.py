@@ -1,0 +1,49 @@
+"""Use cases. Each public function is one transaction and takes the acting person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, or the system itself (jobs, CLI)."""
+
+    user_id: int | None
+    email: str
+    role: str
+    force_id: int | None = None
+    remote_addr: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(user_id=None, email=name, role="system")
+
+    @property
+    def is_case_officer(self) -> bool:
+        return self.role == "case_officer"
+
+
+class NotFound(Exception):
+    """No such record, or not one this actor may see (never reveal which)."""
+
+    def __init__(self, what: str = "record") -> None:
+        super().__init__(f"No such {what}")
+        self.what = what
+
+
+class Forbidden(Exception):
+    """This role may not do this."""
+
+
+class InvalidInput(Exception):
+    """Input failed a validation a schema cannot express; ``field`` names it."""
+
+    def __init__(
+        self, message: str, field: str | None = None, code: str = "invalid", status: int = 422
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+        self.status = status

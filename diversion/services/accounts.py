@@ -1,0 +1,230 @@
+"""Staff accounts, forces, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import lru_cache
+from importlib import resources
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.extensions import db
+from diversion.models import ROLES, ApiToken, Force, User
+from diversion.services import Actor, InvalidInput, NotFound, audit
+
+_hasher = PasswordHasher()
+# Verifying against this keeps failed logins for unknown emails as slow as real ones.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-at-all")
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+
+
+@lru_cache(maxsize=1)
+def _breached() -> frozenset[str]:
+    text = resources.files("diversion.data").joinpath("breached_passwords.txt").read_text()
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def password_problem(password: str) -> str | None:
+    """Say what is wrong with a new password, or None if it will do."""
+    if len(password) < MIN_PASSWORD:
+        return f"Password must be {MIN_PASSWORD} characters or more"
+    if len(password) > MAX_PASSWORD:
+        return f"Password must be {MAX_PASSWORD} characters or fewer"
+    if password.lower() in _breached():
+        return "This password is well known from data breaches; choose another"
+    return None
+
+
+def hash_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(problem, field="password")
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_force(code: str, name: str) -> Force:
+    """Create a police force (code is its short unique name)."""
+    code = code.strip().upper()
+    name = name.strip()
+    if not code or len(code) > 16 or not code.replace("-", "").replace("_", "").isalnum():
+        raise InvalidInput("Enter a force code of up to 16 letters or digits", field="code")
+    if not name or len(name) > 200:
+        raise InvalidInput("Enter the force name (up to 200 characters)", field="name")
+    with transaction():
+        if db.session.scalar(sa.select(Force).where(Force.code == code)):
+            raise InvalidInput(f"A force with code {code} already exists", field="code")
+        force = Force(code=code, name=name, created_at=clock.now())
+        db.session.add(force)
+    return force
+
+
+def list_forces() -> list[Force]:
+    return list(db.session.scalars(sa.select(Force).order_by(Force.code)))
+
+
+def force_by_code(code: str) -> Force | None:
+    return db.session.scalar(sa.select(Force).where(Force.code == code.strip().upper()))
+
+
+def create_user(
+    email: str,
+    role: str,
+    *,
+    password: str | None = None,
+    force_code: str | None = None,
+    name: str = "",
+    actor: Actor | None = None,
+) -> User:
+    """Create a staff account; case officers must belong to a force."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise InvalidInput("Enter an email address like name@example.gov.uk", field="email")
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of: {', '.join(ROLES)}", field="role")
+    force = None
+    if force_code:
+        force = force_by_code(force_code)
+        if force is None:
+            raise InvalidInput(f"No force with code {force_code}", field="force")
+    if role == "case_officer" and force is None:
+        raise InvalidInput("A case officer must belong to a force", field="force")
+    password_hash = hash_password(password) if password is not None else None
+    with transaction():
+        if db.session.scalar(sa.select(User).where(User.email == email)):
+            raise InvalidInput("An account with this email already exists", field="email")
+        user = User(
+            email=email,
+            name=name.strip()[:200],
+            role=role,
+            force_id=force.id if force else None,
+            password_hash=password_hash,
+            created_at=clock.now(),
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.record(actor or Actor.system("cli"), "create", "user", user.id,
+                     detail={"role": role})
+    return user
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.email)))
+
+
+def set_active(user_id: int, active: bool, actor: Actor) -> User:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound("user")
+        user.active = active
+        user.session_version += 1
+        audit.record(actor, "update", "user", user.id, detail={"active": active})
+    return user
+
+
+def authenticate(email: str, password: str, remote_addr: str | None = None) -> User | None:
+    """Check a password; log the attempt either way; rehash when parameters change."""
+    user = user_by_email(email) if len(email) <= 254 else None
+    ok = False
+    if user is None or not user.password_hash:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+    else:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    subject = Actor(
+        user_id=user.id if user else None,
+        email=normalise_email(email)[:254],
+        role=user.role if user else "unknown",
+        remote_addr=remote_addr,
+    )
+    with transaction():
+        if ok and user is not None and user.active:
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            user.last_login_at = clock.now()
+            audit.record(subject, "login", "user", user.id)
+            return user
+        audit.record(subject, "login_failed", "user", user.id if user else None)
+    return None
+
+
+def end_sessions(user_id: int) -> None:
+    """Invalidate every web session of this user (logout)."""
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            user.session_version += 1
+
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough (no salt
+    # needed against guessing) and lookups stay one indexed equality.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(email: str) -> str:
+    """Issue an API bearer token for a user; only its hash is stored."""
+    user = user_by_email(email)
+    if user is None:
+        raise NotFound("user")
+    token = secrets.token_urlsafe(32)
+    with transaction():
+        db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token),
+                                created_at=clock.now()))
+        audit.record(Actor.system("cli"), "create", "api_token", user.id)
+    return token
+
+
+def revoke_tokens(email: str) -> int:
+    """Revoke every token of a user; return how many were live."""
+    user = user_by_email(email)
+    if user is None:
+        raise NotFound("user")
+    with transaction():
+        result = db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
+        audit.record(Actor.system("cli"), "delete", "api_token", user.id)
+    return result.rowcount
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active user holding this live token, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def actor_for(user: User, remote_addr: str | None = None) -> Actor:
+    return Actor(user_id=user.id, email=user.email, role=user.role, force_id=user.force_id,
+                 remote_addr=remote_addr)

@@ -1,0 +1,64 @@
+"""The audit trail (DPA 2018 s.62): rows are added in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from diversion import clock
+from diversion.extensions import db
+from diversion.models import AuditEvent
+from diversion.services import Actor
+
+
+def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | str | None = None,
+    *,
+    case_id: int | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Add one audit row to the current transaction."""
+    db.session.add(
+        AuditEvent(
+            at=clock.now(),
+            actor_id=actor.user_id,
+            actor=actor.email,
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            case_id=case_id,
+            detail=detail,
+            remote_addr=actor.remote_addr,
+        )
+    )
+
+
+def record_now(actor: Actor, action: str, object_type: str, object_id=None, **kw) -> None:
+    """Write one audit row in a transaction of its own (refusals, logins)."""
+    record(actor, action, object_type, object_id, **kw)
+    db.session.commit()
+
+
+def list_events(
+    *,
+    case_id: int | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """Return audit rows, oldest first, filtered; keyset-paginated by id."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.id).limit(limit)
+    if case_id is not None:
+        query = query.where(AuditEvent.case_id == case_id)
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
+    return list(db.session.scalars(query))

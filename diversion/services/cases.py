@@ -1,0 +1,117 @@
+"""Recording cases and screening them for eligibility."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.eligibility import Screening, assess
+from diversion.extensions import db
+from diversion.models import Case, Force
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
+
+SCREENING_FIELDS = (
+    "previous_sexual_or_violent_conviction",
+    "first_offence",
+    "image_category",
+    "contact_offending_suspected",
+    "children_at_risk",
+    "prosecutor_agreed",
+    "participant_consented",
+)
+
+
+def _require_case_officer(actor: Actor) -> None:
+    if actor.role != "case_officer" or actor.force_id is None:
+        raise Forbidden()
+
+
+def record_case(actor: Actor, reference: str, participant: dict, screening: dict) -> Case:
+    """Record a case with its screening answers and decide eligibility."""
+    _require_case_officer(actor)
+    answers = Screening(**{name: screening[name] for name in SCREENING_FIELDS})
+    result = assess(answers)
+    reference = reference.strip()
+    with transaction():
+        clash = db.session.scalar(
+            sa.select(Case.id).where(Case.force_id == actor.force_id, Case.reference == reference)
+        )
+        if clash is not None:
+            raise InvalidInput(
+                "A case with this reference already exists in your force",
+                field="reference",
+                code="already_exists",
+                status=409,
+            )
+        case = Case(
+            force_id=actor.force_id,
+            reference=reference,
+            given_name=participant["given_name"].strip(),
+            family_name=participant["family_name"].strip(),
+            date_of_birth=participant["date_of_birth"],
+            email=participant["email"].strip().lower(),
+            phone=(participant.get("phone") or "").strip() or None,
+            eligible=result.eligible,
+            ineligible_reasons=" ".join(result.reasons),
+            created_by_id=actor.user_id,
+            created_at=clock.now(),
+            **{name: getattr(answers, name) for name in SCREENING_FIELDS},
+        )
+        db.session.add(case)
+        db.session.flush()
+        audit.record(actor, "create", "case", case.id, case_id=case.id,
+                     detail={"eligible": result.eligible})
+    return case
+
+
+def _visible_case(actor: Actor, case_id: int) -> Case:
+    _require_case_officer(actor)
+    case = db.session.get(Case, case_id, options=[so.joinedload(Case.enrolment)])
+    if case is None or case.force_id != actor.force_id or case.erased_at is not None:
+        audit.record_now(actor, "refused", "case", case_id)
+        raise NotFound("case")
+    return case
+
+
+def get_case(actor: Actor, case_id: int) -> Case:
+    """Return one of the actor's force's cases, recording the read."""
+    case = _visible_case(actor, case_id)
+    with transaction():
+        audit.record(actor, "read", "case", case.id, case_id=case.id)
+    return case
+
+
+def list_cases(
+    actor: Actor, *, search: str | None = None, page: int = 1, per_page: int = 25
+) -> tuple[list[Case], int]:
+    """List the force's cases, newest first, optionally searched by reference or name."""
+    _require_case_officer(actor)
+    query = sa.select(Case).where(Case.force_id == actor.force_id, Case.erased_at.is_(None))
+    if search:
+        term = f"%{search.strip().lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Case.reference).like(term),
+                sa.func.lower(Case.given_name + " " + Case.family_name).like(term),
+                sa.func.lower(Case.family_name).like(term),
+            )
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = list(
+        db.session.scalars(
+            query.options(so.selectinload(Case.enrolment))
+            .order_by(Case.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    with transaction():
+        audit.record(actor, "read", "case_list", None,
+                     detail={"search": search or "", "page": page, "ids": [c.id for c in rows]})
+    return rows, total
+
+
+def force_of(case: Case) -> Force:
+    return case.force

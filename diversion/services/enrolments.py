@@ -1,0 +1,137 @@
+"""Enrolling an eligible case on a programme, and reading enrolments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.errors import RuleViolation
+from diversion.extensions import db
+from diversion.models import Booking, Case, Enrolment, Flag
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
+from diversion.services.programmes import get_programme, rules_for
+
+STAFF_WHO_SEE_ENROLMENTS = ("case_officer", "coordinator")
+
+
+def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> Enrolment:
+    """Enrol an eligible case; the core deadline follows from the programme."""
+    if actor.role != "case_officer":
+        raise Forbidden()
+    with transaction():
+        case = db.session.get(Case, case_id)
+        if case is None or case.force_id != actor.force_id or case.erased_at is not None:
+            raise NotFound("case")
+        programme = get_programme(programme_id)
+        if not case.eligible:
+            raise RuleViolation(
+                "ineligible",
+                "This case is not eligible for the programme, so it cannot be enrolled",
+            )
+        if case.enrolment is not None:
+            raise InvalidInput(
+                "This case is already enrolled", field=None, code="already_enrolled", status=409
+            )
+        rules = rules_for(programme)
+        deadline = rules.core_deadline(start_date)
+        enrolment = Enrolment(
+            case_id=case.id,
+            force_id=case.force_id,
+            programme_id=programme.id,
+            status="enrolled",
+            start_date=start_date,
+            original_core_deadline=deadline,
+            core_deadline=deadline,
+            created_by_id=actor.user_id,
+            created_at=clock.now(),
+        )
+        db.session.add(enrolment)
+        db.session.flush()
+        audit.record(actor, "create", "enrolment", enrolment.id, case_id=case.id,
+                     detail={"programme_id": programme.id, "start_date": start_date.isoformat()})
+    return enrolment
+
+
+def _enrolment_options():
+    return [
+        so.joinedload(Enrolment.case),
+        so.joinedload(Enrolment.programme),
+        so.selectinload(Enrolment.bookings).joinedload(Booking.session),
+        so.selectinload(Enrolment.flags),
+        so.selectinload(Enrolment.extensions),
+        so.selectinload(Enrolment.decisions),
+    ]
+
+
+def visible_enrolment(actor: Actor, enrolment_id: int, *, lock: bool = False) -> Enrolment:
+    """Load an enrolment this actor may see, or raise NotFound (and log the refusal)."""
+    if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
+        raise Forbidden()
+    query = sa.select(Enrolment).where(Enrolment.id == enrolment_id)
+    if lock:
+        query = query.with_for_update()
+    else:
+        query = query.options(*_enrolment_options())
+    enrolment = db.session.scalar(query)
+    if enrolment is None or (
+        actor.role == "case_officer" and enrolment.force_id != actor.force_id
+    ):
+        if not lock:
+            audit.record_now(actor, "refused", "enrolment", enrolment_id)
+        raise NotFound("enrolment")
+    return enrolment
+
+
+def get_enrolment(actor: Actor, enrolment_id: int) -> Enrolment:
+    """Return an enrolment, recording the read."""
+    enrolment = visible_enrolment(actor, enrolment_id)
+    with transaction():
+        audit.record(actor, "read", "enrolment", enrolment.id, case_id=enrolment.case_id)
+    return enrolment
+
+
+def list_enrolments(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    flag: str | None = None,
+    search: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Enrolment]:
+    """List enrolments the actor may see, by id, keyset-paginated, recording the read."""
+    if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
+        raise Forbidden()
+    query = sa.select(Enrolment).order_by(Enrolment.id).limit(limit)
+    if actor.role == "case_officer":
+        query = query.where(Enrolment.force_id == actor.force_id)
+    if status:
+        query = query.where(Enrolment.status == status)
+    if flag:
+        open_flag = sa.select(Flag.id).where(
+            Flag.enrolment_id == Enrolment.id, Flag.status == "open"
+        )
+        if flag != "any":
+            open_flag = open_flag.where(Flag.kind == flag)
+        query = query.where(open_flag.exists())
+    if search and actor.role == "case_officer":
+        term = f"%{search.strip().lower()}%"
+        query = query.join(Case, Case.id == Enrolment.case_id).where(
+            sa.or_(
+                sa.func.lower(Case.reference).like(term),
+                sa.func.lower(Case.given_name + " " + Case.family_name).like(term),
+            )
+        )
+    if after_id is not None:
+        query = query.where(Enrolment.id > after_id)
+    rows = list(db.session.scalars(query.options(*_enrolment_options())))
+    with transaction():
+        audit.record(
+            actor, "read", "enrolment_list", None,
+            detail={"status": status, "flag": flag, "ids": [e.id for e in rows]},
+        )
+    return rows

@@ -1,0 +1,49 @@
+"""Pages for people: one blueprint per audience."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+
+from diversion.extensions import login_manager
+
+
+def register(app: Flask) -> None:
+    from diversion.web import admin, auth, case_officer, coordinator
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue"
+    login_manager.session_protection = "strong"
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(case_officer.bp)
+    app.register_blueprint(coordinator.bp)
+    app.register_blueprint(admin.bp)
+    register_assets(app)
+
+    @app.get("/")
+    def home():
+        """Send each person to the start page for their role."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for(HOME_FOR_ROLE[current_user.role]))
+
+
+HOME_FOR_ROLE = {
+    "case_officer": "case_officer.dashboard",
+    "coordinator": "coordinator.week",
+    "admin": "admin.users",
+}
+
+
+def register_assets(app: Flask) -> None:
+    from flask import send_from_directory
+
+    from diversion.config import ROOT
+
+    assets_dir = ROOT / "diversion" / "static" / "govuk" / "assets"
+
+    @app.get("/assets/<path:filename>")
+    def assets(filename):
+        """Serve GOV.UK Frontend's fonts and images where its stylesheet expects them."""
+        return send_from_directory(assets_dir, filename, max_age=86400)

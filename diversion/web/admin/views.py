@@ -1,0 +1,65 @@
+"""Administrator pages: staff accounts and forces."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from diversion.services import InvalidInput, accounts
+from diversion.web.admin import bp
+from diversion.web.admin.forms import ForceForm, UserForm
+from diversion.web.roles import actor, role_required
+
+
+@bp.get("/users")
+@role_required("admin")
+def users():
+    """List staff accounts."""
+    return render_template("admin/users.html", users=accounts.list_users(), title="Users")
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def new_user():
+    """Create a staff account."""
+    form = UserForm()
+    form.force.choices = [("", "No force")] + [(f.code, f"{f.name} ({f.code})")
+                                                for f in accounts.list_forces()]
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(form.email.data, form.role.data, password=form.password.data,
+                                 force_code=form.force.data or None, name=form.name.data,
+                                 actor=actor())
+        except InvalidInput as error:
+            getattr(form, error.field if error.field in form else "email").errors.append(
+                error.message)
+        else:
+            flash(f"Account created for {form.email.data}")
+            return redirect(url_for(".users"))
+    return render_template("admin/new_user.html", form=form, title="Create an account")
+
+
+@bp.post("/users/<int:user_id>/active/<int:active>")
+@role_required("admin")
+def set_active(user_id: int, active: int):
+    """Enable or disable an account."""
+    user = accounts.set_active(user_id, bool(active), actor())
+    flash(f"{user.email} {'enabled' if active else 'disabled'}")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/forces", methods=["GET", "POST"])
+@role_required("admin")
+def forces():
+    """List forces and add one."""
+    form = ForceForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_force(form.code.data, form.name.data)
+        except InvalidInput as error:
+            getattr(form, error.field if error.field in form else "code").errors.append(
+                error.message)
+        else:
+            flash(f"Force {form.code.data.upper()} added")
+            return redirect(url_for(".forces"))
+    return render_template("admin/forces.html", form=form, forces=accounts.list_forces(),
+                           title="Forces")

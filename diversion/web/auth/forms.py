@@ -1,0 +1,19 @@
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from diversion.web.forms import BaseForm
+
+
+class LoginForm(BaseForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your email address"), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your password"), Length(max=128)],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())

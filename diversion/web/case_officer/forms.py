@@ -1,0 +1,87 @@
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import DateField, EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+
+from diversion.web.forms import BaseForm
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def yes_no(label: str, message: str) -> RadioField:
+    return RadioField(label, choices=YES_NO, widget=GovRadioInput(),
+                      validators=[InputRequired(message)])
+
+
+class CaseForm(BaseForm):
+    reference = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the case reference"),
+            Length(max=64, message="Case reference must be 64 characters or fewer"),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9/\-_. ]*$",
+                   message="Case reference must only include letters, digits, spaces and / - _ ."),
+        ],
+    )
+    given_name = StringField(
+        "Given name", widget=GovTextInput(),
+        validators=[InputRequired("Enter the participant's given name"),
+                    Length(max=100, message="Given name must be 100 characters or fewer")],
+    )
+    family_name = StringField(
+        "Family name", widget=GovTextInput(),
+        validators=[InputRequired("Enter the participant's family name"),
+                    Length(max=100, message="Family name must be 100 characters or fewer")],
+    )
+    date_of_birth = DateField(
+        "Date of birth", format="%d %m %Y", widget=GovDateInput(),
+        description="For example, 27 3 1990",
+        validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990")],
+    )
+    email = EmailField(
+        "Email address", widget=GovTextInput(),
+        description="Invitations and reminders go to this address",
+        validators=[InputRequired("Enter the participant's email address"),
+                    Length(max=254), Email("Enter an email address like name@example.com")],
+    )
+    phone = StringField(
+        "Phone number (optional)", widget=GovTextInput(),
+        validators=[Optional(), Length(max=40),
+                    Regexp(r"^[0-9 +()\-]*$", message="Enter a phone number, like 07700 900 982")],
+    )
+    previous_sexual_or_violent_conviction = yes_no(
+        "Any previous conviction for a sexual or violent offence?",
+        "Select whether there is a previous sexual or violent conviction")
+    first_offence = yes_no("Is this a first offence?", "Select whether this is a first offence")
+    image_category = RadioField(
+        "Highest image category", widget=GovRadioInput(),
+        choices=[("A", "Category A"), ("B", "Category B"), ("C", "Category C")],
+        validators=[InputRequired("Select the highest image category")],
+    )
+    contact_offending_suspected = yes_no(
+        "Is contact offending, or trying to contact children, suspected?",
+        "Select whether contact offending is suspected")
+    children_at_risk = yes_no("Are any children at risk (safeguarding checks)?",
+                              "Select whether any children are at risk")
+    prosecutor_agreed = yes_no("Has the prosecutor agreed to defer prosecution?",
+                               "Select whether the prosecutor has agreed")
+    participant_consented = yes_no("Has the participant consented to the agreement?",
+                                   "Select whether the participant has consented")
+    submit = SubmitField("Record case", widget=GovSubmitInput())
+
+
+class EnrolForm(BaseForm):
+    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
+                               validators=[InputRequired("Select a programme")])
+    start_date = DateField(
+        "Start date", format="%d %m %Y", widget=GovDateInput(),
+        description="The core deadline is 4 calendar months after this date",
+        validators=[InputRequired("Enter the start date as a real date, like 1 12 2026")],
+    )
+    submit = SubmitField("Enrol", widget=GovSubmitInput())

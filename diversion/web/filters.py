@@ -1,0 +1,83 @@
+"""Template filters: dates and times as people read them in the UK."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from diversion.domain.eligibility import describe
+from diversion.domain.programme import FOLLOW_UP
+
+LONDON = ZoneInfo("Europe/London")
+
+STATUS_TAGS = {
+    "enrolled": ("Enrolled", "govuk-tag--blue"),
+    "awaiting_follow_up": ("Awaiting follow-up", "govuk-tag--light-blue"),
+    "completed": ("Completed", "govuk-tag--green"),
+    "referred": ("Referred", "govuk-tag--red"),
+    "withdrawn": ("Withdrawn", "govuk-tag--grey"),
+    "booked": ("Booked", "govuk-tag--blue"),
+    "attended": ("Attended", "govuk-tag--green"),
+    "absent_excused": ("Absent (excused)", "govuk-tag--yellow"),
+    "absent_unexcused": ("Absent (unexcused)", "govuk-tag--red"),
+    "cancelled": ("Cancelled", "govuk-tag--grey"),
+    "scheduled": ("Scheduled", "govuk-tag--blue"),
+    "at_risk": ("At risk", "govuk-tag--orange"),
+    "non_completion": ("Non-completion", "govuk-tag--red"),
+    "follow_up_missed": ("Follow-up missed", "govuk-tag--red"),
+    "open": ("Open", "govuk-tag--orange"),
+    "closed": ("Closed", "govuk-tag--grey"),
+}
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def local_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    minutes = f":{local.minute:02d}" if local.minute else ""
+    return f"{hour}{minutes}{suffix}"
+
+
+def long_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    return f"{local:%A} {long_date(local)} at {local_time(local)}"
+
+
+def module_name(value: int) -> str:
+    return "Follow-up" if value == FOLLOW_UP else f"Module {value}"
+
+
+def form_error_summary(form) -> dict:
+    """Build the GOV.UK error summary: field errors link to their field, form errors don't."""
+    from govuk_frontend_wtf.main import flatten_errors
+
+    id_map = {name: field.id for name, field in form._fields.items()}
+    field_errors = {k: v for k, v in form.errors.items() if k is not None}
+    items = flatten_errors(field_errors, id_map=id_map) if field_errors else []
+    for message in form.form_errors:
+        items.insert(0, {"text": message, "href": "#main-content"})
+    return {"titleText": "There is a problem", "errorList": items}
+
+
+def register(app: Flask) -> None:
+    app.add_template_global(form_error_summary)
+    app.add_template_filter(long_date)
+    app.add_template_filter(local_time)
+    app.add_template_filter(long_datetime)
+    app.add_template_filter(module_name)
+    app.add_template_filter(describe, "reason_text")
+    app.add_template_global(STATUS_TAGS, "STATUS_TAGS")

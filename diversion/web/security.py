@@ -1,0 +1,62 @@
+"""Response headers and server-side session checks for every request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user, logout_user
+
+from diversion import clock
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def register(app: Flask) -> None:
+    """Attach security headers and session timeouts."""
+    app.before_request(_enforce_session_timeouts)
+    app.after_request(_security_headers)
+
+
+def _enforce_session_timeouts() -> None:
+    if request.path.startswith(("/static/", "/assets/", "/api/", "/calendar/")):
+        return
+    if not current_user.is_authenticated:
+        return
+    now = clock.now()
+    started = _read(session.get("started_at"))
+    seen = _read(session.get("seen_at"))
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    if started is None or seen is None or now - seen > idle or now - started > absolute:
+        logout_user()
+        session.clear()
+        session["expired"] = True
+        return
+    session["seen_at"] = now.isoformat()
+
+
+def _read(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if not request.path.startswith(("/static/", "/assets/")):
+        # Pages and API answers carry personal data: never keep them in a cache.
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
+    return response

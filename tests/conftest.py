@@ -1,0 +1,294 @@
+"""Shared fixtures: an app on SQLite and on PostgreSQL, clients, and builders.
+
+Schemas are built by running the real migrations once per backend; each test
+then starts from that state (a copied SQLite file, or truncated PostgreSQL
+tables with the migrated reference rows put back).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from diversion import clock, create_app
+from diversion.config import normalise_database_url
+from diversion.extensions import db
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = normalise_database_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+KEEP = ("alembic_version",)
+REFERENCE_TABLES = ("programmes",)
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "RATELIMIT_ENABLED": False,
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 1,
+    "PUBLIC_BASE_URL": "http://localhost",
+}
+
+
+def _migrate(url: str) -> None:
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_reference():
+    """Migrate the PostgreSQL test database from empty; remember its reference rows."""
+    if not _pg_reachable():
+        message = f"PostgreSQL is not reachable at {PG_URL}"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    _migrate(PG_URL)
+    engine = sa.create_engine(PG_URL)
+    with engine.connect() as conn:
+        tables = [
+            t for t in sa.inspect(conn).get_table_names() if t not in KEEP
+        ]
+        reference = {
+            name: [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM {name}"))]
+            for name in REFERENCE_TABLES
+        }
+    engine.dispose()
+    return tables, reference
+
+
+def _reset_postgresql(tables, reference) -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for name, rows in reference.items():
+            if rows:
+                table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+                conn.execute(table.insert(), rows)
+                conn.execute(sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT MAX(id) FROM {name}))"
+                ))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    tables, reference = request.getfixturevalue("pg_reference")
+    _reset_postgresql(tables, reference)
+    return PG_URL
+
+
+@pytest.fixture(autouse=True)
+def _clock_reset():
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def app(database_url):
+    """The app, with no context pushed: each request gets its own, as in production."""
+    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    _current.append(application)
+    yield application
+    _current.pop()
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+_current: list = []
+
+
+@pytest.fixture
+def ctx(app):
+    """Push an app context for tests that call services directly."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def in_app(function):
+    """Run a builder inside the current test app's context."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from flask import has_app_context
+
+        if has_app_context():
+            return function(*args, **kwargs)
+        with _current[-1].app_context():
+            try:
+                return function(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- builders -------------------------------------------------------------
+
+PASSWORD = "a long enough passphrase"
+
+
+@in_app
+def make_force(code: str = "MET", name: str | None = None):
+    from diversion.services import accounts
+
+    return accounts.force_by_code(code) or accounts.create_force(code, name or f"{code} Police")
+
+
+@in_app
+def make_user(*, role: str = "case_officer", email: str | None = None,
+              force: str | None = "MET", password: str = PASSWORD):
+    from diversion.services import accounts
+
+    if role == "case_officer" and force:
+        make_force(force)
+    email = email or f"{role}.{force or 'x'}@example.gov.uk".lower()
+    return accounts.create_user(email, role, password=password,
+                                force_code=force if role == "case_officer" else None)
+
+
+@in_app
+def make_token(*, role: str = "case_officer", force: str | None = "MET",
+               email: str | None = None) -> str:
+    from diversion.services import accounts
+
+    user = make_user(role=role, force=force, email=email)
+    return accounts.create_token(user.email)
+
+
+SCREENING_OK = {
+    "previous_sexual_or_violent_conviction": False,
+    "first_offence": True,
+    "image_category": "C",
+    "contact_offending_suspected": False,
+    "children_at_risk": False,
+    "prosecutor_agreed": True,
+    "participant_consented": True,
+}
+
+
+def case_body(*, reference: str = "CASE/1", email: str = "sam@example.com", **screening) -> dict:
+    return {
+        "reference": reference,
+        "participant": {
+            "given_name": "Sam",
+            "family_name": "Taylor",
+            "date_of_birth": "1990-04-02",
+            "email": email,
+            "phone": "07700 900982",
+        },
+        "screening": {**SCREENING_OK, **screening},
+    }
+
+
+class Api:
+    """A JSON client holding one bearer token."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path, **kw):
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete(f"/api/v1{path}", headers=self.headers, **kw)
+
+
+@pytest.fixture
+def api_as(client):
+    """Return an API client for a new user of a role (and force)."""
+
+    def build(role: str = "case_officer", force: str | None = "MET",
+              email: str | None = None) -> Api:
+        return Api(client, make_token(role=role, force=force, email=email))
+
+    return build
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign a new user of a role in through the login page; return the user."""
+
+    def sign_in(role: str = "case_officer", force: str | None = "MET",
+                email: str | None = None):
+        user = make_user(role=role, force=force, email=email)
+        page = client.get("/login")
+        response = client.post("/login", data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "email": user.email,
+            "password": PASSWORD,
+        })
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
