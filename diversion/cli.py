@@ -12,7 +12,7 @@ from diversion.services import InvalidInput, NotFound, accounts
 
 
 def register(app: Flask) -> None:
-    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo):
+    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep):
         app.cli.add_command(command)
 
 
@@ -88,3 +88,12 @@ def seed_demo(if_empty: bool) -> None:
     from diversion.demo import seed
 
     seed(if_empty=if_empty, echo=click.echo)
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep() -> None:
+    """Run the compliance sweep once, as of the clock, and print a one-line summary."""
+    from diversion.services import compliance
+
+    click.echo(compliance.sweep().summary())

@@ -19,12 +19,24 @@ def next_url(endpoint: str, rows: list, limit: int, **params) -> str | None:
 
 def register(app: Flask) -> None:
     """Register every API blueprint (token-authenticated, so CSRF-exempt)."""
-    from diversion.api import audit, cases, enrolments, health, programmes
+    from diversion.api import (
+        audit,
+        bookings,
+        cases,
+        enrolments,
+        flags,
+        health,
+        participants,
+        programmes,
+        sessions,
+        venues,
+    )
 
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
-    for module in (programmes, cases, enrolments, audit):
+    for module in (programmes, cases, enrolments, flags, venues, sessions, bookings,
+                   participants, audit):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(health.bp)

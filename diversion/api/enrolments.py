@@ -1,11 +1,20 @@
 """Enrolments: progress, flags and bookings."""
 
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from diversion.api import next_url, present
 from diversion.api.auth import current_actor, requires
-from diversion.api.schemas import EnrolmentList, EnrolmentOut, EnrolmentQuery
-from diversion.services import enrolments
+from diversion.api.schemas import (
+    DecisionIn,
+    DecisionOut,
+    EnrolmentList,
+    EnrolmentOut,
+    EnrolmentQuery,
+    ErrorResponse,
+    ReferralSummaryOut,
+)
+from diversion.services import decisions, enrolments, referrals
 
 bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
                description="Enrolments and their progress")
@@ -38,3 +47,39 @@ def show(enrolment_id):
     """Show an enrolment (the coordinator's view omits case and screening detail)."""
     actor = current_actor()
     return present.enrolment(enrolments.get_enrolment(actor, enrolment_id), actor.role)
+
+
+@bp.post("/<int:enrolment_id>/decisions")
+@bp.arguments(DecisionIn)
+@bp.response(201, DecisionOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("case_officer")
+def decide(data, enrolment_id):
+    """Record a decision: refer back to prosecution, or continue (optionally extending)."""
+    record = decisions.decide(current_actor(), enrolment_id, **data)
+    return {
+        "id": record.id,
+        "enrolment_id": record.enrolment_id,
+        "decision": record.decision,
+        "reason": record.reason,
+        "extend_days": record.extend_days,
+        "decided_at": record.decided_at,
+        "decided_by": current_actor().email,
+    }
+
+
+@bp.get("/<int:enrolment_id>/referral-summary")
+@bp.response(200, ReferralSummaryOut)
+@requires("case_officer")
+def referral_summary(enrolment_id):
+    """The full record for a referral decision: JSON, or a PDF with Accept: application/pdf."""
+    actor = current_actor()
+    wants_pdf = request.accept_mimetypes.best_match(["application/json", "application/pdf"])
+    if wants_pdf == "application/pdf" and request.accept_mimetypes["application/pdf"] > (
+        request.accept_mimetypes["application/json"]
+    ):
+        summary = referrals.summary(actor, enrolment_id, form="pdf")
+        return Response(referrals.as_pdf(summary), mimetype="application/pdf", headers={
+            "Content-Disposition":
+                f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+    return referrals.summary(actor, enrolment_id, form="json")

@@ -208,3 +208,176 @@ class AuditOut(Schema):
 class AuditList(Schema):
     items = fields.List(fields.Nested(AuditOut))
     next = fields.String(allow_none=True)
+
+
+class VenueIn(Schema):
+    name = text(200)
+    address = text(500)
+    rooms = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                        load_default=list, validate=validate.Length(max=50))
+
+
+class VenueOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    rooms = fields.List(fields.String())
+
+
+class VenueList(Schema):
+    items = fields.List(fields.Nested(VenueOut))
+    next = fields.String(allow_none=True)
+
+
+class SessionIn(Schema):
+    programme_id = fields.Integer(required=True, strict=True)
+    module = Module(required=True)
+    starts_at = Instant(required=True)
+    venue_id = fields.Integer(required=True, strict=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
+    facilitator = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=200))
+    room = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class SeriesIn(Schema):
+    programme_id = fields.Integer(required=True, strict=True)
+    module = Module(required=True)
+    first_starts_at = Instant(required=True)
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=200))
+    interval_days = fields.Integer(required=True, strict=True,
+                                   validate=validate.Range(min=1, max=365))
+    venue_id = fields.Integer(required=True, strict=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
+    facilitator = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=200))
+    room = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class SessionPatch(Schema):
+    starts_at = Instant()
+    venue_id = fields.Integer(strict=True)
+    capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=500))
+    facilitator = fields.String(validate=validate.Length(max=200))
+    room = fields.String(validate=validate.Length(max=100))
+
+
+class SessionCancelIn(Schema):
+    reason = text(500)
+    rebook = StrictBoolean(load_default=False)
+
+
+class SessionOut(Schema):
+    id = fields.Integer()
+    programme_id = fields.Integer()
+    module = Module()
+    starts_at = Instant()
+    ends_at = Instant()
+    venue_id = fields.Integer()
+    room = fields.String()
+    capacity = fields.Integer()
+    booked = fields.Integer()
+    facilitator = fields.String()
+    status = fields.String()
+    cancel_reason = fields.String(allow_none=True)
+
+
+class SessionList(Schema):
+    items = fields.List(fields.Nested(SessionOut))
+    next = fields.String(allow_none=True)
+
+
+class MovedOut(Schema):
+    session_id = fields.Integer()
+    starts_at = Instant()
+    to = fields.Date()
+    from_ = fields.Date(data_key="from", attribute="from")
+
+
+class SeriesOut(Schema):
+    items = fields.List(fields.Nested(SessionOut))
+    moved = fields.List(fields.Nested(MovedOut))
+
+
+class SessionQuery(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    module = Module()
+    venue_id = fields.Integer()
+    programme_id = fields.Integer()
+    after = fields.Integer(validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class RebookOut(Schema):
+    enrolment_id = fields.Integer()
+    booking_id = fields.Integer()
+    session_id = fields.Integer()
+    module = Module()
+    previous_booking_id = fields.Integer()
+
+
+class SessionCancelOut(Schema):
+    session = fields.Nested(SessionOut)
+    cancelled = fields.List(fields.Nested(BookingOut))
+    rebooked = fields.List(fields.Nested(RebookOut))
+    not_rebooked = fields.List(fields.Nested(RebookOut))
+
+
+class BookingIn(Schema):
+    session_id = fields.Integer(required=True, strict=True)
+
+
+class BookingCancelIn(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    requested_by = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(max=200))
+
+
+class PlanOut(Schema):
+    bookings = fields.List(fields.Nested(BookingOut))
+
+
+class AttendanceIn(Schema):
+    outcome = fields.String(
+        required=True, validate=validate.OneOf(["attended", "absent_excused", "absent_unexcused"])
+    )
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class FlagQuery(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "closed", "all"]))
+    after = fields.Integer(validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class FlagList(Schema):
+    items = fields.List(fields.Nested(FlagOut))
+    next = fields.String(allow_none=True)
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["refer", "continue"]))
+    reason = text(2000)
+    extend_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=1, max=365))
+    extend = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(["core_deadline", "follow_up_window"]))
+
+
+class TokenOut(Schema):
+    url = fields.String()
+    webcal_url = fields.String()
+
+
+class ReferralSummaryOut(Schema):
+    enrolment = fields.Dict()
+    agreement = fields.Dict()
+    participant = fields.Dict()
+    bookings = fields.List(fields.Dict())
+    messages = fields.List(fields.Dict())
+    flags = fields.List(fields.Dict())
+    decisions = fields.List(fields.Dict())
+    extensions = fields.List(fields.Dict())
+    produced_at = fields.String()
+    produced_by = fields.String()

@@ -36,17 +36,6 @@ def remaining_modules(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[
     return []
 
 
-def plan_key(sessions: Sequence[SessionFacts], modules_in_order: bool) -> tuple:
-    """Return the ordering key plan() minimises over complete plans (given in module order)."""
-    pairs = tuple((s.starts_at, s.id) for s in sessions)
-    # An in-order plan is chronological by construction, so the module-order tuple and
-    # the sorted tuple are the same thing. For any order we minimise the sorted tuple:
-    # the plan that starts soonest, then keeps each next session as early as possible.
-    # Session ids break ties between sessions that start at the same instant; the set
-    # of sessions then fixes the plan, as each session belongs to one module.
-    return pairs if modules_in_order else tuple(sorted(pairs))
-
-
 def plan(
     rules: ProgrammeRules,
     enrolment: EnrolmentFacts,
@@ -54,6 +43,11 @@ def plan(
     now: datetime,
 ) -> list[SessionFacts] | None:
     """Choose one session per remaining module, earliest first; None if none fits."""
+    # "Earliest" is the smallest tuple of (starts_at, session id), taken in module order
+    # for an in-order programme; a plan there is chronological by construction. For an
+    # any-order programme it is the smallest such tuple sorted by time: the plan that
+    # starts soonest, then keeps each next session as early as possible. Session ids
+    # only break ties between sessions that start at the same instant.
     modules = remaining_modules(rules, enrolment)
     if not modules:
         return []
@@ -193,6 +187,7 @@ class _Search:
     def any_order(self) -> list[_Candidate] | None:
         """Pick sessions chronologically, any module next; the first plan found is earliest."""
         pool = sorted((c for m in self.modules for c in self.candidates[m]), key=lambda c: c.order)
+        last_chance = {m: self.candidates[m][-1].order for m in self.modules}
         chosen: list[_Candidate] = []
 
         def extend(left: frozenset[int]) -> bool:
@@ -204,13 +199,15 @@ class _Search:
                 if self._cannot_finish(candidate, len(left) - 1):
                     break
                 rest = left - {candidate.session.module}
+                if any(last_chance[m] <= candidate.order for m in rest):
+                    continue  # a module still left has no session after this one
                 state = (rest, candidate.order)
                 if state in self.dead_ends or not self._fits(chosen, candidate):
                     continue
                 chosen.append(candidate)
                 if extend(rest):
                     return True
-                return False
+                chosen.pop()
                 self.dead_ends.add(state)
             return False
 

@@ -9,7 +9,7 @@ from diversion.extensions import login_manager
 
 
 def register(app: Flask) -> None:
-    from diversion.web import admin, auth, case_officer, coordinator
+    from diversion.web import admin, auth, case_officer, coordinator, feed
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue"
@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(case_officer.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(feed.bp)
     register_assets(app)
 
     @app.get("/")

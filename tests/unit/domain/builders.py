@@ -79,6 +79,8 @@ def make_enrolment(
 def attended_core(first_day: int = 7, count: int = 5) -> list[BookingFacts]:
     """Return attended bookings of modules 1..count, a week apart."""
     return [
-        make_booking(id=100 + m, module=m, starts_at=day(first_day + 7 * (m - 1)), status="attended")
+        make_booking(
+            id=100 + m, module=m, starts_at=day(first_day + 7 * (m - 1)), status="attended"
+        )
         for m in range(1, count + 1)
     ]

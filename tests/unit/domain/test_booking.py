@@ -66,7 +66,9 @@ class TestEnrolmentAndSession:
 
     def test_an_attended_module_may_not_be_booked_again(self):
         enrolment = make_enrolment(bookings=[make_booking(module=1, status="attended")])
-        assert refusal(enrolment, make_session(id=2, starts_at=day(20))) == "module_already_attended"
+        assert (
+            refusal(enrolment, make_session(id=2, starts_at=day(20))) == "module_already_attended"
+        )
 
     def test_a_module_already_booked_in_another_session_is_refused(self):
         enrolment = make_enrolment(bookings=[make_booking(module=1, session_id=1)])
@@ -215,9 +217,7 @@ class TestFollowUp:
         session = make_session(module=FOLLOW_UP, starts_at=london(on))
         assert allowed(awaiting_follow_up(), session)
 
-    @pytest.mark.parametrize(
-        "on", [WINDOW[0] - timedelta(days=1), WINDOW[1] + timedelta(days=1)]
-    )
+    @pytest.mark.parametrize("on", [WINDOW[0] - timedelta(days=1), WINDOW[1] + timedelta(days=1)])
     def test_the_follow_up_a_day_outside_the_window_is_refused(self, on):
         session = make_session(module=FOLLOW_UP, starts_at=london(on))
         assert refusal(awaiting_follow_up(), session) == "outside_follow_up_window"

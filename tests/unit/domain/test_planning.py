@@ -68,9 +68,7 @@ class TestEarliestPlan:
         assert [s.starts_at for s in chosen] == [day(1), day(9), day(17), day(25), day(33)]
 
     def test_no_plan_is_returned_when_the_modules_cannot_fit_before_the_deadline(self):
-        late = [
-            replace(s, starts_at=s.starts_at + timedelta(days=90)) for s in weekly_calendar()
-        ]
+        late = [replace(s, starts_at=s.starts_at + timedelta(days=90)) for s in weekly_calendar()]
         assert plan(RULES, make_enrolment(), late, NOW) is None
 
     def test_no_plan_is_returned_when_a_module_has_no_sessions(self):
@@ -108,7 +106,7 @@ class TestEarliestPlan:
 
         assert [(s.module, s.starts_at) for s in chosen] == [(1, day(14)), (2, day(3))]
 
-    def test_backtracking_abandons_an_earlier_module_two_to_reach_the_deadline(self):
+    def test_the_earliest_sessions_leave_room_for_the_last_module_before_the_deadline(self):
         # Module 2 on day 10 leaves module 3's last chance (day 16) six days away.
         sessions = [
             *sessions_for(1, [0], first_id=10),
@@ -282,7 +280,7 @@ def _brute_force(rules, enrolment, sessions, now):
     return None if best is None else best[1]
 
 
-@settings(max_examples=1000, deadline=None, database=None)
+@settings(max_examples=1000, deadline=None)
 @given(scenarios())
 def test_the_plan_is_the_earliest_complete_plan_a_brute_force_search_finds(scenario):
     rules, enrolment, sessions, now = scenario

@@ -1,0 +1,70 @@
+"""Bookings, planning and attendance."""
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from diversion.api import present
+from diversion.api.auth import current_actor, requires
+from diversion.api.schemas import (
+    AttendanceIn,
+    BookingCancelIn,
+    BookingIn,
+    BookingOut,
+    ErrorResponse,
+    PlanOut,
+)
+from diversion.services import attendance, bookings, invitations
+
+bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
+
+
+@bp.post("/enrolments/<int:enrolment_id>/bookings")
+@bp.arguments(BookingIn)
+@bp.response(201, BookingOut)
+@bp.alt_response(409, schema=ErrorResponse)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def create(data, enrolment_id):
+    """Book a participant into a session, or answer the rule that says no."""
+    return present.booking(bookings.book(current_actor(), enrolment_id, data["session_id"]))
+
+
+@bp.post("/enrolments/<int:enrolment_id>/plan")
+@bp.response(201, PlanOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def plan(enrolment_id):
+    """Book every remaining module into the earliest sessions that satisfy every rule."""
+    made = bookings.plan_enrolment(current_actor(), enrolment_id)
+    return {"bookings": [present.booking(b) for b in made]}
+
+
+@bp.delete("/bookings/<int:booking_id>")
+@bp.arguments(BookingCancelIn)
+@bp.response(200, BookingOut)
+@requires("coordinator")
+def cancel(data, booking_id):
+    """Cancel a booking; the participant receives a cancellation."""
+    booking = bookings.cancel_booking(current_actor(), booking_id, reason=data["reason"],
+                                      requested_by=data["requested_by"])
+    return present.booking(booking)
+
+
+@bp.put("/bookings/<int:booking_id>/attendance")
+@bp.arguments(AttendanceIn)
+@bp.response(200, BookingOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def record_attendance(data, booking_id):
+    """Record whether the participant attended (only once the session has started)."""
+    booking = attendance.record(current_actor(), booking_id, data["outcome"], data["reason"])
+    return present.booking(booking)
+
+
+@bp.get("/bookings/<int:booking_id>/invite.ics")
+@requires("coordinator")
+def invite(booking_id):
+    """Return the current calendar object for this booking (REQUEST, or CANCEL if cancelled)."""
+    body = invitations.current_invite(current_actor(), booking_id)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="invite.ics"'})

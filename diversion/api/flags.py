@@ -1,0 +1,23 @@
+"""Flags: the case officer's queue."""
+
+from flask_smorest import Blueprint
+
+from diversion.api import next_url, present
+from diversion.api.auth import current_actor, requires
+from diversion.api.schemas import FlagList, FlagQuery
+from diversion.services import compliance
+
+bp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Flags")
+
+
+@bp.get("")
+@bp.arguments(FlagQuery, location="query")
+@bp.response(200, FlagList)
+@requires("case_officer")
+def index(query):
+    """List your force's flags, oldest first (open by default)."""
+    status = None if query["status"] == "all" else query["status"]
+    rows = compliance.list_flags(current_actor(), status=status, after_id=query.get("after"),
+                                 limit=query["limit"])
+    return {"items": [present.flag(f) for f in rows],
+            "next": next_url("flags.index", rows, query["limit"])}

@@ -1,0 +1,96 @@
+"""Sessions: publish, list, move, cancel."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_smorest import Blueprint
+
+from diversion.api import next_url, present
+from diversion.api.auth import current_actor, requires
+from diversion.api.schemas import (
+    ErrorResponse,
+    SeriesIn,
+    SeriesOut,
+    SessionCancelIn,
+    SessionCancelOut,
+    SessionIn,
+    SessionList,
+    SessionOut,
+    SessionPatch,
+    SessionQuery,
+)
+from diversion.services import bookings, sessions
+
+bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
+               description="Sessions and series")
+LONDON = ZoneInfo("Europe/London")
+
+
+@bp.post("")
+@bp.arguments(SessionIn)
+@bp.response(201, SessionOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def create(data):
+    """Publish one session (never in the past or on a public holiday)."""
+    return sessions.publish_session(current_actor(), **data)
+
+
+@bp.post("/series")
+@bp.arguments(SeriesIn)
+@bp.response(201, SeriesOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def create_series(data):
+    """Publish a series at one local time; holiday dates move to the next day and are listed."""
+    items, moved = sessions.publish_series(current_actor(), **data)
+    return {"items": items, "moved": moved}
+
+
+@bp.get("")
+@bp.arguments(SessionQuery, location="query")
+@bp.response(200, SessionList)
+@requires("coordinator")
+def index(query):
+    """List sessions by start time, with how many are booked."""
+    start = query.get("from_")
+    end = query.get("to")
+    rows = sessions.list_sessions(
+        programme_id=query.get("programme_id"),
+        start=datetime.combine(start, time(0), tzinfo=LONDON) if start else None,
+        end=datetime.combine(end + timedelta(days=1), time(0), tzinfo=LONDON) if end else None,
+        module=query.get("module"),
+        venue_id=query.get("venue_id"),
+        after_id=query.get("after"),
+        limit=query["limit"],
+    )
+    return {"items": rows, "next": next_url("sessions.index", rows, query["limit"])}
+
+
+@bp.get("/<int:session_id>")
+@bp.response(200, SessionOut)
+@requires("coordinator")
+def show(session_id):
+    """Show one session."""
+    return sessions.get_session(session_id)
+
+
+@bp.patch("/<int:session_id>")
+@bp.arguments(SessionPatch)
+@bp.response(200, SessionOut)
+@bp.alt_response(422, schema=ErrorResponse)
+@requires("coordinator")
+def move(data, session_id):
+    """Move a session or change its venue or capacity; booked participants are told."""
+    return sessions.move_session(current_actor(), session_id, **data)
+
+
+@bp.post("/<int:session_id>/cancel")
+@bp.arguments(SessionCancelIn)
+@bp.response(200, SessionCancelOut)
+@requires("coordinator")
+def cancel(data, session_id):
+    """Cancel a session; with rebook, move each participant into the next suitable one."""
+    result = bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
+                                     rebook=data["rebook"])
+    return {**result, "cancelled": [present.booking(b) for b in result["cancelled"]]}

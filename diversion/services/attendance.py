@@ -1,0 +1,63 @@
+"""Recording who came: a session's register."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.errors import RuleViolation
+from diversion.domain.progress import check_attendance, check_outcome
+from diversion.extensions import db
+from diversion.models import AttendanceRecord, Booking
+from diversion.services import Actor, Forbidden, NotFound, audit, compliance, progress
+from diversion.services.bookings import _bookings_of, lock_enrolment
+
+
+def record(actor: Actor, booking_id: int, outcome: str, reason: str | None = None) -> Booking:
+    """Record (or correct) one participant's outcome once the session has started."""
+    if actor.role != "coordinator":
+        raise Forbidden()
+    with transaction():
+        return _record(actor, booking_id, outcome, reason)
+
+
+def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -> list[Booking]:
+    """Record a whole register at once: all outcomes or none."""
+    if actor.role != "coordinator":
+        raise Forbidden()
+    with transaction():
+        return [_record(actor, booking_id, outcome, reason)
+                for booking_id, (outcome, reason) in outcomes.items()]
+
+
+def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking")
+    enrolment = lock_enrolment(booking.enrolment_id)
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if booking.status == "cancelled":
+        raise RuleViolation("booking_cancelled", "This booking was cancelled.")
+    if enrolment.status not in ("enrolled", "awaiting_follow_up", "completed"):
+        raise RuleViolation("enrolment_closed", "This enrolment is closed.")
+    check_attendance(booking.session.starts_at, clock.now())
+    reason = (reason or "").strip() or None
+    check_outcome(outcome, reason)
+    previous = booking.status
+    booking.status = outcome
+    booking.reason = reason
+    booking.updated_at = clock.now()
+    db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
+                                    recorded_by_id=actor.user_id, recorded_at=clock.now()))
+    db.session.flush()
+    bookings = _bookings_of(enrolment)
+    progress.refresh(enrolment, bookings)
+    # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
+    compliance.raise_flags_for(enrolment, bookings)
+    audit.record(actor, "update", "attendance", booking.id, case_id=enrolment.case_id,
+                 detail={"outcome": outcome, "previous": previous})
+    return booking

@@ -1,0 +1,290 @@
+"""Booking participants into sessions: every rule checked in the booking's transaction.
+
+Concurrency: the enrolment row and then the session row are locked (FOR UPDATE
+on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), the seat is taken
+by a conditional UPDATE checked by row count, and partial unique indexes make a
+duplicate active booking impossible even if every check were bypassed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.booking import check_booking
+from diversion.domain.errors import RuleViolation
+from diversion.domain.planning import plan, remaining_modules
+from diversion.domain.programme import FOLLOW_UP, format_date, module_name
+from diversion.extensions import db
+from diversion.models import Booking, Enrolment, Session
+from diversion.services import Actor, Forbidden, NotFound, audit, outbox
+from diversion.services.facts import enrolment_facts, session_facts
+from diversion.services.programmes import rules_for
+from diversion.services.sessions import lock_session
+
+
+def _require_coordinator(actor: Actor) -> None:
+    if actor.role != "coordinator":
+        raise Forbidden()
+
+
+def lock_enrolment(enrolment_id: int) -> Enrolment:
+    """Load an enrolment locked for this transaction, with its bookings."""
+    enrolment = db.session.scalar(
+        sa.select(Enrolment).where(Enrolment.id == enrolment_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if enrolment is None:
+        raise NotFound("enrolment")
+    return enrolment
+
+
+def _bookings_of(enrolment: Enrolment) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.enrolment_id == enrolment.id)
+            .options(so.joinedload(Booking.session))
+            .order_by(Booking.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _take_seat(session_id: int) -> None:
+    taken = db.session.execute(
+        sa.update(Session)
+        .where(Session.id == session_id, Session.booked < Session.capacity,
+               Session.status == "scheduled")
+        .values(booked=Session.booked + 1)
+    ).rowcount
+    if taken != 1:
+        raise RuleViolation("session_full", "This session is full.")
+
+
+def _release_seat(session_id: int) -> None:
+    db.session.execute(
+        sa.update(Session).where(Session.id == session_id, Session.booked > 0)
+        .values(booked=Session.booked - 1)
+    )
+
+
+def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Booking:
+    """Check every rule and take the seat; the caller holds the locks and the transaction."""
+    rules = rules_for(enrolment.programme)
+    if session.programme_id != enrolment.programme_id:
+        raise NotFound("session")
+    bookings = _bookings_of(enrolment)
+    check_booking(rules, enrolment_facts(enrolment, bookings), session_facts(session),
+                  clock.now())
+    _take_seat(session.id)
+    now = clock.now()
+    booking = Booking(
+        enrolment_id=enrolment.id,
+        session_id=session.id,
+        module=session.module,
+        status="booked",
+        uid=f"{secrets.token_hex(16)}@diversion",
+        sequence=0,
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(booking)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa_exc.IntegrityError as error:
+        raise RuleViolation("already_booked", "This module is already booked.") from error
+    db.session.refresh(session)
+    booking.session = session
+    booking.enrolment = enrolment
+    outbox.queue(booking, "invitation")
+    outbox.schedule_reminder(booking, rules.reminder_hours)
+    audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
+                 detail={"session_id": session.id, "module": session.module})
+    return booking
+
+
+def _visible(actor: Actor, enrolment: Enrolment) -> None:
+    if actor.role == "case_officer" and enrolment.force_id != actor.force_id:
+        raise NotFound("enrolment")
+
+
+def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
+    """Book an enrolment into a session, or refuse with the rule that says no."""
+    _require_coordinator(actor)
+    try:
+        with transaction():
+            enrolment = lock_enrolment(enrolment_id)
+            session = lock_session(session_id)
+            return _book_locked(actor, enrolment, session)
+    except sa_exc.IntegrityError as error:
+        raise RuleViolation("already_booked", "This module is already booked.") from error
+
+
+def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
+    """Book every remaining module into the earliest sessions that satisfy every rule."""
+    _require_coordinator(actor)
+    with transaction():
+        enrolment = lock_enrolment(enrolment_id)
+        rules = rules_for(enrolment.programme)
+        bookings = _bookings_of(enrolment)
+        facts = enrolment_facts(enrolment, bookings)
+        if enrolment.status not in ("enrolled", "awaiting_follow_up"):
+            raise RuleViolation("enrolment_closed", "This enrolment is closed.")
+        modules = remaining_modules(rules, facts)
+        if not modules:
+            return []
+        now = clock.now()
+        query = sa.select(Session).where(
+            Session.programme_id == enrolment.programme_id,
+            Session.module.in_(modules),
+            Session.status == "scheduled",
+            Session.starts_at > now,
+            Session.booked < Session.capacity,
+        )
+        last_day = (
+            enrolment.follow_up_closes if modules == [FOLLOW_UP] else enrolment.core_deadline
+        )
+        if last_day is not None:
+            query = query.where(Session.starts_at < _day_after(last_day, rules.timezone))
+        candidates = [session_facts(s) for s in db.session.scalars(query)]
+        chosen = plan(rules, facts, candidates, now)
+        if chosen is None:
+            names = ", ".join(module_name(m) for m in modules)
+            raise RuleViolation(
+                "after_deadline",
+                f"No complete plan exists: {names} cannot all be booked into published "
+                f"sessions by {format_date(last_day)} with {rules.min_days_between_sessions} "
+                "days between sessions. Publish more sessions or ask the case officer about "
+                "an extension.",
+            )
+        made = []
+        for choice in chosen:
+            session = lock_session(choice.id)
+            made.append(_book_locked(actor, enrolment, session))
+        return made
+
+
+def _day_after(day, timezone: str):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+
+
+def _cancel(booking: Booking, *, reason: str, requested_by: str | None) -> None:
+    booking.status = "cancelled"
+    booking.sequence += 1
+    booking.cancelled_at = clock.now()
+    booking.updated_at = clock.now()
+    booking.cancel_reason = reason
+    booking.cancel_requested_by = requested_by
+    _release_seat(booking.session_id)
+    outbox.supersede_reminders(booking)
+    outbox.queue(booking, "cancellation")
+
+
+def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
+                   requested_by: str | None = None) -> Booking:
+    """Cancel one booking; the participant receives a cancellation."""
+    _require_coordinator(actor)
+    with transaction():
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            raise NotFound("booking")
+        enrolment = lock_enrolment(booking.enrolment_id)
+        booking = db.session.scalar(
+            sa.select(Booking).where(Booking.id == booking_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if booking.status != "booked":
+            raise RuleViolation(
+                "booking_not_active",
+                "Only a booking that has not happened yet can be cancelled.",
+            )
+        _cancel(booking, reason=reason.strip() or "Cancelled by the coordinator",
+                requested_by=requested_by)
+        audit.record(actor, "update", "booking", booking.id, case_id=enrolment.case_id,
+                     detail={"cancelled": True, "reason": reason, "requested_by": requested_by})
+    return booking
+
+
+def cancel_future_bookings(actor: Actor, enrolment: Enrolment, reason: str) -> list[Booking]:
+    """Cancel every booking still to happen (inside the caller's transaction)."""
+    now = clock.now()
+    cancelled = []
+    for booking in _bookings_of(enrolment):
+        if booking.status == "booked" and booking.session.starts_at > now:
+            _cancel(booking, reason=reason, requested_by=actor.email)
+            cancelled.append(booking)
+    return cancelled
+
+
+def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool = False) -> dict:
+    """Cancel a session and its bookings; with rebook, move each participant on."""
+    _require_coordinator(actor)
+    with transaction():
+        session = lock_session(session_id)
+        if session.status == "cancelled":
+            raise RuleViolation("session_cancelled", "This session is already cancelled.")
+        affected = list(
+            db.session.scalars(
+                sa.select(Booking).where(Booking.session_id == session.id,
+                                         Booking.status == "booked").order_by(Booking.id)
+            )
+        )
+        session.status = "cancelled"
+        session.cancel_reason = reason.strip()
+        session.updated_at = clock.now()
+        for booking in affected:
+            _cancel(booking, reason=f"Session cancelled: {reason.strip()}",
+                    requested_by=actor.email)
+        db.session.flush()
+        rebooked, not_rebooked = [], []
+        if rebook:
+            for booking in affected:
+                enrolment = lock_enrolment(booking.enrolment_id)
+                new = _rebook(actor, enrolment, booking.module, exclude=session.id)
+                if new is None:
+                    not_rebooked.append({"enrolment_id": enrolment.id,
+                                         "booking_id": booking.id, "module": booking.module})
+                else:
+                    rebooked.append({"enrolment_id": enrolment.id, "booking_id": new.id,
+                                     "session_id": new.session_id, "module": new.module,
+                                     "previous_booking_id": booking.id})
+        audit.record(actor, "update", "session", session.id,
+                     detail={"cancelled": True, "reason": reason, "rebook": rebook,
+                             "affected": [b.id for b in affected]})
+    return {"session": session, "cancelled": affected, "rebooked": rebooked,
+            "not_rebooked": not_rebooked}
+
+
+def _rebook(actor: Actor, enrolment: Enrolment, module: int, exclude: int) -> Booking | None:
+    """Book the earliest later session of this module that every rule allows."""
+    now = clock.now()
+    candidates = db.session.scalars(
+        sa.select(Session).where(
+            Session.programme_id == enrolment.programme_id,
+            Session.module == module,
+            Session.status == "scheduled",
+            Session.starts_at > now,
+            Session.booked < Session.capacity,
+            Session.id != exclude,
+        ).order_by(Session.starts_at, Session.id)
+    ).all()
+    for candidate in candidates:
+        try:
+            with db.session.begin_nested():
+                session = lock_session(candidate.id)
+                return _book_locked(actor, enrolment, session)
+        except RuleViolation:
+            continue
+    return None

@@ -1,0 +1,27 @@
+"""Keep an enrolment's status and follow-up dates in step with its bookings."""
+
+from __future__ import annotations
+
+from diversion import clock
+from diversion.domain.progress import derive_progress
+from diversion.models import Booking, Enrolment
+from diversion.services.facts import enrolment_facts
+from diversion.services.programmes import rules_for
+
+
+def refresh(enrolment: Enrolment, bookings: list[Booking]) -> None:
+    """Recompute status, core completion and the follow-up window from the bookings."""
+    rules = rules_for(enrolment.programme)
+    progress = derive_progress(rules, enrolment_facts(enrolment, bookings),
+                               enrolment.follow_up_extension_days)
+    if progress.status != enrolment.status and progress.status == "completed":
+        enrolment.closed_at = clock.now()
+    elif progress.status != "completed" and enrolment.status == "completed":
+        enrolment.closed_at = None
+    enrolment.status = progress.status
+    enrolment.core_completed_on = progress.core_completed_on
+    enrolment.follow_up_due = progress.follow_up_due
+    if progress.follow_up_window is None:
+        enrolment.follow_up_opens = enrolment.follow_up_closes = None
+    else:
+        enrolment.follow_up_opens, enrolment.follow_up_closes = progress.follow_up_window

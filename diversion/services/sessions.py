@@ -1,0 +1,300 @@
+"""Publishing, listing, moving and cancelling sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.errors import RuleViolation
+from diversion.domain.holidays import is_public_holiday, series_dates
+from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.extensions import db
+from diversion.models import Booking, Enrolment, Programme, Session
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, outbox
+from diversion.services.programmes import get_programme, rules_for
+from diversion.services.venues import get_venue
+
+MAX_CAPACITY = 500
+
+
+def _require_coordinator(actor: Actor) -> None:
+    if actor.role != "coordinator":
+        raise Forbidden()
+
+
+def in_programme_time(programme: Programme, value: datetime) -> datetime:
+    """Read a date-time without an offset as the programme's local wall-clock time."""
+    zone = ZoneInfo(programme.timezone)
+    if value.tzinfo is None or value.utcoffset() is None:
+        # Round-trip through UTC so a time in the spring-forward gap becomes real.
+        return value.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return value
+
+
+def _check_module(programme: Programme, module: int) -> None:
+    if module != FOLLOW_UP and not 1 <= module <= programme.core_modules:
+        raise InvalidInput(
+            f"Module must be 1 to {programme.core_modules} or follow_up", field="module"
+        )
+
+
+def _check_capacity(capacity: int) -> None:
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput(f"Capacity must be between 1 and {MAX_CAPACITY}", field="capacity")
+
+
+def _check_slot(programme: Programme, starts_at: datetime, field: str = "starts_at") -> None:
+    if starts_at <= clock.now():
+        raise RuleViolation("session_in_past", "A session cannot start in the past.", field)
+    local_day = starts_at.astimezone(ZoneInfo(programme.timezone)).date()
+    if is_public_holiday(local_day, programme.holiday_region):
+        raise RuleViolation(
+            "public_holiday",
+            f"{format_date(local_day)} is a public holiday; choose another day.",
+            field,
+        )
+
+
+def _new_session(programme, module, starts_at, venue, capacity, facilitator, room) -> Session:
+    now = clock.now()
+    return Session(
+        programme_id=programme.id,
+        module=module,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=programme.session_minutes),
+        venue_id=venue.id,
+        room=(room or "").strip(),
+        capacity=capacity,
+        booked=0,
+        facilitator=(facilitator or "").strip(),
+        status="scheduled",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def publish_session(
+    actor: Actor,
+    *,
+    programme_id: int,
+    module: int,
+    starts_at: datetime,
+    venue_id: int,
+    capacity: int,
+    facilitator: str | None = None,
+    room: str | None = None,
+) -> Session:
+    """Publish one session; never in the past or on a public holiday."""
+    _require_coordinator(actor)
+    with transaction():
+        programme = get_programme(programme_id)
+        venue = get_venue(venue_id)
+        _check_module(programme, module)
+        _check_capacity(capacity)
+        starts_at = in_programme_time(programme, starts_at)
+        _check_slot(programme, starts_at)
+        session = _new_session(programme, module, starts_at, venue, capacity, facilitator, room)
+        db.session.add(session)
+        db.session.flush()
+        audit.record(actor, "create", "session", session.id)
+    return session
+
+
+def publish_series(
+    actor: Actor,
+    *,
+    programme_id: int,
+    module: int,
+    first_starts_at: datetime,
+    count: int,
+    interval_days: int,
+    venue_id: int,
+    capacity: int,
+    facilitator: str | None = None,
+    room: str | None = None,
+) -> tuple[list[Session], list[dict]]:
+    """Publish a series at one local wall-clock time; holidays move to the next day."""
+    _require_coordinator(actor)
+    with transaction():
+        programme = get_programme(programme_id)
+        venue = get_venue(venue_id)
+        _check_module(programme, module)
+        _check_capacity(capacity)
+        if not 1 <= count <= 200:
+            raise InvalidInput("Count must be between 1 and 200", field="count")
+        if not 1 <= interval_days <= 365:
+            raise InvalidInput("Interval must be between 1 and 365 days", field="interval_days")
+        first = in_programme_time(programme, first_starts_at)
+        if first <= clock.now():
+            raise RuleViolation("session_in_past", "A series cannot start in the past.",
+                                "first_starts_at")
+        dates = series_dates(first, count, interval_days, programme.holiday_region,
+                             programme.timezone)
+        sessions, moved = [], []
+        for item in dates:
+            session = _new_session(programme, module, item.starts_at, venue, capacity,
+                                   facilitator, room)
+            db.session.add(session)
+            sessions.append(session)
+        db.session.flush()
+        for item, session in zip(dates, sessions, strict=True):
+            if item.moved_from is not None:
+                moved.append({
+                    "session_id": session.id,
+                    "from": item.moved_from,
+                    "to": item.starts_at.date(),
+                    "starts_at": session.starts_at,
+                })
+        audit.record(actor, "create", "session_series", sessions[0].id,
+                     detail={"ids": [s.id for s in sessions]})
+    return sessions, moved
+
+
+def list_sessions(
+    *,
+    programme_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    module: int | None = None,
+    venue_id: int | None = None,
+    include_cancelled: bool = True,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Session]:
+    """List sessions by start time (keyset on id within the filter)."""
+    query = sa.select(Session).options(so.joinedload(Session.venue))
+    if programme_id is not None:
+        query = query.where(Session.programme_id == programme_id)
+    if start is not None:
+        query = query.where(Session.starts_at >= start)
+    if end is not None:
+        query = query.where(Session.starts_at < end)
+    if module is not None:
+        query = query.where(Session.module == module)
+    if venue_id is not None:
+        query = query.where(Session.venue_id == venue_id)
+    if not include_cancelled:
+        query = query.where(Session.status == "scheduled")
+    if after_id is not None:
+        anchor = db.session.get(Session, after_id)
+        if anchor is not None:
+            query = query.where(
+                sa.or_(
+                    Session.starts_at > anchor.starts_at,
+                    sa.and_(Session.starts_at == anchor.starts_at, Session.id > anchor.id),
+                )
+            )
+    query = query.order_by(Session.starts_at, Session.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def get_session(session_id: int) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None:
+        raise NotFound("session")
+    return session
+
+
+def lock_session(session_id: int) -> Session:
+    """Load a session row locked for this transaction (FOR UPDATE on PostgreSQL)."""
+    session = db.session.scalar(
+        sa.select(Session).where(Session.id == session_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        raise NotFound("session")
+    return session
+
+
+def register(session_id: int) -> list[Booking]:
+    """Return the session's bookings (not cancelled) with their participants."""
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.session_id == session_id, Booking.status != "cancelled")
+            .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+            .order_by(Booking.id)
+        )
+    )
+
+
+def move_session(
+    actor: Actor,
+    session_id: int,
+    *,
+    starts_at: datetime | None = None,
+    venue_id: int | None = None,
+    capacity: int | None = None,
+    room: str | None = None,
+    facilitator: str | None = None,
+) -> Session:
+    """Change a session's time, venue or capacity; every booked participant is told."""
+    _require_coordinator(actor)
+    with transaction():
+        session = lock_session(session_id)
+        if session.status == "cancelled":
+            raise RuleViolation("session_cancelled", "This session has been cancelled.")
+        if session.starts_at <= clock.now():
+            raise RuleViolation("session_in_past", "A session that has started cannot be moved.")
+        programme = session.programme
+        changed_time_or_place = False
+        if capacity is not None:
+            _check_capacity(capacity)
+            if capacity < session.booked:
+                raise InvalidInput(
+                    f"{session.booked} people are booked; capacity cannot go below that",
+                    field="capacity", code="capacity_below_booked",
+                )
+            session.capacity = capacity
+        if venue_id is not None and venue_id != session.venue_id:
+            session.venue_id = get_venue(venue_id).id
+            changed_time_or_place = True
+        if room is not None and room.strip() != session.room:
+            session.room = room.strip()
+            changed_time_or_place = True
+        if facilitator is not None:
+            session.facilitator = facilitator.strip()
+        if starts_at is not None:
+            starts_at = in_programme_time(programme, starts_at)
+            if starts_at != session.starts_at:
+                _check_slot(programme, starts_at)
+                session.starts_at = starts_at
+                session.ends_at = starts_at + timedelta(minutes=programme.session_minutes)
+                changed_time_or_place = True
+        session.updated_at = clock.now()
+        db.session.flush()
+        db.session.refresh(session, ["venue"])
+        if changed_time_or_place:
+            for booking in _booked(session.id):
+                booking.sequence += 1
+                booking.updated_at = clock.now()
+                db.session.flush()
+                outbox.queue(booking, "update")
+                outbox.schedule_reminder(booking, programme.reminder_hours)
+        audit.record(actor, "update", "session", session.id,
+                     detail={"moved": changed_time_or_place, "capacity": session.capacity})
+    return session
+
+
+def _booked(session_id: int) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.session_id == session_id, Booking.status == "booked")
+            .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+            .order_by(Booking.id)
+        )
+    )
+
+
+def local_date(session: Session) -> date:
+    return session.starts_at.astimezone(ZoneInfo(session.programme.timezone)).date()
+
+
+def rules_of(session: Session):
+    return rules_for(session.programme)
