@@ -242,20 +242,23 @@ class Api:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"}
 
+    def _headers(self, kw):
+        return {**self.headers, **kw.pop("headers", {})}
+
     def get(self, path, **kw):
-        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+        return self.client.get(f"/api/v1{path}", headers=self._headers(kw), **kw)
 
     def post(self, path, json=None, **kw):
-        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+        return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(kw), **kw)
 
     def patch(self, path, json=None, **kw):
-        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self._headers(kw), **kw)
 
     def put(self, path, json=None, **kw):
-        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+        return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(kw), **kw)
 
     def delete(self, path, **kw):
-        return self.client.delete(f"/api/v1{path}", headers=self.headers, **kw)
+        return self.client.delete(f"/api/v1{path}", headers=self._headers(kw), **kw)
 
 
 @pytest.fixture

@@ -81,9 +81,12 @@ def sweep() -> SweepResult:
                 .options(so.joinedload(Booking.session).load_only(Session.starts_at))
             ):
                 bookings_by[booking.enrolment_id].append(booking)
-            existing = set(db.session.execute(
-                sa.select(Flag.enrolment_id, Flag.cause).where(Flag.enrolment_id.in_(ids))
-            ).tuples())
+            existing = {
+                (row.enrolment_id, row.cause)
+                for row in db.session.execute(
+                    sa.select(Flag.enrolment_id, Flag.cause).where(Flag.enrolment_id.in_(ids))
+                )
+            }
             rows = []
             for enrolment in enrolments:
                 programme_rules = rules[enrolment.programme_id]
@@ -98,7 +101,8 @@ def sweep() -> SweepResult:
             result.evaluated += len(enrolments)
             raised = _insert_flags(rows)
             result.raised += raised
-            for row in rows[:raised] if raised == len(rows) else rows:
+            # A concurrent sweep may have raised some of these first; count what we did.
+            for row in rows[:raised]:
                 result.by_kind[row["kind"]] += 1
             db.session.expunge_all()
     return result

@@ -123,6 +123,8 @@ def as_pdf(data: dict) -> bytes:  # noqa: C901 - one linear layout, long not bra
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_title("Referral summary")
+    # Uncompressed text keeps the record searchable by tools that read raw PDF streams.
+    pdf.set_compression(False)
 
     def heading(text: str) -> None:
         pdf.set_font("Helvetica", "B", 13)

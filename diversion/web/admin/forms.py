@@ -5,7 +5,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Email, InputRequired, Length, Regexp
 
 from diversion.web.forms import BaseForm
@@ -18,8 +26,9 @@ class UserForm(BaseForm):
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the person's name"), Length(max=200)])
     role = RadioField("Role", widget=GovRadioInput(), choices=[
-        ("case_officer", "Case officer"), ("coordinator", "Course coordinator"),
-        ("admin", "Administrator")], validators=[InputRequired("Select a role")])
+        SelectChoice("case_officer", "Case officer"),
+        SelectChoice("coordinator", "Course coordinator"),
+        SelectChoice("admin", "Administrator")], validators=[InputRequired("Select a role")])
     force = SelectField("Force (case officers only)", widget=GovSelect(), choices=[])
     password = PasswordField(
         "Initial password", widget=GovPasswordInput(),

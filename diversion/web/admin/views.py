@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from wtforms import SelectChoice
 
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
@@ -22,8 +23,8 @@ def users():
 def new_user():
     """Create a staff account."""
     form = UserForm()
-    form.force.choices = [("", "No force")] + [(f.code, f"{f.name} ({f.code})")
-                                                for f in accounts.list_forces()]
+    form.force.choices = [SelectChoice("", "No force")] + [
+        SelectChoice(f.code, f"{f.name} ({f.code})") for f in accounts.list_forces()]
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.role.data, password=form.password.data,

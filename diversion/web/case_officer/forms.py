@@ -5,12 +5,20 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import DateField, EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from diversion.web.forms import BaseForm
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 def yes_no(label: str, message: str) -> RadioField:
@@ -61,7 +69,8 @@ class CaseForm(BaseForm):
     first_offence = yes_no("Is this a first offence?", "Select whether this is a first offence")
     image_category = RadioField(
         "Highest image category", widget=GovRadioInput(),
-        choices=[("A", "Category A"), ("B", "Category B"), ("C", "Category C")],
+        choices=[SelectChoice("A", "Category A"), SelectChoice("B", "Category B"),
+                 SelectChoice("C", "Category C")],
         validators=[InputRequired("Select the highest image category")],
     )
     contact_offending_suspected = yes_no(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from diversion.domain.errors import RuleViolation
 from diversion.services import InvalidInput, cases, enrolments
@@ -85,7 +86,7 @@ def enrol(case_id: int):
     """Enrol an eligible case on a programme."""
     record = cases.get_case(actor(), case_id)
     form = EnrolForm()
-    form.programme_id.choices = [(p.id, p.name) for p in list_programmes()]
+    form.programme_id.choices = [SelectChoice(str(p.id), p.name) for p in list_programmes()]
     if record.enrolment is not None:
         return redirect(url_for(".case", case_id=case_id))
     if form.validate_on_submit():

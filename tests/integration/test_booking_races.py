@@ -1,0 +1,81 @@
+"""Capacity and uniqueness hold when many requests arrive at once."""
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+from diversion import clock
+from tests.conftest import Api, case_body, make_token
+
+NOW = "2027-01-04T09:00:00+00:00"
+
+
+def _setup(app, client, *, enrolments: int, sessions: int, capacity: int):
+    clock.set_now(NOW)
+    officer = Api(client, make_token(role="case_officer"))
+    coordinator_token = make_token(role="coordinator", force=None)
+    coordinator = Api(client, coordinator_token)
+    venue = coordinator.post("/venues", {"name": "Hall", "address": "2 Low St"}).get_json()
+    session_ids = []
+    for n in range(sessions):
+        response = coordinator.post("/sessions", {
+            "programme_id": 1, "module": 1, "starts_at": f"2027-01-{5 + n:02d}T18:00:00",
+            "venue_id": venue["id"], "capacity": capacity})
+        session_ids.append(response.get_json()["id"])
+    enrolment_ids = []
+    for n in range(enrolments):
+        case = officer.post("/cases", case_body(reference=f"RACE/{n}")).get_json()
+        enrolment = officer.post(f"/cases/{case['id']}/enrolment",
+                                 {"programme_id": 1, "start_date": "2027-01-04"}).get_json()
+        enrolment_ids.append(enrolment["id"])
+    return coordinator_token, session_ids, enrolment_ids
+
+
+def _fire(app, token, pairs):
+    """Send every (enrolment, session) booking at once, each from its own thread."""
+    barrier = Barrier(len(pairs))
+
+    def attempt(pair):
+        enrolment_id, session_id = pair
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/enrolments/{enrolment_id}/bookings",
+                               json={"session_id": session_id},
+                               headers={"Authorization": f"Bearer {token}"})
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        return list(pool.map(attempt, pairs))
+
+
+def test_forty_five_simultaneous_bookings_fill_ten_places_exactly(app, client):
+    token, (session_id,), enrolment_ids = _setup(app, client, enrolments=45, sessions=1,
+                                                 capacity=10)
+    results = _fire(app, token, [(e, session_id) for e in enrolment_ids])
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(201) == 10
+    assert statuses.count(409) == 35
+    assert {body["errors"][0]["code"] for status, body in results if status == 409} == {
+        "session_full"}
+    coordinator = Api(client, token)
+    assert coordinator.get(f"/sessions/{session_id}").get_json()["booked"] == 10
+    booked = sum(
+        1 for e in enrolment_ids
+        for b in coordinator.get(f"/enrolments/{e}").get_json()["bookings"]
+        if b["status"] == "booked"
+    )
+    assert booked == 10
+
+
+def test_one_enrolment_racing_itself_for_module_one_gets_exactly_one_booking(app, client):
+    token, session_ids, (enrolment_id,) = _setup(app, client, enrolments=1, sessions=12,
+                                                 capacity=10)
+    pairs = [(enrolment_id, s) for s in session_ids] + [(enrolment_id, session_ids[0])] * 8
+    results = _fire(app, token, pairs)
+    statuses = [status for status, _ in results]
+    assert statuses.count(201) == 1
+    assert all(status in (409, 422) for status in statuses if status != 201)
+    coordinator = Api(client, token)
+    bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
+    assert [b["status"] for b in bookings] == ["booked"]
+    seats = sum(coordinator.get(f"/sessions/{s}").get_json()["booked"] for s in session_ids)
+    assert seats == 1
