@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields
@@ -47,6 +47,9 @@ class Module(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "follow_up":
             return FOLLOW_UP
+        # Query strings carry numbers as text: ?module=3.
+        if isinstance(value, str) and value.isdigit() and len(value) <= 2:
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
             raise self.make_error("invalid")
         return value
@@ -59,3 +62,20 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class DayOrInstant(fields.Field):
+    """A date (YYYY-MM-DD, a whole local day) or a date-time, for list filters."""
+
+    default_error_messages = {"invalid": "Enter a date like 2027-03-30 or a date-time"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            if len(value.strip()) == 10:
+                return date.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as error:
+            raise self.make_error("invalid") from error
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from diversion.api.fields import Instant, Module, StrictBoolean
+from diversion.api.fields import DayOrInstant, Instant, Module, StrictBoolean
 
 
 def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
@@ -300,8 +300,8 @@ class SeriesOut(Schema):
 
 
 class SessionQuery(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = DayOrInstant(data_key="from")
+    to = DayOrInstant()
     module = Module()
     venue_id = fields.Integer()
     programme_id = fields.Integer()

@@ -1,6 +1,6 @@
 """Sessions: publish, list, move, cancel."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_smorest import Blueprint
@@ -55,10 +55,15 @@ def index(query):
     """List sessions by start time, with how many are booked."""
     start = query.get("from_")
     end = query.get("to")
+    # A date means the whole local day: from its midnight to the next midnight.
+    if isinstance(start, date) and not isinstance(start, datetime):
+        start = datetime.combine(start, time(0), tzinfo=LONDON)
+    if isinstance(end, date) and not isinstance(end, datetime):
+        end = datetime.combine(end + timedelta(days=1), time(0), tzinfo=LONDON)
     rows = sessions.list_sessions(
         programme_id=query.get("programme_id"),
-        start=datetime.combine(start, time(0), tzinfo=LONDON) if start else None,
-        end=datetime.combine(end + timedelta(days=1), time(0), tzinfo=LONDON) if end else None,
+        start=start,
+        end=end,
         module=query.get("module"),
         venue_id=query.get("venue_id"),
         after_id=query.get("after"),

@@ -1,6 +1,7 @@
 """Base form: strips surrounding whitespace from every text field."""
 
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 
 
 class BaseForm(FlaskForm):
@@ -13,3 +14,14 @@ class BaseForm(FlaskForm):
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class DateInput(GovDateInput):
+    """GOV.UK day, month and year boxes that survive a post without exactly three values."""
+
+    def map_gov_params(self, field, **kwargs):
+        # GovDateInput unpacks raw_data into three names: a hand-made post with
+        # none or four of them would otherwise turn a form error into a 500.
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            field.raw_data = [*field.raw_data, "", "", ""][:3]
+        return super().map_gov_params(field, **kwargs)

@@ -36,6 +36,14 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
+def main_html(response) -> str:
+    """Return the HTML inside <main>, where each page puts its own content."""
+    match = re.search(r'<main[^>]*id="main-content"[^>]*>(.*)</main>',
+                      response.get_data(as_text=True), re.S)
+    assert match, "page has no <main id=\"main-content\">"
+    return match.group(1)
+
+
 def navigation(response) -> list[str]:
     """Return the link texts of the service navigation."""
     html = response.get_data(as_text=True)
@@ -117,6 +125,24 @@ def test_an_administrator_sees_users_and_forces_in_the_navigation(client, login_
     assert navigation(client.get("/admin/users")) == ["Users", "Forces"]
 
 
+def test_the_sign_out_button_is_a_working_form_beside_the_signed_in_email(client, login_as):
+    login_as("case_officer")
+    html = client.get("/cases/dashboard").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/logout"[^>]*>(.*?)</form>', html, re.S)
+    assert form, "no sign-out form"
+    assert 'name="csrf_token"' in form.group(1)
+    assert "case_officer.met@example.gov.uk" in form.group(1)
+    assert "&lt;form" not in html
+
+
+def test_page_content_sits_in_main_so_the_skip_link_works(client, login_as):
+    login_as("case_officer")
+    page = client.get("/cases/new")
+    assert 'href="#main-content"' in page.get_data(as_text=True)
+    assert "<h1" in main_html(page)
+    assert 'class="govuk-back-link"' in page.get_data(as_text=True)
+
+
 def test_the_start_page_sends_each_role_to_its_own_home(client, login_as):
     login_as("admin", force=None)
     assert client.get("/").headers["Location"] == "/admin/users"
@@ -193,6 +219,7 @@ def test_a_valid_eligible_case_opens_its_page_showing_eligible(client, login_as)
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     text = text_of(page)
+    assert "Success Case recorded: eligible" in text
     assert "Case MET/2026/0001" in text
     assert "Sam Taylor" in text
     assert "Eligible" in text
@@ -209,7 +236,9 @@ def test_an_ineligible_case_shows_the_reasons_and_offers_no_enrol_button(client,
     assert "Not eligible" in text
     assert "Images are above the lowest level of seriousness (Category C)" in text
     assert "Children are at risk (safeguarding checks)" in text
-    assert "Enrol" not in re.sub(r"cannot be enrolled", "", text)
+    assert "An ineligible case cannot be enrolled" in text
+    assert "Enrol on a programme" not in text
+    assert not re.search(r"<(a|button)[^>]*>\s*Enrol", main_html(page))
     assert f"/cases/{case_id}/enrol" not in page.get_data(as_text=True)
 
 
@@ -248,6 +277,26 @@ def test_an_enrolment_start_date_that_is_not_a_real_date_is_refused(app, client,
     assert "There is a problem" in text_of(response)
     assert "Enter the start date as a real date" in text_of(response)
     assert count(app, Enrolment) == 0
+
+
+def test_the_enrolment_list_links_each_enrolment_to_its_case(client, login_as):
+    login_as("case_officer")
+    case_id = record_case(client)
+    enrol(client, case_id, "31", "10", "2026")
+    page = client.get("/cases/enrolments")
+    assert f'<a class="govuk-link" href="/cases/{case_id}">MET/2026/0001</a>' in page.get_data(
+        as_text=True)
+    assert "Sam Taylor Enrolled 28 February 2027 0 attended" in text_of(page)
+
+
+def test_a_hand_made_post_without_the_date_boxes_gets_an_error_not_a_crash(app, client, login_as):
+    login_as("case_officer")
+    response = submit_case(client, date_of_birth=None)
+    assert response.status_code == 200
+    assert "Enter the date of birth as a real date" in text_of(response)
+    four = submit_case(client, date_of_birth=["1", "2", "1990", "4"])
+    assert four.status_code == 200
+    assert count(app, Case) == 0
 
 
 # ---- the case list ---------------------------------------------------------
@@ -309,6 +358,7 @@ def test_thirty_cases_spread_over_two_pages(app, client, login_as):
     assert len(re.findall(r'href="/cases/\d+"', second.get_data(as_text=True))) == 5
     assert "MET/0000" in text_of(second)
     assert "MET/0000" not in text_of(first)
+    assert "&lt;a" not in html
 
 
 def test_a_case_officer_never_sees_another_forces_cases_in_the_list(app, client, login_as):
@@ -424,6 +474,7 @@ def test_a_short_password_is_refused_with_a_field_error(app, client, login_as):
         "email": "coordinator2@example.gov.uk",
         "name": "A Coordinator",
         "role": "coordinator",
+        "force": "",
         "password": "short",
     })
     assert response.status_code == 200
@@ -518,7 +569,7 @@ def assert_security_headers(response) -> None:
     assert "no-store" in headers.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("path", ["/login", "/no-such-page", "/api/v1/cases", "/cases"])
+@pytest.mark.parametrize("path", ["/login", "/no-such-page", "/api/v1/cases/1", "/cases"])
 def test_every_response_for_a_visitor_carries_the_security_headers(client, path):
     assert_security_headers(client.get(path))
 
@@ -527,7 +578,7 @@ def test_a_missing_page_and_an_unauthenticated_api_call_carry_the_security_heade
     missing = client.get("/no-such-page")
     assert missing.status_code == 404
     assert_security_headers(missing)
-    api = client.get("/api/v1/cases")
+    api = client.get("/api/v1/cases/1")
     assert api.status_code == 401
     assert_security_headers(api)
 

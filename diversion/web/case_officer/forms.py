@@ -1,5 +1,4 @@
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -16,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from diversion.web.forms import BaseForm
+from diversion.web.forms import BaseForm, DateInput
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -48,9 +47,10 @@ class CaseForm(BaseForm):
                     Length(max=100, message="Family name must be 100 characters or fewer")],
     )
     date_of_birth = DateField(
-        "Date of birth", format="%d %m %Y", widget=GovDateInput(),
+        "Date of birth", format="%d %m %Y", widget=DateInput(),
         description="For example, 27 3 1990",
         validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990")],
+        invalid_value_message="Enter the date of birth as a real date, like 27 3 1990",
     )
     email = EmailField(
         "Email address", widget=GovTextInput(),
@@ -89,8 +89,9 @@ class EnrolForm(BaseForm):
     programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
                                validators=[InputRequired("Select a programme")])
     start_date = DateField(
-        "Start date", format="%d %m %Y", widget=GovDateInput(),
+        "Start date", format="%d %m %Y", widget=DateInput(),
         description="The core deadline is 4 calendar months after this date",
         validators=[InputRequired("Enter the start date as a real date, like 1 12 2026")],
+        invalid_value_message="Enter the start date as a real date, like 1 12 2026",
     )
     submit = SubmitField("Enrol", widget=GovSubmitInput())

@@ -1,0 +1,1 @@
+"""Mail to participants: build each outbox row into an email and deliver it over SMTP."""

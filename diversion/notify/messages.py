@@ -1,0 +1,203 @@
+"""Build the email for one outbox row: pure, no Flask, no database.
+
+The shape follows docs/calendar.md (RFC 6047 iMIP): one recipient, and for
+invitations, updates and cancellations a ``multipart/mixed`` holding a
+``multipart/alternative`` (text, HTML, ``text/calendar; method=...``) and an
+``invite.ics`` attachment. Reminders are text and HTML only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from diversion.calendar.events import DISCLOSING_WORDS, clean_email, clean_text, invitation
+from diversion.config import ROOT
+from diversion.services.invitations import appointment_from_payload
+
+__all__ = [
+    "KINDS",
+    "Outgoing",
+    "build",
+    "message_id_for",
+    "render",
+    "spoken_time",
+    "when",
+]
+
+TEMPLATES = ROOT / "templates" / "emails"
+KINDS = ("invitation", "update", "cancellation", "reminder")
+_CALENDAR_METHOD = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
+_SUBJECT = {
+    "invitation": "Your appointment on {when}",
+    "update": "Updated: your appointment is now on {when}",
+    "cancellation": "Cancelled: your appointment on {when}",
+    "reminder": "Reminder: your appointment on {when}",
+}
+_LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+class Row(Protocol):
+    """What a message is built from; an OutboxMessage satisfies it."""
+
+    kind: str
+    recipient: str
+    payload: dict
+    idempotency_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One built email and the envelope it travels in."""
+
+    message: EmailMessage
+    envelope_from: str
+    recipient: str
+    subject: str
+    message_id: str
+
+
+def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
+    """Build the email for one outbox row, or raise ValueError if it cannot be sent safely."""
+    if row.kind not in KINDS:
+        raise ValueError(f"unknown message kind {row.kind!r}")
+    payload = row.payload
+    recipient = clean_email(row.recipient)
+    envelope_from = _envelope_from(sender)
+    zone = ZoneInfo(payload.get("timezone") or "Europe/London")
+    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
+    ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
+
+    subject = _SUBJECT[row.kind].format(when=f"{_day(starts_at)} at {spoken_time(starts_at)}")
+    # No name: the preview on a locked phone or a shared screen shows only this.
+    context = {
+        "title": clean_text(payload.get("summary") or "") or "Appointment",
+        "when": when(starts_at, ends_at),
+        "where": clean_text(payload.get("location") or ""),
+        "phone": clean_text(payload.get("contact_phone") or ""),
+    }
+    text = render(f"{row.kind}.txt", context)
+    html = render(f"{row.kind}.html", context)
+    _refuse_disclosure("subject", subject)
+    _refuse_disclosure("text", text)
+    _refuse_disclosure("html", html)
+
+    message_id = message_id_for(row.idempotency_key, payload.get("uid", ""), envelope_from)
+    # policy.SMTP writes CRLF and refuses a header value that would fold in a new line.
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = _one_line(sender)
+    message["To"] = recipient
+    message["Subject"] = _one_line(subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    # RFC 3834: tells autoresponders (holiday replies) not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+
+    method = _CALENDAR_METHOD.get(row.kind)
+    if method:
+        ics = invitation(
+            appointment_from_payload(payload, cancelled=method == "CANCEL"),
+            organizer=payload["organizer"],
+            attendee=recipient,
+            attendee_name=payload.get("attendee_name"),
+            # The iTIP message was made when the change was queued, so a retry or a
+            # resend after a crash carries the same DTSTAMP as the first attempt.
+            dtstamp=row.created_at,
+            tzid=payload.get("timezone") or "Europe/London",
+            method=method,
+        )
+        # base64 keeps the object's CRLF line ends and 75-octet folds byte for byte;
+        # 7bit or quoted-printable would let relays rewrite them.
+        message.add_alternative(
+            ics, maintype="text", subtype="calendar", cte="base64",
+            params={"method": method, "charset": "UTF-8"},
+        )
+        message.add_attachment(
+            ics, maintype="application", subtype="ics", cte="base64", filename="invite.ics",
+        )
+    for part in message.iter_parts():
+        _drop_inner_mime_version(part)
+    return Outgoing(message=message, envelope_from=envelope_from, recipient=recipient,
+                    subject=subject, message_id=message_id)
+
+
+def message_id_for(idempotency_key: str, uid: str, sender: str) -> str:
+    """Return the Message-ID for a row: the same on every attempt, so resends dedupe."""
+    # The booking's random UID keeps two databases (demo, a restored copy) from
+    # ever minting the same Message-ID for different mail.
+    digest = hashlib.sha256(f"{idempotency_key}\n{uid}".encode()).hexdigest()[:32]
+    domain = sender.rpartition("@")[2] or "diversion"
+    return f"<{digest}@{domain}>"
+
+
+def when(starts_at: datetime, ends_at: datetime) -> str:
+    """Say a session's time as people read it: 'Tuesday 5 January 2027, 6pm to 7:30pm'."""
+    return (f"{_day(starts_at)} {starts_at.year}, "
+            f"{spoken_time(starts_at)} to {spoken_time(ends_at)}")
+
+
+def spoken_time(value: datetime) -> str:
+    """Return '6pm', '6:30pm', '12pm' (GOV.UK style)."""
+    hour = value.hour % 12 or 12
+    minutes = f":{value.minute:02d}" if value.minute else ""
+    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+
+
+def render(template: str, context: dict) -> str:
+    """Render one email template (HTML ones autoescaped)."""
+    return _environment().get_template(template).render(**context)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _day(value: datetime) -> str:
+    return f"{value:%A} {value.day} {value:%B}"
+
+
+def _one_line(value: str) -> str:
+    return _LINE_BREAKS.sub(" ", value).strip()
+
+
+def _drop_inner_mime_version(part: EmailMessage) -> None:
+    # EmailMessage stamps MIME-Version on every part it creates; RFC 2045 wants
+    # it once, at the top.
+    del part["MIME-Version"]
+    for child in part.iter_parts():
+        _drop_inner_mime_version(child)
+
+
+def _envelope_from(sender: str) -> str:
+    _name, address = parseaddr(_one_line(sender))
+    return clean_email(address)
+
+
+def _refuse_disclosure(part: str, text: str) -> None:
+    # The calendar object checks its own fields; this covers our templates and
+    # subject lines too, which an inbox shows before anything is opened.
+    found = sorted({w for w in _WORD.findall(text.casefold()) if w in DISCLOSING_WORDS})
+    if found:
+        raise ValueError(f"{part} would reveal the programme: {', '.join(found)}")

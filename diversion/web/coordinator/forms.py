@@ -1,0 +1,255 @@
+"""Coordinator forms: sessions, series, venues, changes, the register and bookings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from diversion.web.forms import BaseForm
+
+TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+OUTCOMES = [
+    SelectChoice("attended", "Attended"),
+    SelectChoice("absent_excused", "Absent (excused)"),
+    SelectChoice("absent_unexcused", "Absent (unexcused)"),
+]
+
+REQUESTED_BY = [
+    SelectChoice("participant", "The participant"),
+    SelectChoice("case officer", "The case officer"),
+    SelectChoice("coordinator", "The coordinator"),
+]
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose 'not a number' message says what to type."""
+
+    def __init__(self, label=None, validators=None, *, not_a_number: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.not_a_number = not_a_number
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(self.not_a_number) from error
+
+
+class LocalTime:
+    """Check a 24-hour clock time like 18:00."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data and not TIME_PATTERN.match(field.data):
+            raise ValidationError(self.message)
+
+
+def local_start(day: date, clock_time: str) -> datetime:
+    """Combine a date and an HH:MM text into a wall-clock date-time (no offset)."""
+    match = TIME_PATTERN.match(clock_time)
+    return datetime.combine(day, time(int(match.group(1)), int(match.group(2))))
+
+
+def _date_field(label: str, description: str | None = None) -> DateField:
+    return DateField(
+        label, format="%d %m %Y", widget=GovDateInput(),
+        description=description or "For example, 5 1 2027",
+        validators=[InputRequired("Enter the date as a real date, like 5 1 2027")],
+    )
+
+
+def _time_field(label: str = "Start time") -> StringField:
+    return StringField(
+        label, widget=GovTextInput(), description="Use the 24-hour clock, for example 18:00",
+        validators=[InputRequired("Enter the start time, like 18:00"),
+                    LocalTime("Enter the start time on the 24-hour clock, like 18:00")],
+    )
+
+
+def _capacity_field() -> WholeNumberField:
+    return WholeNumberField(
+        "Capacity", widget=GovTextInput(), description="The most participants the room takes",
+        not_a_number="Enter the capacity as a whole number, like 10",
+        validators=[InputRequired("Enter the capacity"),
+                    NumberRange(1, 500, "Capacity must be between 1 and 500")],
+    )
+
+
+def _facilitator_field() -> StringField:
+    return StringField(
+        "Facilitator (optional)", widget=GovTextInput(),
+        validators=[Optional(), Length(max=200, message="Facilitator must be 200 characters "
+                                                        "or fewer")],
+    )
+
+
+def _room_field() -> StringField:
+    return StringField(
+        "Room (optional)", widget=GovTextInput(),
+        validators=[Optional(), Length(max=100, message="Room must be 100 characters or fewer")],
+    )
+
+
+class SessionForm(BaseForm):
+    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
+                               validators=[InputRequired("Select a programme")])
+    module = SelectField("Module", coerce=int, widget=GovSelect(),
+                         validators=[InputRequired("Select a module")])
+    date = _date_field("Date")
+    time = _time_field()
+    venue_id = SelectField("Venue", coerce=int, widget=GovSelect(),
+                           validators=[InputRequired("Select a venue")])
+    capacity = _capacity_field()
+    facilitator = _facilitator_field()
+    room = _room_field()
+    submit = SubmitField("Publish session", widget=GovSubmitInput())
+
+    def starts_at(self) -> datetime:
+        return local_start(self.date.data, self.time.data)
+
+
+class SeriesForm(BaseForm):
+    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
+                               validators=[InputRequired("Select a programme")])
+    module = SelectField("Module", coerce=int, widget=GovSelect(),
+                         validators=[InputRequired("Select a module")])
+    date = _date_field("Date of the first session")
+    time = _time_field()
+    count = WholeNumberField(
+        "Number of sessions", widget=GovTextInput(),
+        not_a_number="Enter the number of sessions as a whole number, like 6",
+        validators=[InputRequired("Enter the number of sessions"),
+                    NumberRange(1, 200, "The number of sessions must be between 1 and 200")],
+    )
+    interval_days = WholeNumberField(
+        "Days between sessions", widget=GovTextInput(), default=7,
+        description="For example, 7 for weekly. A date on a public holiday moves to the next "
+                    "working day.",
+        not_a_number="Enter the days between sessions as a whole number, like 7",
+        validators=[InputRequired("Enter the days between sessions"),
+                    NumberRange(1, 365, "Days between sessions must be between 1 and 365")],
+    )
+    venue_id = SelectField("Venue", coerce=int, widget=GovSelect(),
+                           validators=[InputRequired("Select a venue")])
+    capacity = _capacity_field()
+    facilitator = _facilitator_field()
+    room = _room_field()
+    submit = SubmitField("Publish series", widget=GovSubmitInput())
+
+    def starts_at(self) -> datetime:
+        return local_start(self.date.data, self.time.data)
+
+
+class VenueForm(BaseForm):
+    name = StringField(
+        "Name", widget=GovTextInput(),
+        validators=[InputRequired("Enter the venue's name"),
+                    Length(max=200, message="Name must be 200 characters or fewer")],
+    )
+    address = TextAreaField(
+        "Address", widget=GovTextArea(),
+        validators=[InputRequired("Enter the venue's address"),
+                    Length(max=500, message="Address must be 500 characters or fewer")],
+    )
+    rooms = TextAreaField(
+        "Rooms (optional)", widget=GovTextArea(), description="One room on each line",
+        validators=[Optional(), Length(max=500, message="Rooms must be 500 characters or fewer")],
+    )
+    submit = SubmitField("Add venue", widget=GovSubmitInput())
+
+
+class MoveSessionForm(BaseForm):
+    date = _date_field("New date")
+    time = _time_field("New start time")
+    venue_id = SelectField("Venue", coerce=int, widget=GovSelect(),
+                           validators=[InputRequired("Select a venue")])
+    capacity = _capacity_field()
+    room = _room_field()
+    facilitator = _facilitator_field()
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+    def starts_at(self) -> datetime:
+        return local_start(self.date.data, self.time.data)
+
+
+class CancelSessionForm(BaseForm):
+    reason = TextAreaField(
+        "Why is the session cancelled?", widget=GovTextArea(),
+        validators=[InputRequired("Enter why the session is cancelled"),
+                    Length(max=400, message="Reason must be 400 characters or fewer")],
+    )
+    rebook = BooleanField("Rebook affected participants into their next suitable session",
+                          widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Cancel session", widget=GovSubmitInput())
+
+
+class CancelBookingForm(BaseForm):
+    reason = TextAreaField(
+        "Why is the booking cancelled?", widget=GovTextArea(),
+        validators=[InputRequired("Enter why the booking is cancelled"),
+                    Length(max=400, message="Reason must be 400 characters or fewer")],
+    )
+    requested_by = RadioField("Who asked for it?", choices=REQUESTED_BY, widget=GovRadioInput(),
+                              validators=[InputRequired("Select who asked for the cancellation")])
+    submit = SubmitField("Cancel booking", widget=GovSubmitInput())
+
+
+class BookForm(BaseForm):
+    session_id = SelectField("Session", coerce=int, widget=GovSelect(),
+                             validators=[InputRequired("Select a session")])
+    submit = SubmitField("Book", widget=GovSubmitInput())
+
+
+class ActionForm(BaseForm):
+    """A button that changes something: only the CSRF token is checked."""
+
+
+def register_form(bookings, formdata=None):
+    """Build the register form: one outcome and one reason per booking."""
+
+    class RegisterForm(BaseForm):
+        pass
+
+    for booking in bookings:
+        outcome = booking.status if booking.status in dict(OUTCOMES) else None
+        setattr(RegisterForm, f"outcome_{booking.id}", RadioField(
+            booking.enrolment.case.participant_name, choices=OUTCOMES, default=outcome,
+            widget=GovRadioInput(), validators=[Optional()],
+        ))
+        setattr(RegisterForm, f"reason_{booking.id}", StringField(
+            "Reason (needed for an excused absence)", widget=GovTextInput(),
+            default=booking.reason or "",
+            validators=[Optional(), Length(max=500, message="Reason must be 500 characters "
+                                                            "or fewer")],
+        ))
+    RegisterForm.save = SubmitField("Save register", widget=GovSubmitInput())
+    RegisterForm.mark_all = SubmitField("Mark all as attended", widget=GovSubmitInput())
+    return RegisterForm(formdata=formdata) if formdata is not None else RegisterForm()

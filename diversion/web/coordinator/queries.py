@@ -1,0 +1,132 @@
+"""Read-only queries the coordinator's pages need that the services do not offer yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.extensions import db
+from diversion.models import Booking, Case, Enrolment, Session
+from diversion.services import Actor, NotFound, audit
+
+# Bookings that hold the module for the participant (booked, or already attended).
+HOLDING = ("booked", "attended")
+
+
+def bookable_sessions(enrolment: Enrolment, modules: list[int], limit: int = 40) -> list[Session]:
+    """Return the upcoming sessions of these modules that still have a place."""
+    if not modules:
+        return []
+    return list(db.session.scalars(
+        sa.select(Session)
+        .where(Session.programme_id == enrolment.programme_id,
+               Session.module.in_(modules),
+               Session.status == "scheduled",
+               Session.starts_at > clock.now(),
+               Session.booked < Session.capacity)
+        .options(so.joinedload(Session.venue))
+        .order_by(Session.starts_at, Session.id)
+        .limit(limit)
+    ))
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Return a booking with its session and participant, or raise NotFound."""
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id)
+        .options(so.joinedload(Booking.session).joinedload(Session.venue),
+                 so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+    )
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+@dataclass(frozen=True)
+class Affected:
+    """A participant whose booking went with a cancelled session, and where they are now."""
+
+    booking: Booking
+    now_booked: Booking | None
+
+
+def affected_by_cancellation(session: Session) -> list[Affected]:
+    """List the bookings a cancelled session took away, each with its current replacement."""
+    cancelled = list(db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.session_id == session.id, Booking.status == "cancelled")
+        .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+        .order_by(Booking.id)
+    ))
+    if not cancelled:
+        return []
+    replacements = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.enrolment_id.in_([b.enrolment_id for b in cancelled]),
+               Booking.module == session.module,
+               Booking.session_id != session.id,
+               Booking.status.in_(HOLDING))
+        .options(so.joinedload(Booking.session).joinedload(Session.venue))
+    )
+    by_enrolment = {b.enrolment_id: b for b in replacements}
+    return [Affected(b, by_enrolment.get(b.enrolment_id)) for b in cancelled]
+
+
+def _named(query, term: str):
+    if not term:
+        return query
+    like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return query.where(
+        sa.func.lower(Case.given_name + " " + Case.family_name).like(like, escape="\\")
+    )
+
+
+def find_enrolments(
+    actor: Actor,
+    *,
+    name: str = "",
+    after_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Enrolment]:
+    """List enrolments by id, optionally by participant name, recording the read.
+
+    Coordinators search by name only: a case reference is not theirs to see.
+    """
+    query = (
+        sa.select(Enrolment)
+        .join(Case, Case.id == Enrolment.case_id)
+        .options(so.contains_eager(Enrolment.case),
+                 so.selectinload(Enrolment.bookings))
+        .limit(limit)
+    )
+    term = name.strip().lower()
+    query = _named(query, term)
+    if before_id is not None:
+        query = query.where(Enrolment.id < before_id).order_by(Enrolment.id.desc())
+    else:
+        if after_id is not None:
+            query = query.where(Enrolment.id > after_id)
+        query = query.order_by(Enrolment.id)
+    rows = sorted(db.session.scalars(query).unique(), key=lambda e: e.id)
+    with transaction():
+        audit.record(actor, "read", "enrolment_list", None,
+                     detail={"search": "name" if term else None, "ids": [e.id for e in rows]})
+    return rows
+
+
+def has_enrolments(*, before_id: int | None = None, after_id: int | None = None,
+                   name: str = "") -> bool:
+    """Say whether any enrolment lies before or after an id (for pagination links)."""
+    query = sa.select(Enrolment.id).join(Case, Case.id == Enrolment.case_id).limit(1)
+    term = name.strip().lower()
+    query = _named(query, term)
+    if before_id is not None:
+        query = query.where(Enrolment.id < before_id)
+    if after_id is not None:
+        query = query.where(Enrolment.id > after_id)
+    return db.session.scalar(query) is not None
