@@ -18,8 +18,17 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
 from diversion.models import User
-from diversion.services import Actor, accounts, attendance, bookings, cases, decisions
-from diversion.services import enrolments, sessions, venues
+from diversion.services import (
+    Actor,
+    accounts,
+    attendance,
+    bookings,
+    cases,
+    decisions,
+    enrolments,
+    sessions,
+    venues,
+)
 from diversion.services.accounts import actor_for
 
 LONDON = ZoneInfo("Europe/London")
@@ -111,15 +120,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
            "ineligible": 5}[stage]
     start = today - timedelta(days=ago)
     clock.set_now(_at(start))
-    screening = {
-        "previous_sexual_or_violent_conviction": False, "first_offence": True,
-        "image_category": "C", "contact_offending_suspected": False,
-        "children_at_risk": False, "prosecutor_agreed": True, "participant_consented": True,
-    }
-    if stage == "ineligible":
-        screening = {**screening, **rng.choice([
-            {"image_category": "B"}, {"children_at_risk": True}, {"first_offence": False},
-            {"contact_offending_suspected": True}])}
+    screening = _screening(rng, stage)
     given, family = rng.choice(GIVEN), rng.choice(FAMILY)
     case = cases.record_case(
         officer, f"{officer.email[8:11].upper()}/{2026}/{1000 + number}",
@@ -138,16 +139,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
         planned = bookings.plan_enrolment(coordinator, enrolment.id)
     except RuleViolation:
         return
-    for index, booking in enumerate(planned):
-        if booking.session.ends_at >= real_now:
-            break
-        clock.set_now(booking.session.ends_at)
-        outcome = "attended"
-        if stage == "at_risk" and index == 1:
-            outcome = "absent_unexcused"
-        attendance.record(coordinator, booking.id, outcome)
-        if outcome != "attended":
-            break
+    _attend_past(coordinator, planned, stage, real_now)
     if stage == "referred":
         clock.set_now(min(real_now, _at(start + timedelta(days=40))))
         decisions.decide(officer, enrolment.id, decision="refer",
@@ -163,3 +155,27 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
             if follow_up.session.ends_at < real_now:
                 clock.set_now(follow_up.session.ends_at)
                 attendance.record(coordinator, follow_up.id, "attended")
+
+
+def _screening(rng, stage: str) -> dict:
+    answers = {
+        "previous_sexual_or_violent_conviction": False, "first_offence": True,
+        "image_category": "C", "contact_offending_suspected": False,
+        "children_at_risk": False, "prosecutor_agreed": True, "participant_consented": True,
+    }
+    if stage == "ineligible":
+        answers.update(rng.choice([
+            {"image_category": "B"}, {"children_at_risk": True}, {"first_offence": False},
+            {"contact_offending_suspected": True}]))
+    return answers
+
+
+def _attend_past(coordinator: Actor, planned, stage: str, real_now: datetime) -> None:
+    for index, booking in enumerate(planned):
+        if booking.session.ends_at >= real_now:
+            return
+        clock.set_now(booking.session.ends_at)
+        outcome = "absent_unexcused" if stage == "at_risk" and index == 1 else "attended"
+        attendance.record(coordinator, booking.id, outcome)
+        if outcome != "attended":
+            return
