@@ -12,7 +12,8 @@ from diversion.services import InvalidInput, NotFound, accounts
 
 
 def register(app: Flask) -> None:
-    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep):
+    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep,
+                    send_mail):
         app.cli.add_command(command)
 
 
@@ -97,3 +98,16 @@ def sweep() -> None:
     from diversion.services import compliance
 
     click.echo(compliance.sweep().summary())
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail() -> None:
+    """Deliver everything due in the outbox, then print a one-line summary."""
+    from diversion.notify import delivery
+
+    try:
+        result = delivery.deliver_all()
+    except delivery.MailConfigError as error:
+        _fail(f"mail is not configured: {error}")
+    click.echo(result.summary())

@@ -29,6 +29,7 @@ __all__ = [
     "KINDS",
     "Outgoing",
     "build",
+    "envelope_address",
     "message_id_for",
     "render",
     "spoken_time",
@@ -75,7 +76,7 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
         raise ValueError(f"unknown message kind {row.kind!r}")
     payload = row.payload
     recipient = clean_email(row.recipient)
-    envelope_from = _envelope_from(sender)
+    envelope_from = envelope_address(sender)
     zone = ZoneInfo(payload.get("timezone") or "Europe/London")
     starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
     ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
@@ -190,7 +191,8 @@ def _drop_inner_mime_version(part: EmailMessage) -> None:
         _drop_inner_mime_version(child)
 
 
-def _envelope_from(sender: str) -> str:
+def envelope_address(sender: str) -> str:
+    """Return the bare address of MAIL_SENDER, or raise ValueError."""
     _name, address = parseaddr(_one_line(sender))
     return clean_email(address)
 

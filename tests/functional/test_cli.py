@@ -1,0 +1,51 @@
+"""The command-line operations of api.md."""
+
+import re
+
+import sqlalchemy as sa
+
+from diversion.extensions import db
+from diversion.models import Case, Enrolment, User
+
+
+def test_create_force_user_and_token_give_a_working_bearer_token(runner, client):
+    assert runner.invoke(args=["create-force", "MET", "Metropolitan Police"]).exit_code == 0
+    result = runner.invoke(
+        args=["create-user", "Officer@Example.gov.uk", "--role", "case_officer", "--force",
+              "MET", "--password-stdin"],
+        input="a long enough passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["create-token", "officer@example.gov.uk"])
+    assert result.exit_code == 0
+    token = result.stdout.strip()
+    assert re.fullmatch(r"[A-Za-z0-9_\-]{40,}", token), "only the token is printed"
+    response = client.get("/api/v1/programmes", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_a_case_officer_without_a_force_and_a_breached_password_are_refused(runner, app):
+    result = runner.invoke(args=["create-user", "a@example.gov.uk", "--role", "case_officer",
+                                 "--password-stdin"], input="a long enough passphrase\n")
+    assert result.exit_code != 0
+    assert "force" in result.output.lower()
+    result = runner.invoke(args=["create-user", "b@example.gov.uk", "--role", "coordinator",
+                                 "--password-stdin"], input="password123\n")
+    assert result.exit_code != 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_the_demo_data_has_forces_staff_and_forty_participants_at_every_stage(runner, app):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.diversion.test" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 40
+        statuses = set(db.session.scalars(sa.select(Enrolment.status)))
+    assert {"enrolled", "awaiting_follow_up", "completed", "referred"} <= statuses
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "not loaded" in again.output
+    sweep = runner.invoke(args=["sweep"])
+    assert sweep.exit_code == 0
+    assert "new flags" in sweep.output
