@@ -15,6 +15,8 @@ def register(app: Flask) -> None:
     for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep,
                     send_mail):
         app.cli.add_command(command)
+    for command in (scheduler, run_job):
+        app.cli.add_command(command)
 
 
 def _fail(message: str) -> None:
@@ -111,3 +113,26 @@ def send_mail() -> None:
     except delivery.MailConfigError as error:
         _fail(f"mail is not configured: {error}")
     click.echo(result.summary())
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the background jobs in the foreground until stopped (SIGTERM or Ctrl-C)."""
+    from flask import current_app
+
+    from diversion.jobs.scheduler import run
+
+    run(current_app._get_current_object())
+
+
+@click.command("run-job")
+@click.argument("job", type=click.Choice(["send_mail", "sweep", "digest", "retention"]))
+@with_appcontext
+def run_job(job: str) -> None:
+    """Run one scheduled job now, with the same exactly-once guard as the scheduler."""
+    from diversion.jobs import tasks
+
+    summary = {"send_mail": tasks.deliver_mail, "sweep": tasks.sweep, "digest": tasks.digest,
+               "retention": tasks.retention}[job]()
+    click.echo(summary or f"{job}: already done for this slot, or running elsewhere")

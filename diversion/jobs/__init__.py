@@ -1,0 +1,1 @@
+"""Background jobs: run by one dedicated scheduler process, each run exactly once."""

@@ -1,0 +1,47 @@
+"""Each case officer's daily digest: how many new flags wait behind the login."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.extensions import db
+from diversion.models import Enrolment, Flag, OutboxMessage, User
+
+
+def queue_digests(since: datetime) -> str:
+    """Queue one digest per case officer whose force has flags raised since ``since``."""
+    counts = {
+        force_id: count
+        for force_id, count in db.session.execute(
+            sa.select(Enrolment.force_id, sa.func.count(Flag.id))
+            .join(Flag, Flag.enrolment_id == Enrolment.id)
+            .where(Flag.raised_at >= since)
+            .group_by(Enrolment.force_id)
+        )
+    }
+    if not counts:
+        return "no new flags"
+    now = clock.now()
+    queued = 0
+    with transaction():
+        officers = db.session.scalars(
+            sa.select(User).where(User.role == "case_officer", User.active.is_(True),
+                                  User.force_id.in_(list(counts)))
+        ).all()
+        for officer in officers:
+            key = f"digest:{officer.id}:{since.date().isoformat()}"
+            if db.session.scalar(sa.select(OutboxMessage.id)
+                                 .where(OutboxMessage.idempotency_key == key)):
+                continue
+            db.session.add(OutboxMessage(
+                user_id=officer.id, kind="digest", recipient=officer.email,
+                payload={"new_flags": counts[officer.force_id], "since": since.isoformat()},
+                idempotency_key=key, status="pending", due_at=now, next_attempt_at=now,
+                created_at=now,
+            ))
+            queued += 1
+    return f"{queued} digests queued"
