@@ -1,7 +1,7 @@
-"""Liveness: 200 when the database answers."""
+"""Liveness: 200 when the database answers; ?detail=1 adds the background jobs."""
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from diversion.extensions import db
 
@@ -16,4 +16,9 @@ def healthz():
     except Exception:  # any database failure means "not healthy", never a 500 page
         db.session.rollback()
         return jsonify({"status": "unavailable"}), 503
-    return jsonify({"status": "ok"})
+    body = {"status": "ok"}
+    if request.args.get("detail"):
+        from diversion.jobs.schedule import job_overview
+
+        body["jobs"] = job_overview(current_app.config)
+    return jsonify(body)

@@ -86,3 +86,14 @@ def test_retention_erases_old_closed_cases_once_and_logs_without_the_data(ctx, a
     assert "Sam" not in str(log[0].detail)
     clock.set_now("2026-11-24T02:30:00+00:00")
     assert tasks.retention() == "retention: 0 records erased"
+
+
+def test_health_detail_shows_each_jobs_last_run_outcome_and_next_run(client, app):
+    clock.set_now("2027-03-01T06:10:00+00:00")
+    with app.app_context():
+        tasks.sweep()
+    body = client.get("/healthz?detail=1").get_json()
+    jobs = {j["job"]: j for j in body["jobs"]}
+    assert jobs["sweep"]["outcome"] == "succeeded"
+    assert jobs["sweep"]["next_run"] == "2027-03-02T06:00:00+00:00"
+    assert jobs["send_mail"]["outcome"] is None
