@@ -37,10 +37,11 @@ assets: node_modules/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# The web server and the scheduler together; Ctrl-C stops both.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	trap 'kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install browser
 	$(VENV)/bin/ruff check diversion tests

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from diversion import clock
+from diversion import clock, logs
 from diversion.config import ROOT, from_environment, normalise_database_url
 
 
@@ -37,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_security(app)
     register_commands(app)
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(app)
     return app
 
 

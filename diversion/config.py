@@ -67,6 +67,7 @@ def from_environment() -> dict:
         ),
         "SCHEDULER_SWEEP_AT": os.environ.get("SCHEDULER_SWEEP_AT", "06:00"),
         "API_PAGE_SIZE": 50,
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         # flask-smorest: the OpenAPI document lives beside the API it describes.
         "API_TITLE": "Diversion",
         "API_VERSION": "v1",
