@@ -40,3 +40,32 @@ def register(app: Flask) -> None:
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(health.bp)
+    app.before_request(_authenticate_first)
+
+
+def allowed_roles(view) -> frozenset | None:
+    """Find the roles an API view declared with ``requires`` (through any wrappers)."""
+    while view is not None:
+        roles = getattr(view, "allowed_roles", None)
+        if roles is not None:
+            return roles
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _authenticate_first():
+    # Who is asking is settled before the body is read: an anonymous or wrong-role
+    # caller learns nothing from validation messages.
+    if not request.path.startswith("/api/v1/") or request.endpoint is None:
+        return
+    from flask import current_app
+
+    from diversion.api.auth import current_actor
+    from diversion.services import Forbidden
+
+    roles = allowed_roles(current_app.view_functions.get(request.endpoint))
+    if roles is None:
+        return
+    actor = current_actor()
+    if roles and actor.role not in roles:
+        raise Forbidden()
