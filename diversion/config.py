@@ -74,4 +74,9 @@ def from_environment() -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Integration contract: see api.md. Bearer tokens from "
+                                    "`flask --app wsgi create-token EMAIL`."},
+        },
     }
