@@ -49,7 +49,7 @@ def from_environment() -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
-        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "appointments@diversion.invalid"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "appointments@appointments.invalid"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
         "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),

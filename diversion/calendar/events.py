@@ -28,7 +28,7 @@ __all__ = [
     "invitation",
 ]
 
-PRODID = "-//Diversion//Appointments//EN"
+PRODID = "-//Appointments//Calendar//EN"
 METHODS = frozenset({"REQUEST", "CANCEL"})
 FEED_REFRESH = timedelta(hours=1)
 

@@ -90,7 +90,7 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
         session_id=session.id,
         module=session.module,
         status="booked",
-        uid=f"{secrets.token_hex(16)}@diversion",
+        uid=f"{secrets.token_hex(16)}@appointments.invalid",
         sequence=0,
         created_by_id=actor.user_id,
         created_at=now,

@@ -50,7 +50,7 @@ def upgrade():
                 "modules_in_order": True,
                 "invite_title": "Appointment",
                 "contact_phone": "0300 123 4567",
-                "organizer_email": "appointments@diversion.invalid",
+                "organizer_email": "appointments@appointments.invalid",
                 "retention_years": 6,
             }
         ],

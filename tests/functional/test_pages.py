@@ -12,6 +12,19 @@ from diversion.extensions import db
 from diversion.models import Case, Enrolment, Force, User
 from tests.conftest import PASSWORD, csrf_from, make_force, make_user
 
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    """Hash with Argon2id at its lowest cost: pages are under test here, not hash strength."""
+    from argon2 import PasswordHasher
+
+    from diversion.services import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not-a-real-password-at-all"))
+
+
 CASE_FIELDS = {
     "reference": "MET/2026/0001",
     "given_name": "Sam",
@@ -299,6 +312,16 @@ def test_a_hand_made_post_without_the_date_boxes_gets_an_error_not_a_crash(app, 
     assert count(app, Case) == 0
 
 
+def test_markup_typed_into_a_name_is_shown_as_text_not_run(client, login_as):
+    login_as("case_officer")
+    case_id = record_case(client, given_name='<script>alert("x")</script>', family_name="<b>B</b>")
+    for path in (f"/cases/{case_id}", "/cases"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html
+        assert "<b>B</b>" not in html
+        assert "&lt;b&gt;B&lt;/b&gt;" in html
+
+
 # ---- the case list ---------------------------------------------------------
 
 
@@ -569,9 +592,9 @@ def assert_security_headers(response) -> None:
     assert "no-store" in headers.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("path", ["/login", "/no-such-page", "/api/v1/cases/1", "/cases"])
-def test_every_response_for_a_visitor_carries_the_security_headers(client, path):
-    assert_security_headers(client.get(path))
+def test_every_response_for_a_visitor_carries_the_security_headers(client):
+    for path in ("/login", "/no-such-page", "/api/v1/cases/1", "/cases", "/"):
+        assert_security_headers(client.get(path))
 
 
 def test_a_missing_page_and_an_unauthenticated_api_call_carry_the_security_headers(client):

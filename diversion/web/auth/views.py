@@ -57,7 +57,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is not None:
             # A fresh session on sign-in: nothing from before survives.
-            pass
+            session.clear()
             login_user(user)
             now = clock.now().isoformat()
             session["started_at"] = now
@@ -71,7 +71,7 @@ def login():
 @login_required
 def logout():
     """Sign out and end the session on the server."""
-    pass
+    accounts.end_sessions(current_user.id)
     logout_user()
     session.clear()
     flash("You have signed out")

@@ -239,7 +239,7 @@ def register_form(bookings, formdata=None):
         pass
 
     for booking in bookings:
-        outcome = booking.status if booking.status in dict(OUTCOMES) else None
+        outcome = booking.status if booking.status in {c.value for c in OUTCOMES} else None
         setattr(RegisterForm, f"outcome_{booking.id}", RadioField(
             booking.enrolment.case.participant_name, choices=OUTCOMES, default=outcome,
             widget=GovRadioInput(), validators=[Optional()],

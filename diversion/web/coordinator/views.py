@@ -30,7 +30,7 @@ from diversion.web.coordinator.forms import (
     VenueForm,
     register_form,
 )
-from diversion.web.filters import LONDON, long_date, long_datetime, module_name
+from diversion.web.filters import LONDON, local_time, long_date, long_datetime, module_name
 from diversion.web.roles import actor, role_required
 
 PER_PAGE = 50
@@ -52,7 +52,8 @@ def show_refusal(form, error: RuleViolation | InvalidInput) -> None:
 
 @bp.context_processor
 def coordinator_helpers():
-    return {"fill_level": fill_level, "weekday_date": weekday_date, "time_range": time_range}
+    return {"fill_level": fill_level, "weekday_date": weekday_date, "time_range": time_range,
+            "local_day": local_day}
 
 
 def fill_level(session) -> str:
@@ -62,15 +63,17 @@ def fill_level(session) -> str:
     return "mid" if session.booked * 2 >= session.capacity else "low"
 
 
+def local_day(value: datetime) -> date:
+    return value.astimezone(LONDON).date()
+
+
 def weekday_date(value: datetime | date) -> str:
     if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
+        value = local_day(value)
     return f"{value:%A} {long_date(value)}"
 
 
 def time_range(session) -> str:
-    from diversion.web.filters import local_time
-
     return f"{local_time(session.starts_at)} to {local_time(session.ends_at)}"
 
 
@@ -203,7 +206,7 @@ def new_series():
 
 # ---- one session -----------------------------------------------------------
 
-def _render_session(session, *, register=None, status: int = 200):
+def _render_session(session, *, register=None):
     started = session.starts_at <= clock.now()
     rows = session_service.register(session.id) if session.status != "cancelled" else []
     if register is None and started and session.status != "cancelled" and rows:
@@ -214,7 +217,7 @@ def _render_session(session, *, register=None, status: int = 200):
         "coordinator/session.html", session=session, bookings=rows, started=started,
         register=register, affected=affected,
         title=f"{module_name(session.module)}, {long_date(session.starts_at)}",
-    ), status
+    )
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -232,10 +235,10 @@ def record_register(session_id: int):
     rows = session_service.register(session_id)
     form = register_form(rows, formdata=request.form)
     if not form.validate_on_submit():
-        return _render_session(record, register=form, status=400)
+        return _render_session(record, register=form)
     outcomes = _outcomes(form, rows)
     if outcomes is None:
-        return _render_session(record, register=form, status=400)
+        return _render_session(record, register=form)
     if not outcomes:
         flash("Nothing changed on the register")
         return redirect(url_for(".session", session_id=session_id))
@@ -243,7 +246,7 @@ def record_register(session_id: int):
         attendance.record_register(actor(), outcomes)
     except (RuleViolation, InvalidInput) as error:
         form.form_errors.append(error.message)
-        return _render_session(record, register=form, status=422)
+        return _render_session(record, register=form)
     flash(f"Register saved: {len(outcomes)} "
           f"{'participant' if len(outcomes) == 1 else 'participants'} marked")
     return redirect(url_for(".session", session_id=session_id))
@@ -398,7 +401,7 @@ def _next_modules(rules, facts: EnrolmentFacts) -> list[int]:
 
 
 def _render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None,
-                      feed_links=None, status: int = 200):
+                      feed_links=None):
     enrolment = enrolments.get_enrolment(actor(), enrolment_id)
     rules = rules_for(enrolment.programme)
     facts = enrolment_facts(enrolment)
@@ -422,7 +425,7 @@ def _render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None,
         next_modules=next_modules, is_open=is_open, book_form=book_form,
         plan_form=plan_form or ActionForm(), feed_links=feed_links, now=clock.now(),
         title=enrolment.case.participant_name,
-    ), status
+    )
 
 
 @bp.get("/participants/<int:enrolment_id>")
@@ -447,10 +450,10 @@ def book(enrolment_id: int):
             if not form.session_id.errors:
                 form.session_id.errors = [*form.form_errors]
                 form.form_errors.clear()
-            return _render_enrolment(enrolment_id, book_form=form, status=422)
+            return _render_enrolment(enrolment_id, book_form=form)
         flash(f"Booked {module_name(made.module)} on {long_datetime(made.session.starts_at)}")
         return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
-    return _render_enrolment(enrolment_id, book_form=form, status=400)
+    return _render_enrolment(enrolment_id, book_form=form)
 
 
 @bp.post("/participants/<int:enrolment_id>/plan")
@@ -463,7 +466,7 @@ def plan(enrolment_id: int):
             made = bookings.plan_enrolment(actor(), enrolment_id)
         except (RuleViolation, InvalidInput) as error:
             form.form_errors.append(f"Nothing was booked. {error.message}")
-            return _render_enrolment(enrolment_id, plan_form=form, status=422)
+            return _render_enrolment(enrolment_id, plan_form=form)
         if made:
             flash(f"Planned and booked {len(made)} "
                   f"{'session' if len(made) == 1 else 'sessions'}: " + "; ".join(
@@ -472,7 +475,7 @@ def plan(enrolment_id: int):
         else:
             flash("Nothing to plan: every module is already booked or attended")
         return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
-    return _render_enrolment(enrolment_id, plan_form=form, status=400)
+    return _render_enrolment(enrolment_id, plan_form=form)
 
 
 @bp.post("/participants/<int:enrolment_id>/calendar-link")
@@ -481,7 +484,7 @@ def calendar_link(enrolment_id: int):
     """Issue the participant's private calendar link (revoking any earlier one); show it once."""
     form = ActionForm()
     if not form.validate_on_submit():
-        return _render_enrolment(enrolment_id, status=400)
+        return _render_enrolment(enrolment_id, plan_form=form)
     token = invitations.issue_feed_token(actor(), enrolment_id)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     https = f"{base}/calendar/{token}.ics"
