@@ -292,13 +292,15 @@ def test_an_enrolment_start_date_that_is_not_a_real_date_is_refused(app, client,
     assert count(app, Enrolment) == 0
 
 
-def test_the_enrolment_list_links_each_enrolment_to_its_case(client, login_as):
+def test_the_enrolment_list_links_each_enrolment_to_its_page(client, login_as):
     login_as("case_officer")
     case_id = record_case(client)
     enrol(client, case_id, "31", "10", "2026")
     page = client.get("/cases/enrolments")
-    assert f'<a class="govuk-link" href="/cases/{case_id}">MET/2026/0001</a>' in page.get_data(
-        as_text=True)
+    link = re.search(r'<a class="govuk-link" href="(/cases/enrolments/\d+)">MET/2026/0001</a>',
+                     page.get_data(as_text=True))
+    assert link
+    assert "Sam Taylor" in text_of(client.get(link.group(1)))
     assert "Sam Taylor Enrolled 28 February 2027 0 attended" in text_of(page)
 
 

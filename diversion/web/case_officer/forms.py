@@ -2,18 +2,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
     DateField,
     EmailField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from diversion.web.forms import BaseForm, DateInput
 
@@ -95,3 +98,26 @@ class EnrolForm(BaseForm):
         invalid_value_message="Enter the start date as a real date, like 1 12 2026",
     )
     submit = SubmitField("Enrol", widget=GovSubmitInput())
+
+
+class DecisionForm(BaseForm):
+    decision = RadioField(
+        "Decision", widget=GovRadioInput(),
+        choices=[SelectChoice("continue", "Continue on the programme"),
+                 SelectChoice("refer", "Refer back to prosecution")],
+        validators=[InputRequired("Select a decision")],
+    )
+    reason = TextAreaField(
+        "Reason", widget=GovTextArea(),
+        description="This is recorded with your name and shown in the referral summary",
+        validators=[InputRequired("Give the reason for the decision"),
+                    Length(max=2000, message="Reason must be 2,000 characters or fewer")],
+    )
+    extend_days = IntegerField(
+        "Extend the deadline by (days, optional)", widget=GovTextInput(),
+        description="Only when continuing. Extends the core deadline, or the follow-up "
+                    "window once the core modules are complete.",
+        validators=[Optional(), NumberRange(min=1, max=365,
+                                            message="Extend by between 1 and 365 days")],
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion.domain.errors import RuleViolation
-from diversion.services import InvalidInput, cases, enrolments
+from diversion.services import (
+    InvalidInput,
+    cases,
+    compliance,
+    decisions,
+    enrolments,
+    oversight,
+    referrals,
+)
 from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
 from diversion.web.case_officer import bp
-from diversion.web.case_officer.forms import CaseForm, EnrolForm
+from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
+from diversion.web.filters import long_date, long_datetime
 from diversion.web.roles import actor, role_required
 
 PER_PAGE = 25
@@ -20,12 +29,12 @@ PER_PAGE = 25
 @role_required("case_officer")
 def dashboard():
     """Show the force's enrolments by status and the open flags."""
-    rows = enrolments.list_enrolments(actor(), limit=200)
-    counts: dict[str, int] = {}
-    for e in rows:
-        counts[e.status] = counts.get(e.status, 0) + 1
-    flagged = [e for e in rows if any(f.status == "open" for f in e.flags)]
-    return render_template("case_officer/dashboard.html", counts=counts, flagged=flagged,
+    who = actor()
+    counts = oversight.status_counts(who)
+    flags = compliance.list_flags(who, status="open", limit=50)
+    flagged = {e.id: e for e in enrolments.enrolments_by_id(who, {f.enrolment_id for f in flags})}
+    return render_template("case_officer/dashboard.html", counts=counts, flags=flags,
+                           flagged=flagged, months=oversight.closures_by_month(who),
                            title="Dashboard")
 
 
@@ -120,3 +129,78 @@ def enrolments_():
     return render_template("case_officer/enrolments.html", enrolments=rows, status=status,
                            flag=flag, per_page=PER_PAGE, title="Enrolments")
 
+
+
+@bp.route("/enrolments/<int:enrolment_id>", methods=["GET", "POST"])
+@role_required("case_officer")
+def enrolment(enrolment_id: int):
+    """Show an enrolment's progress, what happens next, its timeline, and record a decision."""
+    form = DecisionForm()
+    if form.validate_on_submit():
+        extend = form.extend_days.data if form.decision.data == "continue" else None
+        if form.decision.data == "refer" and form.extend_days.data:
+            form.extend_days.errors.append("A referral cannot extend a deadline")
+        else:
+            try:
+                decisions.decide(actor(), enrolment_id, decision=form.decision.data,
+                                 reason=form.reason.data, extend_days=extend)
+            except (RuleViolation, InvalidInput) as error:
+                target = getattr(form, error.field, None) if error.field else None
+                (target.errors if target is not None else form.form_errors).append(
+                    error.message)
+            else:
+                flash("Decision recorded: " + ("referred back to prosecution"
+                                               if form.decision.data == "refer"
+                                               else "continues on the programme"))
+                return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
+    record, events = oversight.timeline(actor(), enrolment_id)
+    return render_template("case_officer/enrolment.html", enrolment=record, events=events,
+                           form=form, next_steps=what_happens_next(record),
+                           title=f"Enrolment of {record.case.participant_name}")
+
+
+def what_happens_next(e) -> list[str]:
+    """Say, in plain words, what happens next for this enrolment."""
+    attended = {b.module for b in e.bookings if b.status == "attended"}
+    core = [m for m in range(1, e.programme.core_modules + 1)]
+    left = [m for m in core if m not in attended]
+    upcoming = sorted((b for b in e.bookings if b.status == "booked"),
+                      key=lambda b: b.session.starts_at)
+    steps = []
+    if any(f.status == "open" for f in e.flags):
+        steps.append("A flag is open: record a decision below (continue, with or without "
+                     "an extension, or refer back to prosecution).")
+    if e.status == "enrolled":
+        steps.append(f"{len(left)} of {len(core)} modules still to attend by "
+                     f"{long_date(e.core_deadline)}.")
+        if upcoming:
+            steps.append(f"Next session: {long_datetime(upcoming[0].session.starts_at)}.")
+        elif left:
+            steps.append("No session is booked yet: the coordinator books the next module.")
+    elif e.status == "awaiting_follow_up":
+        steps.append(f"Core modules complete. The follow-up is due {long_date(e.follow_up_due)}"
+                     f" and must be attended between {long_date(e.follow_up_opens)} and "
+                     f"{long_date(e.follow_up_closes)}.")
+    elif e.status == "completed":
+        steps.append(f"Completed on {long_date(e.closed_at)}. No prosecution follows; "
+                     "nothing more to do.")
+    elif e.status == "referred":
+        steps.append(f"Referred back to prosecution on {long_date(e.closed_at)}. Download the "
+                     "referral summary for the file.")
+    else:
+        steps.append("This enrolment is closed.")
+    return steps
+
+
+@bp.get("/enrolments/<int:enrolment_id>/referral-summary")
+@role_required("case_officer")
+def referral_summary(enrolment_id: int):
+    """Show the referral summary to print, or download it as a PDF (?format=pdf)."""
+    wants_pdf = request.args.get("format") == "pdf"
+    summary = referrals.summary(actor(), enrolment_id, form="pdf" if wants_pdf else "html")
+    if wants_pdf:
+        return Response(referrals.as_pdf(summary), mimetype="application/pdf", headers={
+            "Content-Disposition":
+                f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+    return render_template("case_officer/referral_summary.html", summary=summary,
+                           enrolment_id=enrolment_id, title="Referral summary")

@@ -1,0 +1,115 @@
+"""What a case officer watches: counts by status, completion over time, the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from diversion import clock
+from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.extensions import db
+from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
+from diversion.services import Actor, Forbidden
+from diversion.services.enrolments import get_enrolment
+
+STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
+
+
+def status_counts(actor: Actor) -> dict[str, int]:
+    """Count the force's enrolments by status (one grouped query)."""
+    if actor.role != "case_officer":
+        raise Forbidden()
+    rows = db.session.execute(
+        sa.select(Enrolment.status, sa.func.count())
+        .where(Enrolment.force_id == actor.force_id)
+        .group_by(Enrolment.status)
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
+    """Completions and referrals per month for the last ``months`` months."""
+    if actor.role != "case_officer":
+        raise Forbidden()
+    today = clock.today()
+    first = date(today.year, today.month, 1)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    starts.reverse()
+    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=clock.LONDON)
+    rows = db.session.execute(
+        sa.select(Enrolment.status, Enrolment.closed_at)
+        .where(Enrolment.force_id == actor.force_id,
+               Enrolment.status.in_(("completed", "referred")),
+               Enrolment.closed_at >= since)
+    )
+    buckets = {s: {"month": s, "completed": 0, "referred": 0} for s in starts}
+    for status, closed_at in rows:
+        local = closed_at.astimezone(clock.LONDON).date()
+        key = date(local.year, local.month, 1)
+        if key in buckets:
+            buckets[key][status] += 1
+    return [buckets[s] for s in starts]
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    text: str
+
+
+def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
+    """Everything that happened to an enrolment, oldest first (an audited read)."""
+    enrolment = get_enrolment(actor, enrolment_id)
+    events = [Event(enrolment.created_at, "enrolled",
+                    f"Enrolled from {format_date(enrolment.start_date)}; core deadline "
+                    f"{format_date(enrolment.original_core_deadline)}")]
+    bookings = {b.id: b for b in enrolment.bookings}
+    for b in enrolment.bookings:
+        name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
+        local = b.session.starts_at.astimezone(clock.LONDON)
+        events.append(Event(b.created_at, "booked",
+                            f"{name} booked for {format_date(local.date())} at "
+                            f"{local:%H:%M} ({b.session.venue.name})"))
+        if b.cancelled_at:
+            events.append(Event(b.cancelled_at, "cancelled",
+                                f"{name} booking cancelled: {b.cancel_reason or 'no reason'}"
+                                + (f" (asked by {b.cancel_requested_by})"
+                                   if b.cancel_requested_by else "")))
+    if bookings:
+        for record in db.session.scalars(
+            sa.select(AttendanceRecord).where(AttendanceRecord.booking_id.in_(list(bookings)))
+        ):
+            b = bookings[record.booking_id]
+            name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
+            outcome = {"attended": "attended", "absent_excused": "absent (excused)",
+                       "absent_unexcused": "absent (unexcused)"}[record.outcome]
+            events.append(Event(record.recorded_at, "attendance",
+                                f"{name}: {outcome}"
+                                + (f" — {record.reason}" if record.reason else "")))
+    for message in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id,
+                                       OutboxMessage.status == "sent")
+    ):
+        events.append(Event(message.sent_at, "message",
+                            f"{message.kind.capitalize()} sent to {message.recipient}"))
+    for flag in enrolment.flags:
+        events.append(Event(flag.raised_at, "flag", f"Flag raised: {flag.detail}"))
+    for decision in enrolment.decisions:
+        events.append(Event(decision.decided_at, "decision",
+                            f"Decision: {decision.decision} by {decision.decided_by.email} — "
+                            f"{decision.reason}"))
+    for extension in enrolment.extensions:
+        target = "Core deadline" if extension.target == "core_deadline" else "Follow-up window"
+        events.append(Event(extension.granted_at, "extension",
+                            f"{target} extended by {extension.days} days to "
+                            f"{format_date(extension.new_date)}"))
+    events.sort(key=lambda e: e.at)
+    return enrolment, events
