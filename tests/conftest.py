@@ -119,6 +119,18 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    """Hash test passwords with Argon2id at the lowest cost: same code path, far faster."""
+    from argon2 import PasswordHasher
+
+    from diversion.services import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not-a-real-password-at-all"))
+
+
+@pytest.fixture(autouse=True)
 def _clock_reset():
     clock.set_now(None)
     yield

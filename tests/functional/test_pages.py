@@ -5,25 +5,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 import sqlalchemy as sa
 
 from diversion.extensions import db
 from diversion.models import Case, Enrolment, Force, User
 from tests.conftest import PASSWORD, csrf_from, make_force, make_user
-
-
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch):
-    """Hash with Argon2id at its lowest cost: pages are under test here, not hash strength."""
-    from argon2 import PasswordHasher
-
-    from diversion.services import accounts
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not-a-real-password-at-all"))
-
 
 CASE_FIELDS = {
     "reference": "MET/2026/0001",

@@ -18,16 +18,6 @@ from tests.functional.test_pages import CASE_FIELDS, count, record_case, text_of
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch):
-    """Hash with Argon2id at its lowest cost: sessions are under test here, not hash strength."""
-    from argon2 import PasswordHasher
-
-    from diversion.services import accounts
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not-a-real-password-at-all"))
 
 
 def sign_in(client, email: str, password: str = PASSWORD, *, path: str = "/login", **kw):
