@@ -50,5 +50,12 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check diversion tests
 
+# Benchmarks at national scale (issue 7): PostgreSQL and SQLite, one table, bench/results.json.
+# `make bench BENCH_SIZES=12000` for a quick run. The PostgreSQL database is dropped and recreated.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+BENCH_SIZES ?= 12000 120000
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_SIZES="$(BENCH_SIZES)" $(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) node_modules diversion/static/govuk diversion/static/moj diversion/static/vendor

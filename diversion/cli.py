@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from diversion.loadgen import generate_load
 from diversion.services import InvalidInput, NotFound, accounts
 
 
@@ -17,6 +18,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     for command in (scheduler, run_job):
         app.cli.add_command(command)
+    app.cli.add_command(generate_load)
 
 
 def _fail(message: str) -> None:

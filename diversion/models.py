@@ -181,6 +181,7 @@ class Enrolment(db.Model):
     __table_args__ = (
         sa.Index("ix_enrolments_force_status", "force_id", "status"),
         sa.Index("ix_enrolments_status_deadline", "status", "core_deadline"),
+        sa.Index("ix_enrolments_status_follow_up_closes", "status", "follow_up_closes"),
     )
 
 
@@ -267,6 +268,8 @@ class Booking(db.Model):
         ),
         sa.Index("ix_bookings_enrolment", "enrolment_id"),
         sa.Index("ix_bookings_session_status", "session_id", "status"),
+        sa.Index("ix_bookings_created_by_id", "created_by_id"),
+        sa.Index("ix_bookings_status_enrolment", "status", "enrolment_id"),
     )
 
 
@@ -391,6 +394,7 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_at", "at"),
         sa.Index("ix_audit_case", "case_id"),
         sa.Index("ix_audit_actor", "actor_id"),
+        sa.Index("ix_audit_actor_email", "actor", "id"),
     )
 
 

@@ -11,7 +11,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
-from diversion.models import Booking, Case, Enrolment, Flag
+from diversion.models import Booking, Case, Decision, Enrolment, Flag
 from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
 from diversion.services.programmes import get_programme, rules_for
 
@@ -63,7 +63,7 @@ def _enrolment_options():
         so.selectinload(Enrolment.bookings).joinedload(Booking.session),
         so.selectinload(Enrolment.flags),
         so.selectinload(Enrolment.extensions),
-        so.selectinload(Enrolment.decisions),
+        so.selectinload(Enrolment.decisions).joinedload(Decision.decided_by),
     ]
 
 

@@ -1,0 +1,268 @@
+"""In-process figures against a loaded database; prints one JSON object.
+
+    python bench/measure.py sweep DATABASE_URL   # sweep, its floor, peak memory
+    python bench/measure.py pages DATABASE_URL   # list pages, register, feed, planning
+
+Server time is the wall time of one request through the Flask test client (no
+network); SQL statements are counted with a before_cursor_execute listener.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from diversion import clock, create_app  # noqa: E402
+from diversion.extensions import db  # noqa: E402
+
+FLOOR_SQL = """
+SELECT e.id FROM enrolments e
+WHERE e.status = 'enrolled' AND e.core_deadline < :today
+  AND (SELECT count(DISTINCT b.module) FROM bookings b
+       WHERE b.enrolment_id = e.id AND b.status = 'attended'
+         AND b.module BETWEEN 1 AND :core) < :core
+"""
+CONFIG = {"TESTING": True, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
+          "SECRET_KEY": "bench", "PUBLIC_BASE_URL": "http://127.0.0.1"}
+
+
+def _app(url: str):
+    return create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+
+
+def _median(values):
+    return statistics.median(values)
+
+
+def _floor(today) -> tuple[float, int]:
+    began = time.perf_counter()
+    rows = db.session.execute(sa.text(FLOOR_SQL), {"today": today, "core": 5}).all()
+    elapsed = time.perf_counter() - began
+    db.session.rollback()
+    return elapsed, len(rows)
+
+
+def measure_sweep(url: str) -> dict:
+    from diversion.services import compliance
+
+    app = _app(url)
+    with app.app_context():
+        today = clock.today()
+        floors = [_floor(today) for _ in range(3)]
+        tracemalloc.start()
+        began = time.perf_counter()
+        first = compliance.sweep()
+        first_s = time.perf_counter() - began
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        steady = []
+        for _ in range(3):
+            began = time.perf_counter()
+            again = compliance.sweep()
+            steady.append(time.perf_counter() - began)
+        floors += [_floor(today) for _ in range(2)]
+        # The non-completion set the sweep raised must be the floor's set.
+        floor_ids = {r[0] for r in db.session.execute(
+            sa.text(FLOOR_SQL), {"today": today, "core": 5})}
+        flagged = set(db.session.scalars(sa.text(
+            "SELECT enrolment_id FROM flags WHERE kind = 'non_completion' "
+            "AND cause LIKE 'core_deadline:%' AND enrolment_id IN (SELECT id FROM enrolments "
+            "WHERE status = 'enrolled' AND core_deadline < :today)"), {"today": today}))
+    return {
+        "sweep_first_s": first_s,
+        "sweep_steady_s": _median(steady),
+        "sweep_floor_s": _median([f[0] for f in floors]),
+        "floor_rows": floors[0][1],
+        "sweep_raised": first.raised,
+        "sweep_raised_again": again.raised,
+        "evaluated": first.evaluated,
+        "non_completion_matches_floor": floor_ids <= flagged,
+        "sweep_tracemalloc_peak_mb": peak / 2**20,
+        "process_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+class Counter:
+    def __init__(self, engine):
+        self.count = 0
+        sa.event.listen(engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *args, **kwargs):
+        self.count += 1
+
+
+def _timed(client, counter, paths, headers=None, repeat=1):
+    times, counts, statuses = [], [], set()
+    for _ in range(repeat):
+        for path in paths:
+            counter.count = 0
+            began = time.perf_counter()
+            response = client.get(path, headers=headers or {})
+            times.append((time.perf_counter() - began) * 1000)
+            counts.append(counter.count)
+            statuses.add(response.status_code)
+    times.sort()
+    return {"p50_ms": _median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
+            "statements": max(counts), "statements_min": min(counts),
+            "statuses": sorted(statuses), "requests": len(times)}
+
+
+def measure_pages(url: str) -> dict:
+    from diversion import loadgen
+    from diversion.services import accounts, invitations
+    from diversion.services.accounts import actor_for
+
+    rng = random.Random(3)
+    app = _app(url)
+    results = {}
+    with app.app_context():
+        counter = Counter(db.engine)
+        officer_email = "officer0.f01@load.diversion.test"
+        officer = {"Authorization": f"Bearer {accounts.create_token(officer_email)}"}
+        force_id = accounts.user_by_email(officer_email).force_id
+        coordinator_user = accounts.user_by_email("coordinator0@load.diversion.test")
+        ids = list(db.session.scalars(sa.text(
+            "SELECT id FROM enrolments WHERE force_id = :f ORDER BY id"), {"f": force_id}))
+        session_ids = list(db.session.scalars(sa.text(
+            "SELECT id FROM sessions WHERE booked >= 8 ORDER BY id")))
+        feed_token = invitations.issue_feed_token(actor_for(coordinator_user),
+                                                  _six_appointments(force_id))
+        db.session.remove()
+    client = app.test_client()
+    for _ in range(3):  # warm up: imports, caches, connections
+        client.get("/api/v1/enrolments", headers=officer)
+    results["enrolment list"] = _timed(client, counter, [
+        "/api/v1/enrolments", "/api/v1/enrolments?status=enrolled",
+        "/api/v1/enrolments?flag=at_risk", "/api/v1/enrolments?status=awaiting_follow_up",
+        f"/api/v1/enrolments?after={ids[len(ids) // 2]}"], officer, repeat=12)
+    results["flags queue"] = _timed(client, counter, ["/api/v1/flags", "/api/v1/flags?limit=100"],
+                                    officer, repeat=30)
+    results["enrolment page"] = _timed(
+        client, counter, [f"/api/v1/enrolments/{i}" for i in rng.sample(ids, 60)], officer)
+    login = client.post("/login", data={"email": coordinator_user.email,
+                                        "password": loadgen.PASSWORD})
+    results["session register"] = _timed(
+        client, counter, [f"/coordinator/sessions/{i}" for i in rng.sample(session_ids, 60)])
+    results["session register"]["login_status"] = login.status_code
+    results["feed"] = _timed(client, counter, [f"/calendar/{feed_token}.ics"], repeat=100)
+    results["planning"] = _planning(app)
+    results["process_max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def _six_appointments(force_id: int) -> int:
+    """Insert a participant booked into six future sessions (five modules and a follow-up)."""
+    from diversion.models import Booking, Case, Enrolment, Session
+
+    now = clock.now()
+    today = clock.today()
+    officer = db.session.scalar(sa.text(
+        "SELECT id FROM users WHERE force_id = :f LIMIT 1"), {"f": force_id})
+    case = Case(force_id=force_id, reference="BENCH/FEED", given_name="Feed",
+                family_name="Reader", date_of_birth=today.replace(year=1990),
+                email="feed@example.com", previous_sexual_or_violent_conviction=False,
+                first_offence=True, image_category="C", contact_offending_suspected=False,
+                children_at_risk=False, prosecutor_agreed=True, participant_consented=True,
+                eligible=True, created_by_id=officer, created_at=now)
+    db.session.add(case)
+    db.session.flush()
+    enrolment = Enrolment(case_id=case.id, force_id=force_id, programme_id=1,
+                          status="enrolled", start_date=today,
+                          original_core_deadline=today + timedelta(days=120),
+                          core_deadline=today + timedelta(days=120), created_by_id=officer,
+                          created_at=now)
+    db.session.add(enrolment)
+    db.session.flush()
+    for module in range(0, 6):
+        session = db.session.scalar(
+            sa.select(Session).where(Session.module == module, Session.starts_at > now,
+                                     Session.status == "scheduled",
+                                     Session.booked < Session.capacity)
+            .order_by(Session.starts_at).limit(1).with_for_update())
+        session.booked += 1
+        db.session.add(Booking(enrolment_id=enrolment.id, session_id=session.id,
+                               module=module, status="booked",
+                               uid=f"bench-feed-{module}@diversion", created_at=now,
+                               updated_at=now))
+    db.session.commit()
+    return enrolment.id
+
+
+def _planning(app, count: int = 1000) -> dict:
+    """Plan COUNT new enrolments against six months of a programme's sessions."""
+    from diversion.domain.holidays import is_public_holiday
+    from diversion.models import Case, Enrolment, Programme, Session, Venue
+    from diversion.services import bookings
+    from diversion.services.accounts import actor_for, user_by_email
+
+    with app.app_context():
+        now = clock.now()
+        today = clock.today()
+        programme = Programme(name="Bench planning")
+        venue = Venue(name="Bench hall", address="1 Bench Road", created_at=now)
+        db.session.add_all([programme, venue])
+        db.session.flush()
+        sessions = 0
+        for week in range(26):
+            for module in range(1, 6):
+                for weekday, hour in ((module - 1, 18), ((module + 1) % 5, 10)):
+                    day = today + timedelta(days=7 * week + 1 + weekday)
+                    if is_public_holiday(day, "GB-ENG"):
+                        continue
+                    starts = datetime.combine(day, datetime.min.time(), tzinfo=UTC) \
+                        + timedelta(hours=hour)
+                    db.session.add(Session(
+                        programme_id=programme.id, module=module, starts_at=starts,
+                        ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
+                        capacity=40, booked=0, created_at=now, updated_at=now))
+                    sessions += 1
+        officer = db.session.scalar(sa.text("SELECT id FROM users WHERE force_id = 2 LIMIT 1"))
+        ids = []
+        for n in range(count):
+            case = Case(force_id=2, reference=f"BENCH/PLAN/{n}", given_name="Plan",
+                        family_name=f"Person{n}", date_of_birth=today.replace(year=1985),
+                        email=f"plan{n}@example.com",
+                        previous_sexual_or_violent_conviction=False, first_offence=True,
+                        image_category="C", contact_offending_suspected=False,
+                        children_at_risk=False, prosecutor_agreed=True,
+                        participant_consented=True, eligible=True, created_by_id=officer,
+                        created_at=now)
+            enrolment = Enrolment(case=case, force_id=2, programme_id=programme.id,
+                                  status="enrolled", start_date=today,
+                                  original_core_deadline=today + timedelta(days=120),
+                                  core_deadline=today + timedelta(days=120),
+                                  created_by_id=officer, created_at=now)
+            db.session.add_all([case, enrolment])
+            db.session.flush()
+            ids.append(enrolment.id)
+        db.session.commit()
+        actor = actor_for(user_by_email("coordinator1@load.diversion.test"))
+        db.session.remove()
+        planned = failed = 0
+        began = time.perf_counter()
+        for enrolment_id in ids:
+            try:
+                planned += len(bookings.plan_enrolment(actor, enrolment_id))
+            except Exception:  # noqa: BLE001 - counted and reported
+                failed += 1
+            db.session.remove()
+        elapsed = time.perf_counter() - began
+    return {"seconds": elapsed, "enrolments": count, "sessions": sessions,
+            "bookings_made": planned, "refused": failed}
+
+
+if __name__ == "__main__":
+    mode, url = sys.argv[1], sys.argv[2]
+    result = measure_sweep(url) if mode == "sweep" else measure_pages(url)
+    sys.stdout.write(json.dumps(result, default=str) + "\n")

@@ -1,0 +1,171 @@
+"""Run every benchmark and print one table; write bench/results.json.
+
+    python bench/run.py            # BENCH_SIZES="12000 120000" by default
+
+For each size and backend: a fresh database, the migrations, ``generate-load``,
+then the sweep (own process, for its peak memory), the pages, feed and planning
+(own process), and on PostgreSQL booking throughput against gunicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv/bin/python")
+FLASK = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
+PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "12000 120000").split()]
+DATA = ROOT / "bench" / ".data"
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _fresh_postgresql(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(url.rsplit("/", 1)[0].replace("postgresql://",
+                                                          "postgresql+psycopg://") + "/postgres",
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _run(args: list[str], url: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_DISABLED": "1"}
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _load(backend: str, size: int) -> tuple[str, float]:
+    if backend == "postgresql":
+        url = PG
+        _fresh_postgresql(url)
+    else:
+        DATA.mkdir(exist_ok=True)
+        path = DATA / f"bench-{size}.sqlite3"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    _run([*FLASK, "db", "upgrade"], url)
+    began = time.perf_counter()
+    _run([*FLASK, "generate-load", "--enrolments", str(size)], url)
+    return url, time.perf_counter() - began
+
+
+def _json(args: list[str], url: str) -> dict:
+    return json.loads(_run(args, url).strip().splitlines()[-1])
+
+
+def measure(backend: str, size: int) -> dict:
+    _say(f"== {backend} N={size}: loading")
+    url, load_s = _load(backend, size)
+    _say(f"   loaded in {load_s:.1f} s; sweep")
+    result = {"load_s": load_s, "sweep": _json([PY, "bench/measure.py", "sweep", url], url)}
+    _say("   pages, feed, planning")
+    result["pages"] = _json([PY, "bench/measure.py", "pages", url], url)
+    if backend == "postgresql":
+        _say("   booking throughput (gunicorn, 32 clients)")
+        result["throughput"] = _json([PY, "bench/throughput.py", url], url)
+    return result
+
+
+def rows(results: dict) -> list[dict]:
+    """Turn the raw results into (figure, value, floor, ratio, goal, pass) rows."""
+    table = []
+
+    def add(figure, value, goal, ok, floor=None, unit=""):
+        ratio = value / floor if floor else None
+        table.append({"figure": figure, "value": round(value, 3), "unit": unit,
+                      "floor": None if floor is None else round(floor, 4),
+                      "ratio": None if ratio is None else round(ratio, 2), "goal": goal,
+                      "pass": bool(ok)})
+
+    for key, r in results.items():
+        backend, size = key.split(":")
+        tag = f"{backend} N={size}"
+        s = r["sweep"]
+        add(f"load {tag}", r["load_s"], "< 120 s (PostgreSQL, N=120000)",
+            backend != "postgresql" or int(size) < 120000 or r["load_s"] < 120, unit="s")
+        goal_s = 5 if backend == "postgresql" else None
+        for name, value in (("sweep first run", s["sweep_first_s"]),
+                            ("sweep steady run", s["sweep_steady_s"])):
+            ok = value <= 1.5 * s["sweep_floor_s"] and (goal_s is None or value <= goal_s)
+            add(f"{name} {tag}", value, "<= 5 s and <= 1.5x floor" if goal_s
+                else "<= 1.5x floor", ok, floor=s["sweep_floor_s"], unit="s")
+        add(f"sweep peak memory (tracemalloc) {tag}", s["sweep_tracemalloc_peak_mb"],
+            "<= 500 MB", s["sweep_tracemalloc_peak_mb"] <= 500, unit="MB")
+        add(f"sweep process max RSS {tag}", s["process_max_rss_mb"], "<= 500 MB",
+            s["process_max_rss_mb"] <= 500, unit="MB")
+        add(f"sweep second run raises nothing {tag}", s["sweep_raised_again"], "0",
+            s["sweep_raised_again"] == 0 and s["non_completion_matches_floor"])
+        p = r["pages"]
+        for page in ("enrolment list", "flags queue", "session register", "enrolment page"):
+            add(f"{page} p50 {tag}", p[page]["p50_ms"], "-", True, unit="ms")
+            add(f"{page} p95 {tag}", p[page]["p95_ms"], "<= 100 ms",
+                p[page]["p95_ms"] <= 100, unit="ms")
+            add(f"{page} SQL statements {tag}", p[page]["statements"], "<= 12, constant",
+                p[page]["statements"] <= 12)
+        add(f"feed p95 {tag}", p["feed"]["p95_ms"], "<= 20 ms", p["feed"]["p95_ms"] <= 20,
+            unit="ms")
+        plan = p["planning"]
+        add(f"planning {plan['enrolments']} enrolments {tag}", plan["seconds"], "<= 10 s",
+            plan["seconds"] <= 10 and plan["refused"] == 0, unit="s")
+        if "throughput" in r:
+            t = r["throughput"]
+            add(f"bookings/s, 32 clients {tag}", t["bookings_per_second"], ">= 50% of bare",
+                t["bookings_per_second"] >= 0.5 * t["bare"]["per_second"],
+                floor=t["bare"]["per_second"], unit="/s")
+            add(f"overbooked sessions {tag}",
+                t["sessions_over_capacity"] + t["sessions_counter_drift"], "0",
+                t["sessions_over_capacity"] + t["sessions_counter_drift"] == 0)
+            add(f"web worker RSS {tag}", t["worker_rss_mb"], "<= 200 MB",
+                t["worker_rss_mb"] <= 200, unit="MB")
+    # Linear growth: ten times the enrolments should take at most ten times as long.
+    for backend in ("postgresql", "sqlite"):
+        small, large = f"{backend}:{min(SIZES)}", f"{backend}:{max(SIZES)}"
+        if small != large and small in results and large in results:
+            growth = (results[large]["sweep"]["sweep_first_s"]
+                      / results[small]["sweep"]["sweep_first_s"])
+            add(f"sweep growth {backend} N x{max(SIZES) // min(SIZES)}", growth,
+                f"<= {max(SIZES) / min(SIZES):.0f} (linear)", growth <= max(SIZES) / min(SIZES))
+    return table
+
+
+def show(table: list[dict]) -> str:
+    lines = [f"{'figure':<52} {'value':>12} {'floor':>10} {'ratio':>7}  {'goal':<30} result"]
+    for row in table:
+        value = f"{row['value']:g} {row['unit']}".strip()
+        floor = "" if row["floor"] is None else f"{row['floor']:g}"
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:g}x"
+        lines.append(f"{row['figure']:<52} {value:>12} {floor:>10} {ratio:>7}  "
+                     f"{row['goal']:<30} {'pass' if row['pass'] else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results = {}
+    for size in SIZES:
+        for backend in ("postgresql", "sqlite"):
+            results[f"{backend}:{size}"] = measure(backend, size)
+    table = rows(results)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(
+        {"sizes": SIZES, "table": table, "raw": results,
+         "machine": {"cpus": os.cpu_count()}}, indent=2, default=str) + "\n")
+    sys.stdout.write(show(table) + "\n")
+
+
+if __name__ == "__main__":
+    main()

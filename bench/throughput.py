@@ -1,0 +1,216 @@
+"""Booking throughput with 32 concurrent clients against gunicorn on PostgreSQL.
+
+    python bench/throughput.py DATABASE_URL   # prints one JSON object
+
+The same clients then hit bench/bare.py (one INSERT per request) on the same
+gunicorn settings: that is the floor the booking endpoint is compared with.
+Afterwards every session is checked: booked <= capacity and booked equals its
+non-cancelled bookings (zero overbooking).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from diversion import clock, create_app  # noqa: E402
+from diversion.config import normalise_database_url  # noqa: E402
+from diversion.extensions import db  # noqa: E402
+
+CLIENTS = 32
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+ENROLMENTS = int(os.environ.get("BENCH_BOOKINGS", "1600"))
+SESSIONS = 40
+CAPACITY = 36  # 1,440 places for 1,600 requests: the last ones must be refused
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers",
+         str(WORKERS), "--log-level", "warning", "--chdir", str(ROOT), app],
+        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gunicorn {app} did not start")
+
+
+def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict) -> dict:
+    """Send every request from CLIENTS threads; return status counts and the rate."""
+    queue = list(reversed(requests))
+    lock = threading.Lock()
+    statuses: dict[int, int] = {}
+
+    def client():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                path, body = queue.pop()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("POST", path, body=body, headers=headers)
+            status = connection.getresponse().status
+            connection.close()
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return {"seconds": elapsed, "statuses": statuses, "per_second": len(requests) / elapsed}
+
+
+def _setup(url: str) -> tuple[str, list[int], list[int]]:
+    from diversion.domain.holidays import is_public_holiday
+    from diversion.models import Case, Enrolment, Session, Venue
+    from diversion.services import accounts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        now = clock.now()
+        today = clock.today()
+        token = accounts.create_token("coordinator2@load.diversion.test")
+        officer = db.session.scalar(sa.text("SELECT id FROM users WHERE force_id = 3 LIMIT 1"))
+        venue = Venue(name="Throughput hall", address="3 Race Road", created_at=now)
+        db.session.add(venue)
+        db.session.flush()
+        sessions, day = [], today + timedelta(days=7)
+        while len(sessions) < SESSIONS:
+            day += timedelta(days=1)
+            if is_public_holiday(day, "GB-ENG"):
+                continue
+            starts = datetime.combine(day, clock_time(18), tzinfo=UTC)
+            sessions.append(Session(programme_id=1, module=1, starts_at=starts,
+                                    ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
+                                    capacity=CAPACITY, booked=0, created_at=now,
+                                    updated_at=now))
+        db.session.add_all(sessions)
+        enrolments = []
+        for n in range(ENROLMENTS):
+            case = Case(force_id=3, reference=f"BENCH/BOOK/{n}/{now.timestamp():.0f}",
+                        given_name="Book", family_name=f"Person{n}",
+                        date_of_birth=today.replace(year=1980), email=f"book{n}@example.com",
+                        previous_sexual_or_violent_conviction=False, first_offence=True,
+                        image_category="C", contact_offending_suspected=False,
+                        children_at_risk=False, prosecutor_agreed=True,
+                        participant_consented=True, eligible=True, created_by_id=officer,
+                        created_at=now)
+            enrolment = Enrolment(case=case, force_id=3, programme_id=1, status="enrolled",
+                                  start_date=today,
+                                  original_core_deadline=today + timedelta(days=120),
+                                  core_deadline=today + timedelta(days=120),
+                                  created_by_id=officer, created_at=now)
+            db.session.add_all([case, enrolment])
+            enrolments.append(enrolment)
+        db.session.commit()
+        return token, [s.id for s in sessions], [e.id for e in enrolments]
+
+
+def _overbooking(url: str) -> dict:
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.connect() as connection:
+        over = connection.scalar(sa.text("SELECT count(*) FROM sessions WHERE booked > capacity"))
+        drift = connection.scalar(sa.text(
+            "SELECT count(*) FROM sessions s WHERE s.booked <> (SELECT count(*) FROM bookings b "
+            "WHERE b.session_id = s.id AND b.status <> 'cancelled')"))
+    engine.dispose()
+    return {"sessions_over_capacity": over, "sessions_counter_drift": drift}
+
+
+def _worker_rss_mb(master: int) -> float:
+    """The largest resident set of the master's worker processes."""
+    largest = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("PPid", "0").strip()) == master:
+            largest = max(largest, int(fields["VmRSS"].split()[0]))
+    return largest / 1024
+
+
+def main(url: str) -> dict:
+    token, sessions, enrolments = _setup(url)
+    rng = random.Random(5)
+    requests = [(f"/api/v1/enrolments/{e}/bookings",
+                 json.dumps({"session_id": rng.choice(sessions)}).encode()) for e in enrolments]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    port = _free_port()
+    server = _gunicorn("wsgi:app", port, {"DATABASE_URL": url, "RATELIMIT_DISABLED": "1"})
+    try:
+        booking = _fire(port, requests, headers)
+        # The case officer's list and the feed also pass through the worker before RSS is read.
+        officer_token = _token(url, "officer0.f01@load.diversion.test")
+        for _ in range(50):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("GET", "/api/v1/enrolments?limit=200",
+                               headers={"Authorization": f"Bearer {officer_token}"})
+            connection.getresponse().read()
+            connection.close()
+        rss = _worker_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "CREATE TABLE IF NOT EXISTS bench_bare (id serial PRIMARY KEY, at timestamptz)"))
+    engine.dispose()
+    port = _free_port()
+    bare_server = _gunicorn("bench.bare:app", port, {"BARE_DATABASE_URL": url})
+    try:
+        bare = _fire(port, [("/", b"{}")] * len(requests), {"Content-Type": "application/json"})
+    finally:
+        bare_server.send_signal(signal.SIGTERM)
+        bare_server.wait(30)
+    booked = booking["statuses"].get(201, 0)
+    return {"booking": booking, "bare": bare, "bookings_made": booked,
+            "bookings_per_second": booked / booking["seconds"],
+            "places": SESSIONS * CAPACITY, "worker_rss_mb": rss, "workers": WORKERS,
+            **_overbooking(url)}
+
+
+def _token(url: str, email: str) -> str:
+    from diversion.services import accounts
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        return accounts.create_token(email)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(main(sys.argv[1])) + "\n")
