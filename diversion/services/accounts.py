@@ -215,14 +215,13 @@ def user_for_token(token: str) -> User | None:
     """Return the active user holding this live token, or None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+    return db.session.scalar(
+        sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+            ApiToken.token_hash == _token_hash(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
         )
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 def actor_for(user: User, remote_addr: str | None = None) -> Actor:

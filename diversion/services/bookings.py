@@ -37,7 +37,10 @@ def _require_coordinator(actor: Actor) -> None:
 def lock_enrolment(enrolment_id: int) -> Enrolment:
     """Load an enrolment locked for this transaction, with its bookings."""
     enrolment = db.session.scalar(
-        sa.select(Enrolment).where(Enrolment.id == enrolment_id).with_for_update()
+        sa.select(Enrolment).where(Enrolment.id == enrolment_id)
+        .options(so.joinedload(Enrolment.case, innerjoin=True),
+                 so.joinedload(Enrolment.programme, innerjoin=True))
+        .with_for_update(of=Enrolment)
         .execution_options(populate_existing=True)
     )
     if enrolment is None:
@@ -96,17 +99,19 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
         created_at=now,
         updated_at=now,
     )
-    db.session.add(booking)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa_exc.IntegrityError as error:
-        raise RuleViolation("already_booked", "This module is already booked.") from error
-    db.session.refresh(session)
     booking.session = session
     booking.enrolment = enrolment
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except sa_exc.IntegrityError as error:
+        # The partial unique indexes caught a duplicate the checks could not see.
+        raise RuleViolation("already_booked", "This module is already booked.") from error
+    # The seat was taken by a conditional UPDATE; keep the loaded row in step
+    # without reading it back.
+    so.attributes.set_committed_value(session, "booked", session.booked + 1)
     outbox.queue(booking, "invitation")
-    outbox.schedule_reminder(booking, rules.reminder_hours)
+    outbox.schedule_reminder(booking, rules.reminder_hours, new=True)
     audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
                  detail={"session_id": session.id, "module": session.module})
     return booking

@@ -56,9 +56,10 @@ def queue(booking: Booking, kind: str) -> OutboxMessage:
     return message
 
 
-def schedule_reminder(booking: Booking, reminder_hours: int) -> None:
+def schedule_reminder(booking: Booking, reminder_hours: int, *, new: bool = False) -> None:
     """Queue the reminder for the booking's current time, replacing any earlier one."""
-    supersede_reminders(booking)
+    if not new:
+        supersede_reminders(booking)
     now = clock.now()
     due = booking.session.starts_at - timedelta(hours=reminder_hours)
     if booking.session.starts_at <= now:

@@ -203,7 +203,10 @@ def get_session(session_id: int) -> Session:
 def lock_session(session_id: int) -> Session:
     """Load a session row locked for this transaction (FOR UPDATE on PostgreSQL)."""
     session = db.session.scalar(
-        sa.select(Session).where(Session.id == session_id).with_for_update()
+        sa.select(Session).where(Session.id == session_id)
+        .options(so.joinedload(Session.venue, innerjoin=True),
+                 so.joinedload(Session.programme, innerjoin=True))
+        .with_for_update(of=Session)
         .execution_options(populate_existing=True)
     )
     if session is None:
