@@ -35,7 +35,7 @@ def index(query):
         limit=query["limit"],
     )
     return {
-        "items": [present.enrolment(e, actor.role) for e in rows],
+        "items": [present.enrolment_summary(e, actor.role) for e in rows],
         "next": next_url("enrolments.index", rows, query["limit"]),
     }
 

@@ -51,6 +51,34 @@ def flag(f) -> dict:
     }
 
 
+def enrolment_summary(e: Enrolment, role: str) -> dict:
+    """Present an enrolment in a list: progress and flags, no nested bookings."""
+    attended = sorted(
+        {b.module for b in e.bookings if b.status == "attended"},
+        key=lambda m: (m == FOLLOW_UP, m),
+    )
+    data = {
+        "id": e.id,
+        "case_id": e.case_id,
+        "programme_id": e.programme_id,
+        "status": e.status,
+        "start_date": e.start_date,
+        "core_deadline": e.core_deadline,
+        "modules_attended": attended,
+        "follow_up_due": e.follow_up_due,
+        "follow_up_window": (
+            {"opens": e.follow_up_opens, "closes": e.follow_up_closes}
+            if e.follow_up_opens
+            else None
+        ),
+        "flags": [flag(f) for f in e.flags],
+        "participant": {"given_name": e.case.given_name, "family_name": e.case.family_name},
+    }
+    if role == "case_officer":
+        data["reference"] = e.case.reference
+    return data
+
+
 def enrolment(e: Enrolment, role: str) -> dict:
     """Present an enrolment; the coordinator's view carries no case or screening detail."""
     attended = sorted(

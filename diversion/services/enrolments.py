@@ -128,7 +128,13 @@ def list_enrolments(
         )
     if after_id is not None:
         query = query.where(Enrolment.id > after_id)
-    rows = list(db.session.scalars(query.options(*_enrolment_options())))
+    # Lists are summaries: the case, bookings' outcomes and flags, without each
+    # booking's session, the extensions or the decisions (those are on the detail).
+    rows = list(db.session.scalars(query.options(
+        so.joinedload(Enrolment.case, innerjoin=True),
+        so.selectinload(Enrolment.bookings),
+        so.selectinload(Enrolment.flags),
+    )))
     with transaction():
         audit.record(
             actor, "read", "enrolment_list", None,
