@@ -66,6 +66,9 @@ def from_environment() -> dict:
             os.environ.get("SCHEDULER_MAIL_INTERVAL_SECONDS", "60")
         ),
         "SCHEDULER_SWEEP_AT": os.environ.get("SCHEDULER_SWEEP_AT", "06:00"),
+        "SCHEDULER_DIGEST_AT": os.environ.get("SCHEDULER_DIGEST_AT", "07:00"),
+        "SCHEDULER_RETENTION_AT": os.environ.get("SCHEDULER_RETENTION_AT", "02:30"),
+        "MAIL_CLAIM_LEASE_SECONDS": int(os.environ.get("MAIL_CLAIM_LEASE_SECONDS", "300")),
         "API_PAGE_SIZE": 50,
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text"),
         # flask-smorest: the OpenAPI document lives beside the API it describes.

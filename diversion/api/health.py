@@ -20,5 +20,7 @@ def healthz():
     if request.args.get("detail"):
         from diversion.jobs.schedule import job_overview
 
-        body["jobs"] = job_overview(current_app.config)
+        # Unauthenticated: times and outcomes only, never a job's summary text.
+        body["jobs"] = [{k: v for k, v in job.items() if k != "summary"}
+                        for job in job_overview(current_app.config)]
     return jsonify(body)

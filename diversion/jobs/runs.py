@@ -4,8 +4,9 @@ Two scheduler processes started by mistake must never run the same job twice.
 Each run takes a PostgreSQL advisory lock (held on a connection of its own for
 the whole run) and records itself in ``job_runs`` with UNIQUE(job,
 scheduled_for). On SQLite the unique row is the lease. A run that crashed stays
-"running"; the next attempt for the same slot takes it over once the lease is
-stale, and the jobs are idempotent, so resuming sends nothing twice.
+"running"; the next attempt for the same slot takes it over (on PostgreSQL at
+once, since holding the lock proves its owner is gone; on SQLite once the lease
+is stale), and the jobs are idempotent, so resuming sends nothing twice.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ def _lock_key(job: str) -> int:
     return int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
 
 
-def _claim(job: str, scheduled_for: datetime) -> JobRun | None:
-    """Record the run, or return None when this slot is done or running elsewhere."""
+def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> JobRun | None:
+    """Record the run, or return None when this slot is done or running elsewhere.
+
+    ``locked``: this process holds the job's advisory lock, so no other process
+    can be running it and a "running" row is left over from a crash.
+    """
     now = clock.now()
     existing = db.session.scalar(
         sa.select(JobRun).where(JobRun.job == job, JobRun.scheduled_for == scheduled_for)
@@ -43,7 +48,7 @@ def _claim(job: str, scheduled_for: datetime) -> JobRun | None:
         if existing.outcome == "succeeded":
             db.session.rollback()
             return None
-        if existing.outcome == "running" and now - existing.started_at < LEASE:
+        if existing.outcome == "running" and not locked and now - existing.started_at < LEASE:
             db.session.rollback()
             return None
         existing.outcome = "running"
@@ -74,7 +79,7 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str 
             if not got:
                 log.info("job %s: another scheduler holds it; skipping", job)
                 return None
-        run = _claim(job, scheduled_for)
+        run = _claim(job, scheduled_for, locked=lock_connection is not None)
         if run is None:
             return None
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
@@ -20,16 +21,19 @@ from diversion.jobs import tasks
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
+# Interval runs start on multiples of the interval since the Unix epoch, the
+# same boundaries as tasks.mail_slot, so each tick is one slot.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _in_app(app: Flask, job):
     def run():
+        from diversion.extensions import db
+
         with app.app_context():
             try:
                 summary = job()
             finally:
-                from diversion.extensions import db
-
                 db.session.remove()
             if summary:
                 log.info("%s: %s", job.__name__, summary)
@@ -44,16 +48,19 @@ def build(app: Flask) -> BlockingScheduler:
         timezone=LONDON,
         job_defaults={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
     )
-    interval = app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"]
-    hour, minute = (int(p) for p in app.config["SCHEDULER_SWEEP_AT"].split(":"))
-    scheduler.add_job(_in_app(app, tasks.deliver_mail), "interval", seconds=interval,
+    scheduler.add_job(_in_app(app, tasks.deliver_mail), "interval",
+                      seconds=app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"], start_date=EPOCH,
                       id="send_mail", replace_existing=True)
-    scheduler.add_job(_in_app(app, tasks.sweep), "cron", hour=hour, minute=minute,
-                      id="sweep", replace_existing=True)
-    scheduler.add_job(_in_app(app, tasks.digest), "cron", hour=7, minute=0,
-                      id="digest", replace_existing=True)
-    scheduler.add_job(_in_app(app, tasks.retention), "cron", hour=2, minute=30,
-                      id="retention", replace_existing=True)
+    for job_id, job in (("sweep", tasks.sweep), ("digest", tasks.digest),
+                        ("retention", tasks.retention)):
+        hour, minute = (int(p) for p in tasks.daily_at(app.config, job_id).split(":"))
+        scheduler.add_job(_in_app(app, job), "cron", hour=hour, minute=minute,
+                          id=job_id, replace_existing=True)
+        # Jobs live in memory, so a scheduler started (or restarted after a crash)
+        # after the hour would wait a day: run the latest slot now instead. If it
+        # already ran, run_once makes this do nothing.
+        scheduler.add_job(_in_app(app, job), "date", id=f"{job_id}_on_start",
+                          replace_existing=True)
 
     def listener(event):
         if event.code == EVENT_JOB_MISSED:
@@ -65,16 +72,23 @@ def build(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
+def _stop(signum, _frame):
+    # Only leave the scheduler's loop here; the shutdown itself waits for
+    # running jobs, which must not happen inside a signal handler.
+    log.info("signal %s: stopping the scheduler", signum)
+    raise SystemExit(0)
+
+
 def run(app: Flask) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C."""
     scheduler = build(app)
-
-    def stop(signum, _frame):
-        log.info("signal %s: stopping the scheduler", signum)
-        scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        if scheduler.running:
+            # A run in progress finishes (its SMTP sends are bounded by timeouts).
+            scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")

@@ -14,6 +14,19 @@ from diversion.jobs.runs import run_once
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 
+# Each daily job's setting and its default local time (Europe/London).
+DAILY_AT = {
+    "sweep": ("SCHEDULER_SWEEP_AT", "06:00"),
+    "digest": ("SCHEDULER_DIGEST_AT", "07:00"),
+    "retention": ("SCHEDULER_RETENTION_AT", "02:30"),
+}
+
+
+def daily_at(config, job: str) -> str:
+    """Return the local time ("HH:MM") a daily job runs at."""
+    key, default = DAILY_AT[job]
+    return config.get(key) or default
+
 
 def mail_slot(now: datetime, interval_seconds: int) -> datetime:
     """Return the start of the mail interval containing ``now``."""
@@ -22,46 +35,59 @@ def mail_slot(now: datetime, interval_seconds: int) -> datetime:
 
 
 def daily_slot(now: datetime, at: str) -> datetime:
-    """Return today's scheduled local time for a daily job (as an aware instant)."""
-    hour, minute = (int(part) for part in at.split(":"))
+    """Return the latest scheduled local time of a daily job at or before ``now``."""
     local_day = now.astimezone(LONDON).date()
-    return datetime.combine(local_day, time(hour, minute), tzinfo=LONDON)
+    slot = _local(local_day, at)
+    if slot > now:
+        # Fired early (run-job before the hour): yesterday's run, not today's.
+        slot = _local(local_day - timedelta(days=1), at)
+    return slot
+
+
+def next_daily(now: datetime, at: str) -> datetime:
+    """Return the first scheduled local time of a daily job after ``now``."""
+    local_day = now.astimezone(LONDON).date()
+    slot = _local(local_day, at)
+    if slot <= now:
+        slot = _local(local_day + timedelta(days=1), at)
+    return slot
+
+
+def _local(day, at: str) -> datetime:
+    # Local wall-clock arithmetic, so 06:00 stays 06:00 across the clock changes.
+    hour, minute = (int(part) for part in at.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
 
 
 def deliver_mail() -> str | None:
     """Deliver what is due in the outbox."""
     from diversion.notify import delivery
 
-    interval = current_app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"]
-    slot = mail_slot(clock.now(), interval)
-
-    def work() -> str:
-        total = delivery.deliver_all()
-        return total.summary() if hasattr(total, "summary") else str(total)
-
-    return run_once("send_mail", slot, work)
+    slot = mail_slot(clock.now(), current_app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"])
+    return run_once("send_mail", slot, lambda: delivery.deliver_all().summary())
 
 
 def sweep() -> str | None:
-    """Run the compliance sweep once for today's slot."""
+    """Run the compliance sweep once for this slot."""
     from diversion.services import compliance
 
-    slot = daily_slot(clock.now(), current_app.config["SCHEDULER_SWEEP_AT"])
+    slot = daily_slot(clock.now(), daily_at(current_app.config, "sweep"))
     return run_once("sweep", slot, lambda: compliance.sweep().summary())
 
 
 def digest() -> str | None:
-    """Queue each case officer's daily digest of new flags."""
+    """Queue each case officer's daily digest of the flags raised since the last slot."""
     from diversion.services import digests
 
-    slot = daily_slot(clock.now(), current_app.config.get("SCHEDULER_DIGEST_AT", "07:00"))
-    since = slot - timedelta(days=1)
-    return run_once("digest", slot, lambda: digests.queue_digests(since))
+    at = daily_at(current_app.config, "digest")
+    slot = daily_slot(clock.now(), at)
+    since = daily_slot(slot - timedelta(seconds=1), at)
+    return run_once("digest", slot, lambda: digests.queue_digests(since, slot))
 
 
 def retention() -> str | None:
     """Erase personal data past its retention date."""
     from diversion.services import retention as retention_service
 
-    slot = daily_slot(clock.now(), current_app.config.get("SCHEDULER_RETENTION_AT", "02:30"))
+    slot = daily_slot(clock.now(), daily_at(current_app.config, "retention"))
     return run_once("retention", slot, lambda: retention_service.erase_expired().summary())

@@ -12,7 +12,9 @@ One call of ``deliver_due`` is one batch:
    after its own SMTP send; or schedule the retry with backoff.
 
 A process killed after claiming leaves rows whose lease simply runs out: they
-become due again after ``CLAIM_TIMEOUT`` and are sent by a later run.
+become due again after the claim lease (``MAIL_CLAIM_LEASE_SECONDS``, default
+300) and are sent by a later run. The lease must outlast the sending of one
+batch, or a second sender could take rows that are still being sent.
 
 The remaining window: killed after the SMTP server accepted a message but
 before its row was marked sent, the message goes out again after the lease.
@@ -43,7 +45,7 @@ from diversion.services import Actor, audit
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
-CLAIM_TIMEOUT = timedelta(minutes=5)
+CLAIM_TIMEOUT = timedelta(minutes=5)  # unless MAIL_CLAIM_LEASE_SECONDS says otherwise
 MAX_BACKOFF = timedelta(hours=1)
 SMTP_TIMEOUT_SECONDS = 30
 MAILER = Actor.system("mailer")
@@ -189,8 +191,15 @@ def _due(now: datetime) -> sa.Select:
     return query
 
 
+def claim_lease(config) -> timedelta:
+    """Return how long a claimed row stays out of other senders' reach."""
+    seconds = config.get("MAIL_CLAIM_LEASE_SECONDS")
+    return timedelta(seconds=int(seconds)) if seconds else CLAIM_TIMEOUT
+
+
 def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_Claimed]:
     claimed: list[_Claimed] = []
+    lease = claim_lease(current_app.config)
     with transaction():
         now = clock.now()
         rows = db.session.scalars(_due(now).limit(limit)).all()
@@ -215,7 +224,7 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
                             row.id)
             row.attempts += 1
             row.claimed_at = now
-            row.next_attempt_at = now + CLAIM_TIMEOUT
+            row.next_attempt_at = now + lease
             claimed.append(_Claimed(row_id=row.id, kind=row.kind,
                                     case_id=_case_id(row.enrolment_id), outgoing=outgoing))
     return claimed

@@ -4,6 +4,9 @@ The shape follows docs/calendar.md (RFC 6047 iMIP): one recipient, and for
 invitations, updates and cancellations a ``multipart/mixed`` holding a
 ``multipart/alternative`` (text, HTML, ``text/calendar; method=...``) and an
 ``invite.ics`` attachment. Reminders are text and HTML only.
+
+A digest goes to a case officer, not a participant: a count and a sign-in link,
+never case detail, and a subject that says nothing either.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from diversion.services.invitations import appointment_from_payload
 
 __all__ = [
     "KINDS",
+    "STAFF_KINDS",
     "Outgoing",
     "build",
     "envelope_address",
@@ -38,6 +42,7 @@ __all__ = [
 
 TEMPLATES = ROOT / "templates" / "emails"
 KINDS = ("invitation", "update", "cancellation", "reminder")
+STAFF_KINDS = ("digest",)
 _CALENDAR_METHOD = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
 _SUBJECT = {
     "invitation": "Your appointment on {when}",
@@ -45,8 +50,10 @@ _SUBJECT = {
     "cancellation": "Cancelled: your appointment on {when}",
     "reminder": "Reminder: your appointment on {when}",
 }
+DIGEST_SUBJECT = "Daily summary"
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
 _WORD = re.compile(r"[^\W\d_]+")
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 class Row(Protocol):
@@ -72,28 +79,15 @@ class Outgoing:
 
 def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
     """Build the email for one outbox row, or raise ValueError if it cannot be sent safely."""
-    if row.kind not in KINDS:
+    if row.kind not in KINDS + STAFF_KINDS:
         raise ValueError(f"unknown message kind {row.kind!r}")
     payload = row.payload
     recipient = clean_email(row.recipient)
     envelope_from = envelope_address(sender)
-    zone = ZoneInfo(payload.get("timezone") or "Europe/London")
-    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
-    ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
-
-    subject = _SUBJECT[row.kind].format(when=f"{_day(starts_at)} at {spoken_time(starts_at)}")
-    # No name: the preview on a locked phone or a shared screen shows only this.
-    context = {
-        "title": clean_text(payload.get("summary") or "") or "Appointment",
-        "when": when(starts_at, ends_at),
-        "where": clean_text(payload.get("location") or ""),
-        "phone": clean_text(payload.get("contact_phone") or ""),
-    }
-    text = render(f"{row.kind}.txt", context)
-    html = render(f"{row.kind}.html", context)
-    _refuse_disclosure("subject", subject)
-    _refuse_disclosure("text", text)
-    _refuse_disclosure("html", html)
+    if row.kind == "digest":
+        subject, text, html = _digest(payload)
+    else:
+        subject, text, html = _appointment(row.kind, payload)
 
     message_id = message_id_for(row.idempotency_key, payload.get("uid", ""), envelope_from)
     # policy.SMTP writes CRLF and refuses a header value that would fold in a new line.
@@ -134,6 +128,44 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
         _drop_inner_mime_version(part)
     return Outgoing(message=message, envelope_from=envelope_from, recipient=recipient,
                     subject=subject, message_id=message_id)
+
+
+def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
+    zone = ZoneInfo(payload.get("timezone") or "Europe/London")
+    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
+    ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
+
+    subject = _SUBJECT[kind].format(when=f"{_day(starts_at)} at {spoken_time(starts_at)}")
+    # No name: the preview on a locked phone or a shared screen shows only this.
+    context = {
+        "title": clean_text(payload.get("summary") or "") or "Appointment",
+        "when": when(starts_at, ends_at),
+        "where": clean_text(payload.get("location") or ""),
+        "phone": clean_text(payload.get("contact_phone") or ""),
+    }
+    text = render(f"{kind}.txt", context)
+    html = render(f"{kind}.html", context)
+    _refuse_disclosure("subject", subject)
+    _refuse_disclosure("text", text)
+    _refuse_disclosure("html", html)
+    return subject, text, html
+
+
+def _digest(payload: dict) -> tuple[str, str, str]:
+    new_items = payload["new_flags"]
+    if not isinstance(new_items, int) or isinstance(new_items, bool) or new_items < 1:
+        raise ValueError("a digest needs a positive count of new items")
+    sign_in_url = clean_text(payload["sign_in_url"])
+    if not _URL.fullmatch(sign_in_url):
+        raise ValueError("a digest needs an http(s) sign-in address")
+    context = {"title": DIGEST_SUBJECT, "new_items": new_items, "sign_in_url": sign_in_url}
+    text = render("digest.txt", context)
+    html = render("digest.html", context)
+    _refuse_disclosure("subject", DIGEST_SUBJECT)
+    # The service's own address may name the organisation; the words around it may not.
+    _refuse_disclosure("text", text.replace(sign_in_url, ""))
+    _refuse_disclosure("html", html.replace(sign_in_url, ""))
+    return DIGEST_SUBJECT, text, html
 
 
 def message_id_for(idempotency_key: str, uid: str, sender: str) -> str:

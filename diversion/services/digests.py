@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from diversion import clock
 from diversion.database import transaction
@@ -12,14 +14,18 @@ from diversion.extensions import db
 from diversion.models import Enrolment, Flag, OutboxMessage, User
 
 
-def queue_digests(since: datetime) -> str:
+def queue_digests(since: datetime, until: datetime | None = None) -> str:
     """Queue one digest per case officer whose force has flags raised since ``since``."""
+    window = [Flag.raised_at >= since]
+    if until is not None:
+        # A late run must not count flags that belong to the next day's digest.
+        window.append(Flag.raised_at < until)
     counts = {
         force_id: count
         for force_id, count in db.session.execute(
             sa.select(Enrolment.force_id, sa.func.count(Flag.id))
             .join(Flag, Flag.enrolment_id == Enrolment.id)
-            .where(Flag.raised_at >= since)
+            .where(*window)
             .group_by(Enrolment.force_id)
         )
     }
@@ -39,7 +45,11 @@ def queue_digests(since: datetime) -> str:
                 continue
             db.session.add(OutboxMessage(
                 user_id=officer.id, kind="digest", recipient=officer.email,
-                payload={"new_flags": counts[officer.force_id], "since": since.isoformat()},
+                # The email says how many and links to sign-in: the detail stays behind it.
+                # A random uid keeps two databases from minting the same Message-ID.
+                payload={"new_flags": counts[officer.force_id], "since": since.isoformat(),
+                         "sign_in_url": current_app.config["PUBLIC_BASE_URL"],
+                         "uid": uuid.uuid4().hex},
                 idempotency_key=key, status="pending", due_at=now, next_attempt_at=now,
                 created_at=now,
             ))

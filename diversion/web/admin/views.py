@@ -1,10 +1,13 @@
-"""Administrator pages: staff accounts and forces."""
+"""Administrator pages: staff accounts, forces and background jobs."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from datetime import datetime
+
+from flask import current_app, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
+from diversion.jobs.schedule import job_overview
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
 from diversion.web.admin.forms import ForceForm, UserForm
@@ -64,3 +67,20 @@ def forces():
             return redirect(url_for(".forces"))
     return render_template("admin/forces.html", form=form, forces=accounts.list_forces(),
                            title="Forces")
+
+
+JOB_NAMES = {"send_mail": "Send mail", "sweep": "Compliance sweep", "digest": "Daily digest",
+             "retention": "Retention"}
+
+
+@bp.get("/jobs")
+@role_required("admin")
+def jobs():
+    """Show each background job's last run, outcome and next run."""
+    overview = [
+        {**job, "name": JOB_NAMES.get(job["job"], job["job"]),
+         **{key: datetime.fromisoformat(job[key]) if job[key] else None
+            for key in ("last_scheduled_for", "last_finished_at", "next_run")}}
+        for job in job_overview(current_app.config)
+    ]
+    return render_template("admin/jobs.html", jobs=overview, title="Background jobs")

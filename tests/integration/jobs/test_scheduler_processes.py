@@ -1,0 +1,103 @@
+"""Real scheduler processes, a real SMTP server, the real clock: each message goes once.
+
+Every process is started through ``flask scheduler`` exactly as in production and
+is killed at the end of its test whatever happens; every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import sqlalchemy as sa
+
+from diversion.extensions import db
+from diversion.models import JobRun, OutboxMessage
+from tests.integration.jobs.conftest import scheduler_env, wait_until
+
+# Outbox leases shortened from five minutes so a restart can resume within the test.
+SHORT_LEASE_APP = "diversion:create_app({'MAIL_CLAIM_LEASE_SECONDS': 2})"
+
+
+def invitations(app) -> list[tuple[str, str, str | None]]:
+    """Return (recipient, status, Message-ID) of every invitation in the outbox."""
+    with app.app_context():
+        try:
+            return [tuple(row) for row in db.session.execute(
+                sa.select(OutboxMessage.recipient, OutboxMessage.status,
+                          OutboxMessage.message_id)
+                .where(OutboxMessage.kind == "invitation").order_by(OutboxMessage.id))]
+        finally:
+            db.session.remove()
+
+
+def mail_runs(app) -> list[tuple[str, str | None]]:
+    with app.app_context():
+        try:
+            return [tuple(row) for row in db.session.execute(
+                sa.select(JobRun.outcome, JobRun.summary)
+                .where(JobRun.job == "send_mail").order_by(JobRun.scheduled_for))]
+        finally:
+            db.session.remove()
+
+
+def all_sent(app) -> bool:
+    return {status for _, status, _ in invitations(app)} == {"sent"}
+
+
+def test_two_schedulers_running_together_deliver_each_message_exactly_once_and_stop_on_sigterm(
+        app, smtp, bookings, start_scheduler):
+    smtp.delay = 0.1  # a run outlasts its one-second interval, so the two overlap
+    expected = bookings(8)
+    env = scheduler_env(app, smtp, interval=1)
+    schedulers = [start_scheduler(env), start_scheduler(env)]
+
+    wait_until(lambda: len(smtp.messages) >= len(expected), timeout=20, what="the first wave")
+    expected += bookings(4)  # booked while both run: a later interval sends them
+    wait_until(lambda: len(smtp.messages) >= len(expected), timeout=20, what="every message")
+    time.sleep(3)  # three more intervals, in which a duplicate would show
+
+    codes = [scheduler.terminate(timeout=10) for scheduler in schedulers]
+    assert codes == [0, 0], "\n".join(s.log() for s in schedulers)
+    assert all("scheduler stopped" in s.log() for s in schedulers)
+
+    received = smtp.message_ids()
+    assert len(received) == len(expected)
+    assert set(received.values()) == {1}
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(expected)
+    rows = invitations(app)
+    assert {status for _, status, _ in rows} == {"sent"}
+    assert {message_id for _, _, message_id in rows} == set(received)
+    runs = mail_runs(app)
+    assert len(runs) >= 3, runs  # several intervals, each run once
+    assert {outcome for outcome, _ in runs} == {"succeeded"}
+
+
+def test_a_scheduler_killed_mid_send_then_restarted_loses_nothing_and_resends_at_most_one(
+        app, smtp, bookings, start_scheduler):
+    smtp.delay = 0.3
+    expected = bookings(6)
+    env = scheduler_env(app, smtp, interval=1)
+    first = start_scheduler(env, SHORT_LEASE_APP)
+
+    wait_until(lambda: len(smtp.messages) >= 3, timeout=20, what="the third message")
+    time.sleep(smtp.delay / 2)  # while the server holds the reply to the next one
+    first.process.send_signal(signal.SIGKILL)
+    assert first.process.wait(5) == -signal.SIGKILL
+    assert len(smtp.messages) < len(expected)
+    assert not all_sent(app), "the kill landed after the batch, not during it"
+    assert ("running", None) in mail_runs(app)  # the run it died in
+
+    second = start_scheduler(env, SHORT_LEASE_APP)
+    wait_until(lambda: all_sent(app), timeout=30, what="every invitation to be sent")
+    time.sleep(1.5)  # a duplicate sent late would show
+    assert second.terminate(timeout=10) == 0, second.log()
+
+    received = smtp.message_ids()
+    rows = invitations(app)
+    assert set(received) == {message_id for _, _, message_id in rows}
+    assert sorted({m.rcpt_tos[0] for m in smtp.messages}) == sorted(expected)
+    # The message in flight may go twice (same Message-ID): never more, never another.
+    assert max(received.values()) <= 2
+    assert sum(1 for count in received.values() if count == 2) <= 1
+    assert [outcome for outcome, _ in mail_runs(app)][-1] == "succeeded"
