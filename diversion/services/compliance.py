@@ -357,4 +357,12 @@ def list_flags(actor, *, status: str | None = "open", after_id: int | None = Non
                 Flag.raised_at > anchor.raised_at,
                 sa.and_(Flag.raised_at == anchor.raised_at, Flag.id > anchor.id),
             ))
-    return list(db.session.scalars(query))
+    rows = list(db.session.scalars(query))
+    from diversion.services import audit
+
+    # Flags describe what a participant did: reading the queue is a consultation.
+    with transaction():
+        audit.record(actor, "read", "flag_list", None,
+                     detail={"status": status, "enrolment_ids": sorted(
+                         {f.enrolment_id for f in rows})})
+    return rows
