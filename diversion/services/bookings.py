@@ -8,6 +8,7 @@ duplicate active booking impossible even if every check were bypassed.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import check_booking
+from diversion.domain.booking import BookingFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, format_date, module_name
@@ -171,11 +172,66 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
                 "days between sessions. Publish more sessions or ask the case officer about "
                 "an extension.",
             )
-        made = []
-        for choice in chosen:
-            session = lock_session(choice.id)
-            made.append(_book_locked(actor, enrolment, session))
-        return made
+        return _book_plan(actor, enrolment, rules, bookings, chosen)
+
+
+def _book_plan(actor: Actor, enrolment: Enrolment, rules, bookings: list[Booking],
+               chosen) -> list[Booking]:
+    """Book a whole plan at once: lock its sessions, re-check, take every seat in one UPDATE."""
+    ids = sorted(choice.id for choice in chosen)
+    sessions = {
+        s.id: s for s in db.session.scalars(
+            sa.select(Session).where(Session.id.in_(ids))
+            .options(so.joinedload(Session.venue, innerjoin=True),
+                     so.joinedload(Session.programme, innerjoin=True))
+            .order_by(Session.id)  # one lock order everywhere: no deadlocks between plans
+            .with_for_update(of=Session)
+            .execution_options(populate_existing=True)
+        )
+    }
+    now = clock.now()
+    facts = enrolment_facts(enrolment, bookings)
+    # The plan was chosen from unlocked rows: check every rule again on the locked ones,
+    # each booking seeing the ones before it.
+    for choice in chosen:
+        session = sessions[choice.id]
+        check_booking(rules, facts, session_facts(session), now)
+        facts = dataclasses.replace(facts, bookings=(*facts.bookings, BookingFacts(
+            id=0, session_id=session.id, module=session.module,
+            starts_at=session.starts_at, status="booked")))
+    taken = db.session.execute(
+        sa.update(Session)
+        .where(Session.id.in_(ids), Session.booked < Session.capacity,
+               Session.status == "scheduled")
+        .values(booked=Session.booked + 1)
+    ).rowcount
+    if taken != len(ids):
+        raise RuleViolation("session_full", "A session in the plan filled up meanwhile; "
+                                            "plan again.")
+    made = []
+    for choice in chosen:
+        session = sessions[choice.id]
+        booking = Booking(
+            enrolment_id=enrolment.id, session_id=session.id, module=session.module,
+            status="booked", uid=f"{secrets.token_hex(16)}@appointments.invalid", sequence=0,
+            created_by_id=actor.user_id, created_at=now, updated_at=now,
+        )
+        booking.session = session
+        booking.enrolment = enrolment
+        made.append(booking)
+    db.session.add_all(made)
+    try:
+        db.session.flush()
+    except sa_exc.IntegrityError as error:
+        raise RuleViolation("already_booked", "This module is already booked.") from error
+    for booking in made:
+        so.attributes.set_committed_value(booking.session, "booked", booking.session.booked + 1)
+        outbox.queue(booking, "invitation")
+        outbox.schedule_reminder(booking, rules.reminder_hours, new=True)
+        audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
+                     detail={"session_id": booking.session_id, "module": booking.module,
+                             "planned": True})
+    return made
 
 
 def _day_after(day, timezone: str):
