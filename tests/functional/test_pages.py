@@ -121,7 +121,7 @@ def test_a_case_officer_sees_dashboard_cases_and_enrolments_in_the_navigation(cl
 
 def test_an_administrator_sees_users_and_forces_in_the_navigation(client, login_as):
     login_as("admin", force=None)
-    assert navigation(client.get("/admin/users")) == ["Users", "Forces"]
+    assert navigation(client.get("/admin/users")) == ["Users", "Forces", "Jobs"]
 
 
 def test_the_sign_out_button_is_a_working_form_beside_the_signed_in_email(client, login_as):
