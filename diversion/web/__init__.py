@@ -12,7 +12,9 @@ def register(app: Flask) -> None:
     from diversion.web import admin, auth, case_officer, coordinator, feed
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to continue"
+    # The sign-in page says what to do; a banner saying it again is noise (and would
+    # stack on the "your session ended" banner).
+    login_manager.login_message = None
     login_manager.session_protection = "strong"
 
     app.register_blueprint(auth.bp)

@@ -12,6 +12,7 @@ from diversion.services import (
     compliance,
     decisions,
     enrolments,
+    exports,
     oversight,
     referrals,
 )
@@ -19,6 +20,7 @@ from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
 from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
+from diversion.web.downloads import csv_download
 from diversion.web.filters import long_date, long_datetime
 from diversion.web.roles import actor, role_required
 
@@ -112,22 +114,36 @@ def enrol(case_id: int):
                            title="Enrol on a programme")
 
 
+def _enrolment_filters() -> dict:
+    """Read the enrolment list's filters (status, open flag, search) from the address."""
+    status = request.args.get("status") or None
+    flag = request.args.get("flag") or None
+    if status not in (None, *exports.ENROLMENT_STATUSES):
+        status = None
+    if flag not in (None, *exports.FLAG_KINDS, "any"):
+        flag = None
+    search = (request.args.get("q") or "").strip()[:100]
+    return {"status": status, "flag": flag, "search": search}
+
+
 @bp.get("/enrolments", endpoint="enrolments")
 @role_required("case_officer")
 def enrolments_():
-    """List the force's enrolments, filtered by status or flag."""
-    status = request.args.get("status") or None
-    flag = request.args.get("flag") or None
-    if status not in (None, "enrolled", "awaiting_follow_up", "completed", "referred",
-                      "withdrawn"):
-        status = None
-    if flag not in (None, "at_risk", "non_completion", "follow_up_missed", "any"):
-        flag = None
+    """List the force's enrolments, filtered by status or flag, searchable by reference or name."""
+    filters = _enrolment_filters()
     after = request.args.get("after", type=int)
-    rows = enrolments.list_enrolments(actor(), status=status, flag=flag, after_id=after,
+    rows = enrolments.list_enrolments(actor(), status=filters["status"], flag=filters["flag"],
+                                      search=filters["search"] or None, after_id=after,
                                       limit=PER_PAGE)
-    return render_template("case_officer/enrolments.html", enrolments=rows, status=status,
-                           flag=flag, per_page=PER_PAGE, title="Enrolments")
+    return render_template("case_officer/enrolments.html", enrolments=rows, **filters,
+                           per_page=PER_PAGE, title="Enrolments")
+
+
+@bp.get("/enrolments.csv")
+@role_required("case_officer")
+def enrolments_csv():
+    """Download every enrolment the list's filters match, as CSV."""
+    return csv_download(exports.enrolments(actor(), **_enrolment_filters()))
 
 
 

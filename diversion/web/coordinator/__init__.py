@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
-from diversion.web.coordinator import views  # noqa: E402,F401
+from diversion.web.coordinator import exports, views  # noqa: E402,F401

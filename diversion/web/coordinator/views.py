@@ -101,15 +101,12 @@ def _module_filter(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and 0 < int(text) < 100 else None
 
 
-@bp.get("/sessions")
-@role_required("coordinator")
-def week():
-    """Show a week's (or a month's) sessions with their fill levels."""
+def shown_period() -> dict:
+    """Read the calendar's period (week or month) and filters from the address."""
     view = "month" if request.args.get("view") == "month" else "week"
     chosen = _parse_day(request.args.get("week")) or clock.today()
     module_arg = request.args.get("module") or ""
     module = _module_filter(module_arg)
-    venue_id = request.args.get("venue", type=int)
     if view == "month":
         first = _month_start(chosen)
         last = _month_start(chosen, 1)
@@ -118,19 +115,34 @@ def week():
         first = chosen - timedelta(days=chosen.weekday())
         last = first + timedelta(days=7)
         previous, following = first - timedelta(days=7), last
+    return {"view": view, "first": first, "last": last, "previous": previous,
+            "following": following, "module_arg": module_arg if module is not None else "",
+            "module": module, "venue_id": request.args.get("venue", type=int),
+            "start": _local_midnight(first), "end": _local_midnight(last)}
+
+
+@bp.get("/sessions")
+@role_required("coordinator")
+def week():
+    """Show a week's (or a month's) sessions with their fill levels."""
+    period = shown_period()
+    view, first, last = period["view"], period["first"], period["last"]
+    previous, following = period["previous"], period["following"]
+    module, venue_id = period["module"], period["venue_id"]
+    module_arg = period["module_arg"]
     rows = session_service.list_sessions(
-        start=_local_midnight(first), end=_local_midnight(last), module=module,
+        start=period["start"], end=period["end"], module=module,
         venue_id=venue_id, limit=MAX_SESSIONS_SHOWN + 1,
     )
     days: dict[date, list] = {}
     for s in rows[:MAX_SESSIONS_SHOWN]:
         days.setdefault(s.starts_at.astimezone(LONDON).date(), []).append(s)
-    filters = {"module": module_arg if module is not None else None, "venue": venue_id}
+    filters = {"module": module_arg or None, "venue": venue_id}
     return render_template(
         "coordinator/week.html", view=view, days=days, first=first,
         last=last - timedelta(days=1), previous=previous, following=following,
         truncated=len(rows) > MAX_SESSIONS_SHOWN, venues=venue_service.list_venues(),
-        module=module_arg if module is not None else "", venue_id=venue_id, filters=filters,
+        module=module_arg, venue_id=venue_id, filters=filters,
         module_choices=_module_choices(), title="Sessions",
     )
 

@@ -1,0 +1,32 @@
+"""The coordinator's CSV downloads: the sessions shown, and the participants list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import request
+
+from diversion.services import exports
+from diversion.web.coordinator import bp
+from diversion.web.coordinator.views import shown_period
+from diversion.web.downloads import csv_download
+from diversion.web.roles import actor, role_required
+
+
+@bp.get("/sessions.csv")
+@role_required("coordinator")
+def sessions_csv():
+    """Download the sessions of the week (or month) shown, with its filters, as CSV."""
+    period = shown_period()
+    return csv_download(exports.sessions(
+        actor(), start=period["start"], end=period["end"], first_day=period["first"],
+        last_day=period["last"] - timedelta(days=1), module=period["module"],
+        venue_id=period["venue_id"]))
+
+
+@bp.get("/participants.csv")
+@role_required("coordinator")
+def participants_csv():
+    """Download every participant the name search matches, as CSV."""
+    name = (request.args.get("q") or "").strip()[:100]
+    return csv_download(exports.participants(actor(), name=name))

@@ -1,0 +1,13 @@
+"""File downloads for pages: a CSV export as an attachment."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from diversion.services.exports import Export
+
+
+def csv_download(export: Export) -> Response:
+    """Send an export as a CSV attachment."""
+    return Response(export.as_csv(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{export.filename}"'})
