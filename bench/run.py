@@ -161,6 +161,13 @@ def main() -> None:
         for backend in ("postgresql", "sqlite"):
             results[f"{backend}:{size}"] = measure(backend, size)
     table = rows(results)
+    _say("== send-mail throughput (aiosmtpd on loopback)")
+    mail = _json([PY, "bench/mail.py", "300"], "sqlite://")
+    table.append({"figure": "send-mail messages/s (300 invitations, real SMTP)",
+                  "value": round(mail["per_second"], 1), "unit": "/s", "floor": None,
+                  "ratio": None, "goal": "- (reported)",
+                  "pass": mail["received"] == mail["messages"] == 300})
+    results["mail"] = mail
     (ROOT / "bench" / "results.json").write_text(json.dumps(
         {"sizes": SIZES, "table": table, "raw": results,
          "machine": {"cpus": os.cpu_count()}}, indent=2, default=str) + "\n")
