@@ -119,6 +119,8 @@ def register(app: Flask) -> None:
             for item in items:
                 item["code"] = code
             return jsonify({"errors": items}), status
+        if status == 429 and request.path == "/login":
+            _audit_throttled_login()
         code, message = GENERIC.get(status, (error.name.lower().replace(" ", "_"), error.name))
         if status == 400 and not wants_json() and "CSRF" in (error.description or ""):
             message = "The form had expired. Go back, refresh the page and try again."
@@ -129,3 +131,16 @@ def register(app: Flask) -> None:
         log.exception("unhandled error", exc_info=error)
         db.session.rollback()
         return _respond(500, error_body(*GENERIC[500]))
+
+
+def _audit_throttled_login() -> None:
+    # A throttled attempt never reaches the view, but it is still a failed sign-in.
+    from diversion.services import Actor, audit
+
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    try:
+        audit.record_now(Actor(user_id=None, email=email or "unknown", role="unknown",
+                               remote_addr=request.remote_addr), "login_throttled", "user")
+    except Exception:  # the refusal must still be answered if the database is down
+        log.exception("could not audit a throttled login")
+        db.session.rollback()

@@ -47,3 +47,11 @@ class InvalidInput(Exception):
         self.field = field
         self.code = code
         self.status = status
+
+
+def like_term(search: str) -> str:
+    """Make a LIKE pattern that matches the text literally (% and _ are not wildcards)."""
+    text = search.strip().lower()
+    for special in ("\\", "%", "_"):
+        text = text.replace(special, "\\" + special)
+    return f"%{text}%"

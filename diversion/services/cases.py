@@ -10,7 +10,7 @@ from diversion.database import transaction
 from diversion.domain.eligibility import Screening, assess
 from diversion.extensions import db
 from diversion.models import Case, Force
-from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
 
 SCREENING_FIELDS = (
     "previous_sexual_or_violent_conviction",
@@ -90,12 +90,13 @@ def list_cases(
     _require_case_officer(actor)
     query = sa.select(Case).where(Case.force_id == actor.force_id, Case.erased_at.is_(None))
     if search:
-        term = f"%{search.strip().lower()}%"
+        term = like_term(search)
         query = query.where(
             sa.or_(
-                sa.func.lower(Case.reference).like(term),
-                sa.func.lower(Case.given_name + " " + Case.family_name).like(term),
-                sa.func.lower(Case.family_name).like(term),
+                sa.func.lower(Case.reference).like(term, escape="\\"),
+                sa.func.lower(Case.given_name + " " + Case.family_name)
+                .like(term, escape="\\"),
+                sa.func.lower(Case.family_name).like(term, escape="\\"),
             )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -12,7 +12,7 @@ from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Booking, Case, Decision, Enrolment, Flag
-from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
 from diversion.services.programmes import get_programme, rules_for
 
 STAFF_WHO_SEE_ENROLMENTS = ("case_officer", "coordinator")
@@ -119,11 +119,12 @@ def list_enrolments(
             open_flag = open_flag.where(Flag.kind == flag)
         query = query.where(open_flag.exists())
     if search and actor.role == "case_officer":
-        term = f"%{search.strip().lower()}%"
+        term = like_term(search)
         query = query.join(Case, Case.id == Enrolment.case_id).where(
             sa.or_(
-                sa.func.lower(Case.reference).like(term),
-                sa.func.lower(Case.given_name + " " + Case.family_name).like(term),
+                sa.func.lower(Case.reference).like(term, escape="\\"),
+                sa.func.lower(Case.given_name + " " + Case.family_name)
+                .like(term, escape="\\"),
             )
         )
     if after_id is not None:

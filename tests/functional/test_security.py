@@ -221,7 +221,8 @@ def test_repeated_failed_sign_ins_for_one_account_are_throttled_from_any_address
     assert "Too many requests" in text_of(blocked)
     blocked_right = sign_in(client, email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.1.2"})
     assert blocked_right.status_code == 429
-    assert _audit_actions(limited_app, email) == ["login_failed"] * limit
+    assert _audit_actions(limited_app, email) == (
+        ["login_failed"] * limit + ["login_throttled"] * 2)
 
 
 def test_repeated_sign_ins_from_one_address_are_throttled_across_accounts(limited_app):
