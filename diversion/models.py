@@ -63,6 +63,12 @@ class User(UserMixin, db.Model):
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Administrators sign in with a second factor (TOTP). The secret is set at the
+    # first sign-in and counts only once confirmed with a code from the app.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    totp_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The last 30-second step accepted: a code can never be used twice.
+    totp_last_step: so.Mapped[int | None]
 
     force: so.Mapped[Force | None] = so.relationship()
 

@@ -227,3 +227,59 @@ def user_for_token(token: str) -> User | None:
 def actor_for(user: User, remote_addr: str | None = None) -> Actor:
     return Actor(user_id=user.id, email=user.email, role=user.role, force_id=user.force_id,
                  remote_addr=remote_addr)
+
+
+# ---- second factor for administrators (TOTP, RFC 6238) ----------------------
+
+TOTP_ISSUER = "Diversion staff"
+
+
+def needs_second_factor(user: User) -> bool:
+    """Administrators always sign in with a code from an authenticator app."""
+    return user.role == "admin"
+
+
+def totp_setup_secret(user_id: int) -> str:
+    """Return the unconfirmed secret to show at setup, creating it the first time."""
+    import pyotp
+
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user.totp_confirmed_at is not None:
+            raise InvalidInput("A second factor is already set up", field="code")
+        if not user.totp_secret:
+            user.totp_secret = pyotp.random_base32()
+        return user.totp_secret
+
+
+def totp_uri(user: User) -> str:
+    import pyotp
+
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email,
+                                                         issuer_name=TOTP_ISSUER)
+
+
+def check_second_factor(user_id: int, code: str, remote_addr: str | None = None) -> bool:
+    """Accept a current code once (confirming setup the first time); log either way."""
+    import pyotp
+
+    code = (code or "").strip().replace(" ", "")
+    with transaction():
+        user = db.session.scalar(sa.select(User).where(User.id == user_id).with_for_update())
+        ok = False
+        if user is not None and user.totp_secret and code.isdigit() and len(code) == 6:
+            totp = pyotp.TOTP(user.totp_secret)
+            now = clock.now()
+            for offset in (0, -1, 1):  # one step of clock drift either way
+                step = totp.timecode(now) + offset
+                if totp.generate_otp(step) == code and step > (user.totp_last_step or -1):
+                    ok = True
+                    user.totp_last_step = step
+                    if user.totp_confirmed_at is None:
+                        user.totp_confirmed_at = now
+                    break
+        subject = Actor(user_id=user_id, email=user.email if user else "unknown",
+                        role=user.role if user else "unknown", remote_addr=remote_addr)
+        audit.record(subject, "second_factor" if ok else "second_factor_failed", "user",
+                     user_id)
+    return ok

@@ -1,5 +1,5 @@
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from diversion.web.forms import BaseForm
@@ -17,3 +17,14 @@ class LoginForm(BaseForm):
         validators=[InputRequired("Enter your password"), Length(max=128)],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class SecondFactorForm(BaseForm):
+    code = StringField(
+        "Code from your authenticator app",
+        widget=GovTextInput(),
+        description="The 6-digit code it shows now",
+        validators=[InputRequired("Enter the 6-digit code from your authenticator app"),
+                    Length(max=12)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())

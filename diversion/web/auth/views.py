@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -12,7 +13,7 @@ from diversion.extensions import db, limiter, login_manager
 from diversion.models import User
 from diversion.services import accounts
 from diversion.web.auth import bp
-from diversion.web.auth.forms import LoginForm
+from diversion.web.auth.forms import LoginForm, SecondFactorForm
 
 
 @login_manager.user_loader
@@ -56,15 +57,68 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is not None:
+            target = _safe_next(request.args.get("next"))
             # A fresh session on sign-in: nothing from before survives.
             session.clear()
-            login_user(user)
-            now = clock.now().isoformat()
-            session["started_at"] = now
-            session["seen_at"] = now
-            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+            if accounts.needs_second_factor(user):
+                session["pending_user"] = f"{user.id}:{user.session_version}"
+                session["pending_at"] = clock.now().isoformat()
+                session["pending_next"] = target
+                return redirect(url_for("auth.second_factor"))
+            return _sign_in(user, target)
         form.email.errors = [*form.email.errors, "Enter a correct email address and password"]
     return render_template("auth/login.html", form=form, expired=expired)
+
+
+def _sign_in(user: User, target: str | None):
+    login_user(user)
+    now = clock.now().isoformat()
+    session["started_at"] = now
+    session["seen_at"] = now
+    return redirect(target or url_for("home"))
+
+
+PENDING_MINUTES = 5
+
+
+def _pending_user() -> User | None:
+    ident, _, version = (session.get("pending_user") or "").partition(":")
+    started = session.get("pending_at")
+    if not ident.isdigit() or not version.isdigit() or not started:
+        return None
+    try:
+        began = datetime.fromisoformat(started)
+    except ValueError:
+        return None
+    if clock.now() - began > timedelta(minutes=PENDING_MINUTES):
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+def second_factor():
+    """Ask an administrator for the code from their authenticator app (set it up first)."""
+    user = _pending_user()
+    if user is None:
+        session.pop("pending_user", None)
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    setting_up = user.totp_confirmed_at is None
+    secret = accounts.totp_setup_secret(user.id) if setting_up else None
+    if form.validate_on_submit():
+        if accounts.check_second_factor(user.id, form.code.data, request.remote_addr):
+            target = session.get("pending_next")
+            session.clear()
+            return _sign_in(user, target)
+        form.code.errors = [*form.code.errors,
+                            "Enter the 6-digit code your authenticator app shows now"]
+    uri = accounts.totp_uri(db.session.get(User, user.id)) if setting_up else None
+    return render_template("auth/second_factor.html", form=form, secret=secret, uri=uri,
+                           title="Enter your code")
 
 
 @bp.post("/logout")
