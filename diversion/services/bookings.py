@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import BookingFacts, check_booking
+from diversion.domain.booking import BookingFacts, SessionFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, format_date, module_name
@@ -161,7 +161,14 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
         )
         if last_day is not None:
             query = query.where(Session.starts_at < _day_after(last_day, rules.timezone))
-        candidates = [session_facts(s) for s in db.session.scalars(query)]
+        # Plain rows, not ORM objects: a plan looks at hundreds of sessions.
+        candidates = [
+            SessionFacts(id=row.id, module=row.module, starts_at=row.starts_at,
+                         status=row.status, capacity=row.capacity, booked=row.booked)
+            for row in db.session.execute(query.with_only_columns(
+                Session.id, Session.module, Session.starts_at, Session.status,
+                Session.capacity, Session.booked))
+        ]
         chosen = plan(rules, facts, candidates, now)
         if chosen is None:
             names = ", ".join(module_name(m) for m in modules)
