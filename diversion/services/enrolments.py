@@ -94,19 +94,22 @@ def get_enrolment(actor: Actor, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-def list_enrolments(
+def enrolment_filter(
     actor: Actor,
     *,
     status: str | None = None,
     flag: str | None = None,
     search: str | None = None,
-    after_id: int | None = None,
-    limit: int = 50,
-) -> list[Enrolment]:
-    """List enrolments the actor may see, by id, keyset-paginated, recording the read."""
+) -> sa.Select:
+    """Select the enrolments this actor may see, by status, open flag and search.
+
+    Lists, pagination and CSV exports all start here, so they agree on who sees
+    what. A case officer searches reference or name in their own force; a
+    coordinator searches by name only (a case reference is not theirs to see).
+    """
     if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
         raise Forbidden()
-    query = sa.select(Enrolment).order_by(Enrolment.id).limit(limit)
+    query = sa.select(Enrolment).join(Case, Case.id == Enrolment.case_id)
     if actor.role == "case_officer":
         query = query.where(Enrolment.force_id == actor.force_id)
     if status:
@@ -118,30 +121,60 @@ def list_enrolments(
         if flag != "any":
             open_flag = open_flag.where(Flag.kind == flag)
         query = query.where(open_flag.exists())
-    if search and actor.role == "case_officer":
+    if search and search.strip():
         term = like_term(search)
-        query = query.join(Case, Case.id == Enrolment.case_id).where(
-            sa.or_(
-                sa.func.lower(Case.reference).like(term, escape="\\"),
-                sa.func.lower(Case.given_name + " " + Case.family_name)
-                .like(term, escape="\\"),
-            )
-        )
-    if after_id is not None:
-        query = query.where(Enrolment.id > after_id)
+        by_name = sa.func.lower(Case.given_name + " " + Case.family_name).like(
+            term, escape="\\")
+        if actor.role == "case_officer":
+            by_name = sa.or_(sa.func.lower(Case.reference).like(term, escape="\\"), by_name)
+        query = query.where(by_name)
+    return query
+
+
+def list_enrolments(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    flag: str | None = None,
+    search: str | None = None,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Enrolment]:
+    """List enrolments the actor may see, by id, keyset-paginated, recording the read."""
+    query = enrolment_filter(actor, status=status, flag=flag, search=search).limit(limit)
+    if before_id is not None:
+        # The page before: the nearest ids below, shown in ascending order.
+        query = query.where(Enrolment.id < before_id).order_by(Enrolment.id.desc())
+    else:
+        if after_id is not None:
+            query = query.where(Enrolment.id > after_id)
+        query = query.order_by(Enrolment.id)
     # Lists are summaries: the case, bookings' outcomes and flags, without each
     # booking's session, the extensions or the decisions (those are on the detail).
-    rows = list(db.session.scalars(query.options(
-        so.joinedload(Enrolment.case, innerjoin=True),
+    rows = sorted(db.session.scalars(query.options(
+        so.contains_eager(Enrolment.case),
         so.selectinload(Enrolment.bookings),
         so.selectinload(Enrolment.flags),
-    )))
+    )), key=lambda e: e.id)
     with transaction():
         audit.record(
             actor, "read", "enrolment_list", None,
-            detail={"status": status, "flag": flag, "ids": [e.id for e in rows]},
+            detail={"status": status, "flag": flag, "search": search or None,
+                    "ids": [e.id for e in rows]},
         )
     return rows
+
+
+def any_beyond(actor: Actor, *, search: str | None = None, before_id: int | None = None,
+               after_id: int | None = None) -> bool:
+    """Say whether the filtered list goes on before or after an id (pagination links)."""
+    query = enrolment_filter(actor, search=search).with_only_columns(Enrolment.id).limit(1)
+    if before_id is not None:
+        query = query.where(Enrolment.id < before_id)
+    if after_id is not None:
+        query = query.where(Enrolment.id > after_id)
+    return db.session.scalar(query) is not None
 
 
 def enrolments_by_id(actor: Actor, ids: set[int]) -> list[Enrolment]:

@@ -20,8 +20,9 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
-from diversion.models import Booking, Case, Enrolment, Flag, Session
+from diversion.models import Booking, Enrolment, Session
 from diversion.services import Actor, Forbidden, audit
+from diversion.services.enrolments import enrolment_filter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ENROLMENT_STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
@@ -69,11 +70,6 @@ def _attended(enrolment: Enrolment) -> int:
     return sum(1 for b in enrolment.bookings if b.status == "attended" and b.module != FOLLOW_UP)
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _in_batches(query: sa.Select) -> Iterator[Enrolment]:
     """Walk an enrolment query by id, a batch at a time (keyset), so no query grows unbounded."""
     after = 0
@@ -92,28 +88,11 @@ def enrolments(
     """Export the force's enrolments with the enrolment list's filters; record the read."""
     if not actor.is_case_officer:
         raise Forbidden()
-    query = (
-        sa.select(Enrolment)
-        .join(Case, Case.id == Enrolment.case_id)
-        .where(Enrolment.force_id == actor.force_id)
-        .options(so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
-                 so.selectinload(Enrolment.bookings), so.selectinload(Enrolment.flags))
-    )
-    if status in ENROLMENT_STATUSES:
-        query = query.where(Enrolment.status == status)
-    if flag in (*FLAG_KINDS, "any"):
-        open_flag = sa.select(Flag.id).where(Flag.enrolment_id == Enrolment.id,
-                                             Flag.status == "open")
-        if flag != "any":
-            open_flag = open_flag.where(Flag.kind == flag)
-        query = query.where(open_flag.exists())
-    term = search.strip().lower()
-    if term:
-        like = _like(term)
-        query = query.where(sa.or_(
-            sa.func.lower(Case.reference).like(like, escape="\\"),
-            sa.func.lower(Case.given_name + " " + Case.family_name).like(like, escape="\\"),
-        ))
+    query = enrolment_filter(actor, status=status if status in ENROLMENT_STATUSES else None,
+                             flag=flag if flag in (*FLAG_KINDS, "any") else None,
+                             search=search).options(
+        so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
+        so.selectinload(Enrolment.bookings), so.selectinload(Enrolment.flags))
     rows, ids = [], []
     for e in _in_batches(query):
         ids.append(e.id)
@@ -137,16 +116,10 @@ def participants(actor: Actor, *, name: str = "") -> Export:
     """Export participants for a coordinator (no case reference or screening); record the read."""
     if actor.role != "coordinator":
         raise Forbidden()
-    query = (
-        sa.select(Enrolment)
-        .join(Case, Case.id == Enrolment.case_id)
-        .options(so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
-                 so.selectinload(Enrolment.bookings).joinedload(Booking.session))
-    )
     term = name.strip().lower()
-    if term:
-        query = query.where(sa.func.lower(Case.given_name + " " + Case.family_name)
-                            .like(_like(term), escape="\\"))
+    query = enrolment_filter(actor, search=term).options(
+        so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
+        so.selectinload(Enrolment.bookings).joinedload(Booking.session))
     now = clock.now()
     rows, ids = [], []
     for e in _in_batches(query):

@@ -8,10 +8,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from diversion import clock
-from diversion.database import transaction
 from diversion.extensions import db
-from diversion.models import Booking, Case, Enrolment, Session
-from diversion.services import Actor, NotFound, audit
+from diversion.models import Booking, Enrolment, Session
+from diversion.services import NotFound
 
 # Bookings that hold the module for the participant (booked, or already attended).
 HOLDING = ("booked", "attended")
@@ -74,59 +73,3 @@ def affected_by_cancellation(session: Session) -> list[Affected]:
     )
     by_enrolment = {b.enrolment_id: b for b in replacements}
     return [Affected(b, by_enrolment.get(b.enrolment_id)) for b in cancelled]
-
-
-def _named(query, term: str):
-    if not term:
-        return query
-    like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return query.where(
-        sa.func.lower(Case.given_name + " " + Case.family_name).like(like, escape="\\")
-    )
-
-
-def find_enrolments(
-    actor: Actor,
-    *,
-    name: str = "",
-    after_id: int | None = None,
-    before_id: int | None = None,
-    limit: int = 50,
-) -> list[Enrolment]:
-    """List enrolments by id, optionally by participant name, recording the read.
-
-    Coordinators search by name only: a case reference is not theirs to see.
-    """
-    query = (
-        sa.select(Enrolment)
-        .join(Case, Case.id == Enrolment.case_id)
-        .options(so.contains_eager(Enrolment.case),
-                 so.selectinload(Enrolment.bookings))
-        .limit(limit)
-    )
-    term = name.strip().lower()
-    query = _named(query, term)
-    if before_id is not None:
-        query = query.where(Enrolment.id < before_id).order_by(Enrolment.id.desc())
-    else:
-        if after_id is not None:
-            query = query.where(Enrolment.id > after_id)
-        query = query.order_by(Enrolment.id)
-    rows = sorted(db.session.scalars(query).unique(), key=lambda e: e.id)
-    with transaction():
-        audit.record(actor, "read", "enrolment_list", None,
-                     detail={"search": "name" if term else None, "ids": [e.id for e in rows]})
-    return rows
-
-
-def has_enrolments(*, before_id: int | None = None, after_id: int | None = None,
-                   name: str = "") -> bool:
-    """Say whether any enrolment lies before or after an id (for pagination links)."""
-    query = sa.select(Enrolment.id).join(Case, Case.id == Enrolment.case_id).limit(1)
-    term = name.strip().lower()
-    query = _named(query, term)
-    if before_id is not None:
-        query = query.where(Enrolment.id < before_id)
-    if after_id is not None:
-        query = query.where(Enrolment.id > after_id)
-    return db.session.scalar(query) is not None

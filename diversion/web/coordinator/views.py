@@ -397,12 +397,13 @@ def enrolments_():
     name = (request.args.get("q") or "").strip()[:100]
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
-    rows = queries.find_enrolments(actor(), name=name, after_id=after, before_id=before,
-                                   limit=PER_PAGE)
+    who = actor()
+    rows = enrolments.list_enrolments(who, search=name, after_id=after, before_id=before,
+                                      limit=PER_PAGE)
     newer = older = False
     if rows:
-        older = queries.has_enrolments(before_id=rows[0].id, name=name)
-        newer = queries.has_enrolments(after_id=rows[-1].id, name=name)
+        older = enrolments.any_beyond(who, search=name, before_id=rows[0].id)
+        newer = enrolments.any_beyond(who, search=name, after_id=rows[-1].id)
     return render_template("coordinator/enrolments.html", enrolments=rows, search=name,
                            has_previous=older, has_next=newer, title="Participants")
 
