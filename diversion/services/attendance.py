@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import check_attendance, check_outcome
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking
-from diversion.services import Actor, Forbidden, NotFound, audit, compliance, progress
-from diversion.services.bookings import _bookings_of, lock_enrolment
+from diversion.services import Actor, Forbidden, audit, compliance, progress
+from diversion.services.bookings import _bookings_of, lock_booking
 
 
 def record(actor: Actor, booking_id: int, outcome: str, reason: str | None = None) -> Booking:
@@ -32,14 +30,7 @@ def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -
 
 
 def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound("booking")
-    enrolment = lock_enrolment(booking.enrolment_id)
-    booking = db.session.scalar(
-        sa.select(Booking).where(Booking.id == booking_id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    enrolment, booking = lock_booking(booking_id)
     if booking.status == "cancelled":
         raise RuleViolation("booking_cancelled", "This booking was cancelled.")
     if enrolment.status not in ("enrolled", "awaiting_follow_up", "completed"):

@@ -49,6 +49,20 @@ def lock_enrolment(enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+def lock_booking(booking_id: int) -> tuple[Enrolment, Booking]:
+    """Lock a booking's enrolment, then the booking: the order every booking change uses."""
+    enrolment_id = db.session.scalar(
+        sa.select(Booking.enrolment_id).where(Booking.id == booking_id))
+    if enrolment_id is None:
+        raise NotFound("booking")
+    enrolment = lock_enrolment(enrolment_id)
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return enrolment, booking
+
+
 def _bookings_of(enrolment: Enrolment) -> list[Booking]:
     return list(
         db.session.scalars(
@@ -265,14 +279,7 @@ def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
     """Cancel one booking; the participant receives a cancellation."""
     _require_coordinator(actor)
     with transaction():
-        booking = db.session.get(Booking, booking_id)
-        if booking is None:
-            raise NotFound("booking")
-        enrolment = lock_enrolment(booking.enrolment_id)
-        booking = db.session.scalar(
-            sa.select(Booking).where(Booking.id == booking_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        enrolment, booking = lock_booking(booking_id)
         if booking.status != "booked":
             raise RuleViolation(
                 "booking_not_active",
