@@ -14,7 +14,7 @@ from diversion.calendar.events import Appointment, feed, invitation
 from diversion.database import transaction
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, FeedToken, Session
-from diversion.services import Actor, Forbidden, NotFound, audit
+from diversion.services import Actor, Forbidden, NotFound, audit, outbox
 
 
 def appointment_from_payload(payload: dict, cancelled: bool = False) -> Appointment:
@@ -41,7 +41,6 @@ def _description(phone: str) -> str:
 
 def appointment_for(booking: Booking) -> Appointment:
     session = booking.session
-    venue = session.venue
     programme = session.programme
     return Appointment(
         uid=booking.uid,
@@ -49,7 +48,7 @@ def appointment_for(booking: Booking) -> Appointment:
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         summary=programme.invite_title,
-        location=", ".join(p for p in (venue.name, session.room, venue.address) if p),
+        location=outbox.location(session),
         description=_description(programme.contact_phone),
         cancelled=booking.status == "cancelled",
     )

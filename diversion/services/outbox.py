@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.extensions import db
-from diversion.models import Booking, OutboxMessage
+from diversion.models import Booking, OutboxMessage, Session
 
 # invitation: a new booking (METHOD:REQUEST, SEQUENCE 0)
 # update: the booked session moved (REQUEST, higher SEQUENCE)
@@ -17,19 +17,23 @@ from diversion.models import Booking, OutboxMessage
 PARTICIPANT_KINDS = ("invitation", "update", "cancellation", "reminder")
 
 
+def location(session: Session) -> str:
+    """Say where a session is, as invitations and the feed show it."""
+    venue = session.venue
+    return ", ".join(p for p in (venue.name, session.room, venue.address) if p)
+
+
 def _snapshot(booking: Booking) -> dict:
     session = booking.session
-    venue = session.venue
     programme = session.programme
     case = booking.enrolment.case
-    location = ", ".join(p for p in (venue.name, session.room, venue.address) if p)
     return {
         "uid": booking.uid,
         "sequence": booking.sequence,
         "starts_at": session.starts_at.isoformat(),
         "ends_at": session.ends_at.isoformat(),
         "summary": programme.invite_title,
-        "location": location,
+        "location": location(session),
         "contact_phone": programme.contact_phone,
         "organizer": programme.organizer_email,
         "timezone": programme.timezone,
@@ -37,23 +41,26 @@ def _snapshot(booking: Booking) -> dict:
     }
 
 
-def queue(booking: Booking, kind: str) -> OutboxMessage:
-    """Queue an invitation, update or cancellation for this booking as it is now."""
-    now = clock.now()
+def _message(booking: Booking, kind: str, key: str, due) -> OutboxMessage:
     message = OutboxMessage(
         enrolment_id=booking.enrolment_id,
         booking_id=booking.id,
         kind=kind,
         recipient=booking.enrolment.case.email,
         payload=_snapshot(booking),
-        idempotency_key=f"{kind}:{booking.id}:{booking.sequence}",
+        idempotency_key=key,
         status="pending",
-        due_at=now,
-        next_attempt_at=now,
-        created_at=now,
+        due_at=due,
+        next_attempt_at=due,
+        created_at=clock.now(),
     )
     db.session.add(message)
     return message
+
+
+def queue(booking: Booking, kind: str) -> OutboxMessage:
+    """Queue an invitation, update or cancellation for this booking as it is now."""
+    return _message(booking, kind, f"{kind}:{booking.id}:{booking.sequence}", clock.now())
 
 
 def schedule_reminder(booking: Booking, reminder_hours: int, *, new: bool = False) -> None:
@@ -61,24 +68,10 @@ def schedule_reminder(booking: Booking, reminder_hours: int, *, new: bool = Fals
     if not new:
         supersede_reminders(booking)
     now = clock.now()
-    due = booking.session.starts_at - timedelta(hours=reminder_hours)
     if booking.session.starts_at <= now:
         return
-    due = max(due, now)
-    db.session.add(
-        OutboxMessage(
-            enrolment_id=booking.enrolment_id,
-            booking_id=booking.id,
-            kind="reminder",
-            recipient=booking.enrolment.case.email,
-            payload=_snapshot(booking),
-            idempotency_key=f"reminder:{booking.id}:{booking.sequence}",
-            status="pending",
-            due_at=due,
-            next_attempt_at=due,
-            created_at=now,
-        )
-    )
+    due = max(booking.session.starts_at - timedelta(hours=reminder_hours), now)
+    _message(booking, "reminder", f"reminder:{booking.id}:{booking.sequence}", due)
 
 
 def supersede_reminders(booking: Booking) -> None:
