@@ -56,16 +56,7 @@ def show(enrolment_id):
 @requires("case_officer")
 def decide(data, enrolment_id):
     """Record a decision: refer back to prosecution, or continue (optionally extending)."""
-    record = decisions.decide(current_actor(), enrolment_id, **data)
-    return {
-        "id": record.id,
-        "enrolment_id": record.enrolment_id,
-        "decision": record.decision,
-        "reason": record.reason,
-        "extend_days": record.extend_days,
-        "decided_at": record.decided_at,
-        "decided_by": current_actor().email,
-    }
+    return present.decision(decisions.decide(current_actor(), enrolment_id, **data))
 
 
 @bp.get("/<int:enrolment_id>/referral-summary")

@@ -81,26 +81,9 @@ def enrolment_summary(e: Enrolment, role: str) -> dict:
 
 def enrolment(e: Enrolment, role: str) -> dict:
     """Present an enrolment; the coordinator's view carries no case or screening detail."""
-    attended = sorted(
-        {b.module for b in e.bookings if b.status == "attended"},
-        key=lambda m: (m == FOLLOW_UP, m),
-    )
-    data = {
-        "id": e.id,
-        "case_id": e.case_id,
-        "programme_id": e.programme_id,
-        "status": e.status,
-        "start_date": e.start_date,
-        "core_deadline": e.core_deadline,
+    data = enrolment_summary(e, role)
+    data.update({
         "original_core_deadline": e.original_core_deadline,
-        "modules_attended": attended,
-        "follow_up_due": e.follow_up_due,
-        "follow_up_window": (
-            {"opens": e.follow_up_opens, "closes": e.follow_up_closes}
-            if e.follow_up_opens
-            else None
-        ),
-        "flags": [flag(f) for f in e.flags],
         "bookings": [booking(b) for b in e.bookings],
         "extensions": [
             {
@@ -114,23 +97,19 @@ def enrolment(e: Enrolment, role: str) -> dict:
             }
             for x in e.extensions
         ],
-        "participant": {
-            "given_name": e.case.given_name,
-            "family_name": e.case.family_name,
-        },
-    }
+    })
     if role == "case_officer":
-        data["reference"] = e.case.reference
-        data["decisions"] = [
-            {
-                "id": d.id,
-                "enrolment_id": d.enrolment_id,
-                "decision": d.decision,
-                "reason": d.reason,
-                "extend_days": d.extend_days,
-                "decided_at": d.decided_at,
-                "decided_by": d.decided_by.email,
-            }
-            for d in e.decisions
-        ]
+        data["decisions"] = [decision(d) for d in e.decisions]
     return data
+
+
+def decision(d) -> dict:
+    return {
+        "id": d.id,
+        "enrolment_id": d.enrolment_id,
+        "decision": d.decision,
+        "reason": d.reason,
+        "extend_days": d.extend_days,
+        "decided_at": d.decided_at,
+        "decided_by": d.decided_by.email,
+    }
