@@ -37,6 +37,8 @@ def decide(
         raise InvalidInput("Decision must be refer or continue", field="decision")
     if not reason:
         raise InvalidInput("Give the reason for the decision", field="reason")
+    if decision == "refer" and extend_days:
+        raise InvalidInput("A referral cannot extend a deadline", field="extend_days")
     with transaction():
         enrolment = lock_enrolment(enrolment_id)
         if enrolment.force_id != actor.force_id:
@@ -52,8 +54,6 @@ def decide(
         db.session.flush()
         cancelled = []
         if decision == "refer":
-            if extend_days:
-                raise InvalidInput("A referral cannot extend a deadline", field="extend_days")
             enrolment.status = "referred"
             enrolment.closed_at = now
             cancelled = cancel_future_bookings(actor, enrolment, "Arrangement ended")

@@ -174,3 +174,14 @@ def test_another_forces_officer_cannot_decide_or_read_a_summary(course, api_as):
                       {"decision": "refer", "reason": "x"}).status_code == 404
     assert other.get(f"/enrolments/{enrolment['id']}/referral-summary").status_code == 404
     assert other.get("/flags").get_json()["items"] == []
+
+
+def test_a_referral_that_asks_for_an_extension_is_refused_and_changes_nothing(course):
+    officer, coordinator, publish, enrol, sweep = course
+    enrolment = enrol()
+    response = officer.post(f"/enrolments/{enrolment['id']}/decisions",
+                            {"decision": "refer", "reason": "x", "extend_days": 5})
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "extend_days"
+    detail = officer.get(f"/enrolments/{enrolment['id']}").get_json()
+    assert (detail["status"], detail["core_deadline"]) == ("enrolled", "2027-05-04")

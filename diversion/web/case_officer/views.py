@@ -153,22 +153,17 @@ def enrolment(enrolment_id: int):
     """Show an enrolment's progress, what happens next, its timeline, and record a decision."""
     form = DecisionForm()
     if form.validate_on_submit():
-        extend = form.extend_days.data if form.decision.data == "continue" else None
-        if form.decision.data == "refer" and form.extend_days.data:
-            form.extend_days.errors.append("A referral cannot extend a deadline")
+        try:
+            decisions.decide(actor(), enrolment_id, decision=form.decision.data,
+                             reason=form.reason.data, extend_days=form.extend_days.data)
+        except (RuleViolation, InvalidInput) as error:
+            target = getattr(form, error.field, None) if error.field else None
+            (target.errors if target is not None else form.form_errors).append(error.message)
         else:
-            try:
-                decisions.decide(actor(), enrolment_id, decision=form.decision.data,
-                                 reason=form.reason.data, extend_days=extend)
-            except (RuleViolation, InvalidInput) as error:
-                target = getattr(form, error.field, None) if error.field else None
-                (target.errors if target is not None else form.form_errors).append(
-                    error.message)
-            else:
-                flash("Decision recorded: " + ("referred back to prosecution"
-                                               if form.decision.data == "refer"
-                                               else "continues on the programme"))
-                return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
+            flash("Decision recorded: " + ("referred back to prosecution"
+                                           if form.decision.data == "refer"
+                                           else "continues on the programme"))
+            return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
     record, events = oversight.timeline(actor(), enrolment_id)
     return render_template("case_officer/enrolment.html", enrolment=record, events=events,
                            form=form, next_steps=what_happens_next(record),
