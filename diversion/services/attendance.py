@@ -25,8 +25,17 @@ def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -
     if actor.role != "coordinator":
         raise Forbidden()
     with transaction():
-        return [_record(actor, booking_id, outcome, reason)
-                for booking_id, (outcome, reason) in outcomes.items()]
+        recorded = []
+        for booking_id, (outcome, reason) in outcomes.items():
+            try:
+                recorded.append(_record(actor, booking_id, outcome, reason))
+            except RuleViolation as refusal:
+                # Name the row, so the register can show the refusal beside the person.
+                raise RuleViolation(
+                    refusal.code, refusal.message,
+                    field=f"bookings.{booking_id}.{refusal.field or 'outcome'}",
+                ) from refusal
+        return recorded
 
 
 def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> Booking:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +13,6 @@ from diversion.domain.booking import EnrolmentFacts
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import remaining_modules
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.progress import check_outcome
 from diversion.services import InvalidInput, attendance, bookings, enrolments, invitations
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
@@ -249,24 +249,29 @@ def record_register(session_id: int):
     if not form.validate_on_submit():
         return _render_session(record, register=form)
     outcomes = _outcomes(form, rows)
-    if outcomes is None:
-        return _render_session(record, register=form)
     if not outcomes:
         flash("Nothing changed on the register")
         return redirect(url_for(".session", session_id=session_id))
     try:
         attendance.record_register(actor(), outcomes)
     except (RuleViolation, InvalidInput) as error:
-        form.form_errors.append(error.message)
+        row = re.fullmatch(r"bookings\.(\d+)\.(outcome|reason)", error.field or "")
+        if row and f"{row.group(2)}_{row.group(1)}" in form:
+            field = form[f"{row.group(2)}_{row.group(1)}"]
+            name = next(b.enrolment.case.participant_name for b in rows
+                        if b.id == int(row.group(1)))
+            field.errors = [*field.errors, f"{error.message} ({name})"]
+        else:
+            form.form_errors.append(error.message)
         return _render_session(record, register=form)
     flash(f"Register saved: {len(outcomes)} "
           f"{'participant' if len(outcomes) == 1 else 'participants'} marked")
     return redirect(url_for(".session", session_id=session_id))
 
 
-def _outcomes(form, rows) -> dict | None:
-    """Collect the outcomes that change; None (with errors on the form) if one is refused."""
-    outcomes, refused = {}, False
+def _outcomes(form, rows) -> dict:
+    """Collect the outcomes that change (the service checks each one)."""
+    outcomes = {}
     for booking in rows:
         outcome_field = form[f"outcome_{booking.id}"]
         reason_field = form[f"reason_{booking.id}"]
@@ -277,15 +282,8 @@ def _outcomes(form, rows) -> dict | None:
         outcome, reason = outcome_field.data, (reason_field.data or "").strip() or None
         if not outcome or (outcome, reason) == (booking.status, booking.reason):
             continue
-        try:
-            check_outcome(outcome, reason)
-        except RuleViolation as error:
-            name = booking.enrolment.case.participant_name
-            reason_field.errors = [*reason_field.errors, f"{error.message} ({name})"]
-            refused = True
-            continue
         outcomes[booking.id] = (outcome, reason)
-    return None if refused else outcomes
+    return outcomes
 
 
 @bp.route("/sessions/<int:session_id>/move", methods=["GET", "POST"])
