@@ -102,39 +102,8 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
     check_booking(rules, enrolment_facts(enrolment, bookings), session_facts(session),
                   clock.now())
     _take_seat(session.id)
-    now = clock.now()
-    booking = Booking(
-        enrolment_id=enrolment.id,
-        session_id=session.id,
-        module=session.module,
-        status="booked",
-        uid=f"{secrets.token_hex(16)}@appointments.invalid",
-        sequence=0,
-        created_by_id=actor.user_id,
-        created_at=now,
-        updated_at=now,
-    )
-    booking.session = session
-    booking.enrolment = enrolment
-    db.session.add(booking)
-    try:
-        db.session.flush()
-    except sa_exc.IntegrityError as error:
-        # The partial unique indexes caught a duplicate the checks could not see.
-        raise RuleViolation("already_booked", "This module is already booked.") from error
-    # The seat was taken by a conditional UPDATE; keep the loaded row in step
-    # without reading it back.
-    so.attributes.set_committed_value(session, "booked", session.booked + 1)
-    outbox.queue(booking, "invitation")
-    outbox.schedule_reminder(booking, rules.reminder_hours, new=True)
-    audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
-                 detail={"session_id": session.id, "module": session.module})
+    (booking,) = _insert_bookings(actor, enrolment, [session], rules)
     return booking
-
-
-def _visible(actor: Actor, enrolment: Enrolment) -> None:
-    if actor.role == "case_officer" and enrolment.force_id != actor.force_id:
-        raise NotFound("enrolment")
 
 
 def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
@@ -229,9 +198,16 @@ def _book_plan(actor: Actor, enrolment: Enrolment, rules, bookings: list[Booking
     if taken != len(ids):
         raise RuleViolation("session_full", "A session in the plan filled up meanwhile; "
                                             "plan again.")
+    return _insert_bookings(actor, enrolment, [sessions[c.id] for c in chosen], rules,
+                            planned=True)
+
+
+def _insert_bookings(actor: Actor, enrolment: Enrolment, sessions: list[Session], rules,
+                     *, planned: bool = False) -> list[Booking]:
+    """Insert bookings whose seats are taken; queue each invitation, reminder and audit row."""
+    now = clock.now()
     made = []
-    for choice in chosen:
-        session = sessions[choice.id]
+    for session in sessions:
         booking = Booking(
             enrolment_id=enrolment.id, session_id=session.id, module=session.module,
             status="booked", uid=f"{secrets.token_hex(16)}@appointments.invalid", sequence=0,
@@ -244,14 +220,19 @@ def _book_plan(actor: Actor, enrolment: Enrolment, rules, bookings: list[Booking
     try:
         db.session.flush()
     except sa_exc.IntegrityError as error:
+        # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
     for booking in made:
+        # The seat was taken by a conditional UPDATE; keep the loaded row in step
+        # without reading it back.
         so.attributes.set_committed_value(booking.session, "booked", booking.session.booked + 1)
         outbox.queue(booking, "invitation")
         outbox.schedule_reminder(booking, rules.reminder_hours, new=True)
+        detail = {"session_id": booking.session_id, "module": booking.module}
+        if planned:
+            detail["planned"] = True
         audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
-                     detail={"session_id": booking.session_id, "module": booking.module,
-                             "planned": True})
+                     detail=detail)
     return made
 
 
