@@ -23,6 +23,11 @@ class Actor:
     def is_case_officer(self) -> bool:
         return self.role == "case_officer"
 
+    def require(self, *roles: str) -> None:
+        """Refuse (403) unless this actor has one of these roles."""
+        if self.role not in roles:
+            raise Forbidden()
+
 
 class NotFound(Exception):
     """No such record, or not one this actor may see (never reveal which)."""

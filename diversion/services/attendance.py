@@ -8,22 +8,20 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import check_attendance, check_outcome
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking
-from diversion.services import Actor, Forbidden, audit, compliance, progress
+from diversion.services import Actor, audit, compliance, progress
 from diversion.services.bookings import _bookings_of, lock_booking
 
 
 def record(actor: Actor, booking_id: int, outcome: str, reason: str | None = None) -> Booking:
     """Record (or correct) one participant's outcome once the session has started."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     with transaction():
         return _record(actor, booking_id, outcome, reason)
 
 
 def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -> list[Booking]:
     """Record a whole register at once: all outcomes or none."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     with transaction():
         recorded = []
         for booking_id, (outcome, reason) in outcomes.items():

@@ -24,15 +24,10 @@ from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, format_date, module_name
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
-from diversion.services import Actor, Forbidden, NotFound, audit, outbox
+from diversion.services import Actor, NotFound, audit, outbox
 from diversion.services.facts import enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 from diversion.services.sessions import lock_session
-
-
-def _require_coordinator(actor: Actor) -> None:
-    if actor.role != "coordinator":
-        raise Forbidden()
 
 
 def lock_enrolment(enrolment_id: int) -> Enrolment:
@@ -108,7 +103,7 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
 
 def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
     """Book an enrolment into a session, or refuse with the rule that says no."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     try:
         with transaction():
             enrolment = lock_enrolment(enrolment_id)
@@ -120,7 +115,7 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
 
 def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
     """Book every remaining module into the earliest sessions that satisfy every rule."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         enrolment = lock_enrolment(enrolment_id)
         rules = rules_for(enrolment.programme)
@@ -258,7 +253,7 @@ def _cancel(booking: Booking, *, reason: str, requested_by: str | None) -> None:
 def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
                    requested_by: str | None = None) -> Booking:
     """Cancel one booking; the participant receives a cancellation."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         enrolment, booking = lock_booking(booking_id)
         if booking.status != "booked":
@@ -286,7 +281,7 @@ def cancel_future_bookings(actor: Actor, enrolment: Enrolment, reason: str) -> l
 
 def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool = False) -> dict:
     """Cancel a session and its bookings; with rebook, move each participant on."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         session = lock_session(session_id)
         if session.status == "cancelled":

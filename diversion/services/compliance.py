@@ -339,10 +339,8 @@ def sweep_statements(context: _Context):
 def list_flags(actor, *, status: str | None = "open", after_id: int | None = None,
                limit: int = 100) -> list[Flag]:
     """List flags of the actor's force, oldest first."""
-    from diversion.services import Forbidden
 
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     query = (
         sa.select(Flag).join(Enrolment, Enrolment.id == Flag.enrolment_id)
         .where(Enrolment.force_id == actor.force_id)

@@ -14,7 +14,7 @@ from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Decision, Extension, Flag
-from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, progress
+from diversion.services import Actor, InvalidInput, NotFound, audit, progress
 from diversion.services.bookings import _bookings_of, cancel_future_bookings, lock_enrolment
 
 MAX_EXTENSION_DAYS = 365
@@ -30,8 +30,7 @@ def decide(
     extend: str | None = None,
 ) -> Decision:
     """Record refer or continue, with a reason; continue may extend a deadline."""
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     reason = (reason or "").strip()
     if decision not in ("refer", "continue"):
         raise InvalidInput("Decision must be refer or continue", field="decision")

@@ -12,7 +12,7 @@ from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Booking, Case, Decision, Enrolment, Flag, Session
-from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
+from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
 from diversion.services.programmes import get_programme, rules_for
 
 STAFF_WHO_SEE_ENROLMENTS = ("case_officer", "coordinator")
@@ -20,8 +20,7 @@ STAFF_WHO_SEE_ENROLMENTS = ("case_officer", "coordinator")
 
 def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> Enrolment:
     """Enrol an eligible case; the core deadline follows from the programme."""
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     with transaction():
         case = db.session.get(Case, case_id)
         if case is None or case.force_id != actor.force_id or case.erased_at is not None:
@@ -70,8 +69,7 @@ def _enrolment_options():
 
 def visible_enrolment(actor: Actor, enrolment_id: int, *, lock: bool = False) -> Enrolment:
     """Load an enrolment this actor may see, or raise NotFound (and log the refusal)."""
-    if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
-        raise Forbidden()
+    actor.require(*STAFF_WHO_SEE_ENROLMENTS)
     query = sa.select(Enrolment).where(Enrolment.id == enrolment_id)
     if lock:
         query = query.with_for_update()
@@ -108,8 +106,7 @@ def enrolment_filter(
     what. A case officer searches reference or name in their own force; a
     coordinator searches by name only (a case reference is not theirs to see).
     """
-    if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
-        raise Forbidden()
+    actor.require(*STAFF_WHO_SEE_ENROLMENTS)
     query = sa.select(Enrolment).join(Case, Case.id == Enrolment.case_id)
     if actor.role == "case_officer":
         query = query.where(Enrolment.force_id == actor.force_id)
@@ -180,8 +177,7 @@ def any_beyond(actor: Actor, *, search: str | None = None, before_id: int | None
 
 def enrolments_by_id(actor: Actor, ids: set[int]) -> list[Enrolment]:
     """Load several of the actor's enrolments with their cases (one query, audited)."""
-    if actor.role not in STAFF_WHO_SEE_ENROLMENTS:
-        raise Forbidden()
+    actor.require(*STAFF_WHO_SEE_ENROLMENTS)
     if not ids:
         return []
     query = sa.select(Enrolment).where(Enrolment.id.in_(ids)).options(

@@ -21,7 +21,7 @@ from diversion.database import transaction
 from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
-from diversion.services import Actor, Forbidden, audit
+from diversion.services import Actor, audit
 from diversion.services.enrolments import enrolment_filter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -86,8 +86,7 @@ def enrolments(
     actor: Actor, *, status: str | None = None, flag: str | None = None, search: str = ""
 ) -> Export:
     """Export the force's enrolments with the enrolment list's filters; record the read."""
-    if not actor.is_case_officer:
-        raise Forbidden()
+    actor.require("case_officer")
     query = enrolment_filter(actor, status=status if status in ENROLMENT_STATUSES else None,
                              flag=flag if flag in (*FLAG_KINDS, "any") else None,
                              search=search).options(
@@ -114,8 +113,7 @@ def enrolments(
 
 def participants(actor: Actor, *, name: str = "") -> Export:
     """Export participants for a coordinator (no case reference or screening); record the read."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     term = name.strip().lower()
     query = enrolment_filter(actor, search=term).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
@@ -149,8 +147,7 @@ def sessions(
     module: int | None = None, venue_id: int | None = None,
 ) -> Export:
     """Export the sessions starting in [start, end) with the calendar's filters; record it."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     query = (
         sa.select(Session)
         .where(Session.starts_at >= start, Session.starts_at < end)

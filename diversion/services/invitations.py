@@ -14,7 +14,7 @@ from diversion.calendar.events import Appointment, feed, invitation
 from diversion.database import transaction
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, FeedToken, Session
-from diversion.services import Actor, Forbidden, NotFound, audit, outbox
+from diversion.services import Actor, NotFound, audit, outbox
 
 
 def appointment_from_payload(payload: dict, cancelled: bool = False) -> Appointment:
@@ -56,8 +56,7 @@ def appointment_for(booking: Booking) -> Appointment:
 
 def current_invite(actor: Actor, booking_id: int) -> bytes:
     """Return the booking's current calendar object: REQUEST, or CANCEL once cancelled."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("booking")
@@ -85,8 +84,7 @@ def _hash(token: str) -> str:
 
 def issue_feed_token(actor: Actor, enrolment_id: int) -> str:
     """Issue the participant's feed token, revoking any earlier one; return the token."""
-    if actor.role != "coordinator":
-        raise Forbidden()
+    actor.require("coordinator")
     token = secrets.token_urlsafe(32)
     with transaction():
         enrolment = db.session.get(Enrolment, enrolment_id)

@@ -11,7 +11,7 @@ from diversion import clock
 from diversion.domain.programme import FOLLOW_UP, format_date
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
-from diversion.services import Actor, Forbidden
+from diversion.services import Actor
 from diversion.services.enrolments import get_enrolment
 
 STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
@@ -19,8 +19,7 @@ STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdraw
 
 def status_counts(actor: Actor) -> dict[str, int]:
     """Count the force's enrolments by status (one grouped query)."""
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     rows = db.session.execute(
         sa.select(Enrolment.status, sa.func.count())
         .where(Enrolment.force_id == actor.force_id)
@@ -33,8 +32,7 @@ def status_counts(actor: Actor) -> dict[str, int]:
 
 def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
     """Completions and referrals per month for the last ``months`` months."""
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     today = clock.today()
     first = date(today.year, today.month, 1)
     starts = []

@@ -13,7 +13,7 @@ from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, OutboxMessage
-from diversion.services import Actor, Forbidden, audit
+from diversion.services import Actor, audit
 from diversion.services.enrolments import visible_enrolment
 
 
@@ -23,8 +23,7 @@ def _iso(value):
 
 def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
     """Assemble the referral summary and record its disclosure."""
-    if actor.role != "case_officer":
-        raise Forbidden()
+    actor.require("case_officer")
     enrolment = visible_enrolment(actor, enrolment_id)
     case = enrolment.case
     programme = enrolment.programme

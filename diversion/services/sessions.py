@@ -15,16 +15,12 @@ from diversion.domain.holidays import is_public_holiday, series_dates
 from diversion.domain.programme import FOLLOW_UP, format_date
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Programme, Session
-from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, outbox
+from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
 from diversion.services.programmes import get_programme, rules_for
 from diversion.services.venues import get_venue
 
 MAX_CAPACITY = 500
 
-
-def _require_coordinator(actor: Actor) -> None:
-    if actor.role != "coordinator":
-        raise Forbidden()
 
 
 def in_programme_time(programme: Programme, value: datetime) -> datetime:
@@ -90,7 +86,7 @@ def publish_session(
     room: str | None = None,
 ) -> Session:
     """Publish one session; never in the past or on a public holiday."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
@@ -119,7 +115,7 @@ def publish_series(
     room: str | None = None,
 ) -> tuple[list[Session], list[dict]]:
     """Publish a series at one local wall-clock time; holidays move to the next day."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
@@ -237,7 +233,7 @@ def move_session(
     facilitator: str | None = None,
 ) -> Session:
     """Change a session's time, venue or capacity; every booked participant is told."""
-    _require_coordinator(actor)
+    actor.require("coordinator")
     with transaction():
         session = lock_session(session_id)
         if session.status == "cancelled":

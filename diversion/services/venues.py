@@ -8,13 +8,12 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.extensions import db
 from diversion.models import Venue
-from diversion.services import Actor, Forbidden, NotFound, audit
+from diversion.services import Actor, NotFound, audit
 
 
 def create_venue(actor: Actor, name: str, address: str, rooms: list[str] | None = None) -> Venue:
     """Add a venue."""
-    if actor.role not in ("coordinator", "admin"):
-        raise Forbidden()
+    actor.require("coordinator", "admin")
     with transaction():
         venue = Venue(name=name.strip(), address=address.strip(),
                       rooms="\n".join(r.strip() for r in rooms or [] if r.strip()),
