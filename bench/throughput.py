@@ -190,15 +190,20 @@ def main(url: str) -> dict:
         connection.execute(sa.text(
             "CREATE TABLE IF NOT EXISTS bench_bare (id serial PRIMARY KEY, at timestamptz)"))
     engine.dispose()
-    port = _free_port()
-    bare_server = _gunicorn("bench.bare:app", port, {"BARE_DATABASE_URL": url})
-    try:
-        bare = _fire(port, [("/", b"{}")] * len(requests), {"Content-Type": "application/json"})
-    finally:
-        bare_server.send_signal(signal.SIGTERM)
-        bare_server.wait(30)
+    floors = {}
+    for name, target, path in (("bare_flask", "bench.bare:app", "/bench/bare"),
+                               ("bare_wsgi", "bench.bare:wsgi", "/")):
+        port = _free_port()
+        bare_server = _gunicorn(target, port, {"BARE_DATABASE_URL": url, "DATABASE_URL": url,
+                                               "RATELIMIT_DISABLED": "1"})
+        try:
+            floors[name] = _fire(port, [(path, b"{}")] * len(requests),
+                                 {"Content-Type": "application/json"})
+        finally:
+            bare_server.send_signal(signal.SIGTERM)
+            bare_server.wait(30)
     booked = booking["statuses"].get(201, 0)
-    return {"booking": booking, "bare": bare, "bookings_made": booked,
+    return {"booking": booking, "bare": floors["bare_flask"], **floors, "bookings_made": booked,
             "bookings_per_second": booked / booking["seconds"],
             "places": SESSIONS * CAPACITY, "worker_rss_mb": rss, "workers": WORKERS,
             **_overbooking(url)}

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import request
 
 from diversion.services import Actor, Forbidden
-from diversion.services.accounts import actor_for, user_for_token
+from diversion.services.accounts import actor_for_token
 
 
 class Unauthenticated(Exception):
@@ -25,10 +25,9 @@ def current_actor() -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated()
-    user = user_for_token(token.strip())
-    if user is None:
+    actor = actor_for_token(token.strip(), request.remote_addr)
+    if actor is None:
         raise Unauthenticated()
-    actor = actor_for(user, request.remote_addr)
     request.environ["diversion.actor"] = actor
     return actor
 

@@ -211,21 +211,26 @@ def revoke_tokens(email: str) -> int:
     return result.rowcount
 
 
-def user_for_token(token: str) -> User | None:
-    """Return the active user holding this live token, or None."""
+def actor_for(user: User, remote_addr: str | None = None) -> Actor:
+    return Actor(user_id=user.id, email=user.email, role=user.role, force_id=user.force_id,
+                 remote_addr=remote_addr)
+
+
+def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
+    """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
-    return db.session.scalar(
-        sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+    row = db.session.execute(
+        sa.select(User.id, User.email, User.role, User.force_id)
+        .join(ApiToken, ApiToken.user_id == User.id).where(
             ApiToken.token_hash == _token_hash(token),
             ApiToken.revoked_at.is_(None),
             User.active.is_(True),
         )
-    )
-
-
-def actor_for(user: User, remote_addr: str | None = None) -> Actor:
-    return Actor(user_id=user.id, email=user.email, role=user.role, force_id=user.force_id,
+    ).first()
+    if row is None:
+        return None
+    return Actor(user_id=row.id, email=row.email, role=row.role, force_id=row.force_id,
                  remote_addr=remote_addr)
 
 

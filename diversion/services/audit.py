@@ -12,6 +12,20 @@ from diversion.models import AuditEvent
 from diversion.services import Actor
 
 
+def _row(actor: Actor, action: str, object_type: str, object_id, case_id, detail) -> dict:
+    return {
+        "at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor": actor.email,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "case_id": case_id,
+        "detail": detail,
+        "remote_addr": actor.remote_addr,
+    }
+
+
 def record(
     actor: Actor,
     action: str,
@@ -22,19 +36,19 @@ def record(
     detail: dict | None = None,
 ) -> None:
     """Add one audit row to the current transaction."""
-    db.session.add(
-        AuditEvent(
-            at=clock.now(),
-            actor_id=actor.user_id,
-            actor=actor.email,
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
-            case_id=case_id,
-            detail=detail,
-            remote_addr=actor.remote_addr,
-        )
-    )
+    record_each(actor, action, object_type, [(object_id, case_id, detail)])
+
+
+def record_each(actor: Actor, action: str, object_type: str,
+                entries: list[tuple[int | str | None, int | None, dict | None]]) -> None:
+    """Add one audit row per (object_id, case_id, detail), all in one statement."""
+    # A plain INSERT, not ORM objects: every use case writes these and never reads
+    # them back, so the unit of work would be pure overhead.
+    if entries:
+        db.session.execute(sa.insert(AuditEvent.__table__), [
+            _row(actor, action, object_type, object_id, case_id, detail)
+            for object_id, case_id, detail in entries
+        ])
 
 
 def record_now(actor: Actor, action: str, object_type: str, object_id=None, **kw) -> None:

@@ -25,7 +25,7 @@ from diversion.domain.programme import FOLLOW_UP, format_date, module_name
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
 from diversion.services import Actor, NotFound, audit, outbox
-from diversion.services.facts import enrolment_facts, session_facts
+from diversion.services.facts import booking_facts_of, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 from diversion.services.sessions import lock_session
 
@@ -93,9 +93,8 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
     rules = rules_for(enrolment.programme)
     if session.programme_id != enrolment.programme_id:
         raise NotFound("session")
-    bookings = _bookings_of(enrolment)
-    check_booking(rules, enrolment_facts(enrolment, bookings), session_facts(session),
-                  clock.now())
+    facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
+    check_booking(rules, facts, session_facts(session), clock.now())
     _take_seat(session.id)
     (booking,) = _insert_bookings(actor, enrolment, [session], rules)
     return booking
@@ -119,8 +118,7 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
     with transaction():
         enrolment = lock_enrolment(enrolment_id)
         rules = rules_for(enrolment.programme)
-        bookings = _bookings_of(enrolment)
-        facts = enrolment_facts(enrolment, bookings)
+        facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
         if enrolment.status not in ("enrolled", "awaiting_follow_up"):
             raise RuleViolation("enrolment_closed", "This enrolment is closed.")
         modules = remaining_modules(rules, facts)
@@ -157,11 +155,10 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
                 "days between sessions. Publish more sessions or ask the case officer about "
                 "an extension.",
             )
-        return _book_plan(actor, enrolment, rules, bookings, chosen)
+        return _book_plan(actor, enrolment, rules, facts, chosen)
 
 
-def _book_plan(actor: Actor, enrolment: Enrolment, rules, bookings: list[Booking],
-               chosen) -> list[Booking]:
+def _book_plan(actor: Actor, enrolment: Enrolment, rules, facts, chosen) -> list[Booking]:
     """Book a whole plan at once: lock its sessions, re-check, take every seat in one UPDATE."""
     ids = sorted(choice.id for choice in chosen)
     sessions = {
@@ -175,7 +172,6 @@ def _book_plan(actor: Actor, enrolment: Enrolment, rules, bookings: list[Booking
         )
     }
     now = clock.now()
-    facts = enrolment_facts(enrolment, bookings)
     # The plan was chosen from unlocked rows: check every rule again on the locked ones,
     # each booking seeing the ones before it.
     for choice in chosen:
@@ -221,13 +217,13 @@ def _insert_bookings(actor: Actor, enrolment: Enrolment, sessions: list[Session]
         # The seat was taken by a conditional UPDATE; keep the loaded row in step
         # without reading it back.
         so.attributes.set_committed_value(booking.session, "booked", booking.session.booked + 1)
-        outbox.queue(booking, "invitation")
-        outbox.schedule_reminder(booking, rules.reminder_hours, new=True)
-        detail = {"session_id": booking.session_id, "module": booking.module}
-        if planned:
-            detail["planned"] = True
-        audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
-                     detail=detail)
+    outbox.invite(made, rules.reminder_hours)
+    audit.record_each(actor, "create", "booking", [
+        (booking.id, enrolment.case_id,
+         {"session_id": booking.session_id, "module": booking.module}
+         | ({"planned": True} if planned else {}))
+        for booking in made
+    ])
     return made
 
 

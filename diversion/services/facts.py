@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts
+from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
 
 
@@ -27,8 +30,27 @@ def booking_facts(booking: Booking) -> BookingFacts:
     )
 
 
-def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None) -> EnrolmentFacts:
-    rows = enrolment.bookings if bookings is None else bookings
+def booking_facts_of(enrolment_id: int) -> tuple[BookingFacts, ...]:
+    """Read an enrolment's bookings as plain facts: a rule check needs no ORM objects."""
+    return tuple(
+        BookingFacts(id=row.id, session_id=row.session_id, module=row.module,
+                     starts_at=row.starts_at, status=row.status)
+        for row in db.session.execute(
+            sa.select(Booking.id, Booking.session_id, Booking.module, Session.starts_at,
+                      Booking.status)
+            .join(Session, Session.id == Booking.session_id)
+            .where(Booking.enrolment_id == enrolment_id)
+            .order_by(Booking.id)
+        )
+    )
+
+
+def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None, *,
+                    facts: tuple[BookingFacts, ...] | None = None) -> EnrolmentFacts:
+    """Build an enrolment's facts from its bookings, or from booking facts already read."""
+    if facts is None:
+        rows = enrolment.bookings if bookings is None else bookings
+        facts = tuple(booking_facts(b) for b in rows)
     window = (
         (enrolment.follow_up_opens, enrolment.follow_up_closes)
         if enrolment.follow_up_opens is not None
@@ -39,5 +61,5 @@ def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None)
         start_date=enrolment.start_date,
         core_deadline=enrolment.core_deadline,
         follow_up_window=window,
-        bookings=tuple(booking_facts(b) for b in rows),
+        bookings=facts,
     )
