@@ -157,6 +157,7 @@ def measure_pages(url: str) -> dict:
     results["session register"]["login_status"] = login.status_code
     results["feed"] = _timed(client, counter, [f"/calendar/{feed_token}.ics"], repeat=100)
     results["planning"] = _planning(app)
+    results["planning one at a time"] = _planning(app, 200, one_at_a_time=True)
     results["process_max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return results
 
@@ -199,11 +200,15 @@ def _six_appointments(force_id: int) -> int:
     return enrolment.id
 
 
-def _planning(app, count: int = 1000) -> dict:
-    """Plan COUNT new enrolments against six months of a programme's sessions."""
+def _planning(app, count: int = 1000, *, one_at_a_time: bool = False) -> dict:
+    """Plan COUNT new enrolments against six months of a programme's sessions.
+
+    As a cohort (planning.plan_enrolments, batches of 200 in a transaction each), or
+    one at a time, a transaction per enrolment, as POST /enrolments/{id}/plan does.
+    """
     from diversion.domain.holidays import is_public_holiday
     from diversion.models import Case, Enrolment, Programme, Session, Venue
-    from diversion.services import bookings
+    from diversion.services import planning
     from diversion.services.accounts import actor_for, user_by_email
 
     with app.app_context():
@@ -225,13 +230,14 @@ def _planning(app, count: int = 1000) -> dict:
                     db.session.add(Session(
                         programme_id=programme.id, module=module, starts_at=starts,
                         ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
-                        capacity=40, booked=0, created_at=now, updated_at=now))
+                        capacity=60, booked=0, created_at=now, updated_at=now))
                     sessions += 1
         officer = db.session.scalar(sa.text("SELECT id FROM users WHERE force_id = 2 LIMIT 1"))
         ids = []
         for n in range(count):
-            case = Case(force_id=2, reference=f"BENCH/PLAN/{n}", given_name="Plan",
-                        family_name=f"Person{n}", date_of_birth=today.replace(year=1985),
+            case = Case(force_id=2, reference=f"BENCH/PLAN/{n}/{now.timestamp():.0f}",
+                        given_name="Plan", family_name=f"Person{n}",
+                        date_of_birth=today.replace(year=1985),
                         email=f"plan{n}@example.com",
                         previous_sexual_or_violent_conviction=False, first_offence=True,
                         image_category="C", contact_offending_suspected=False,
@@ -251,12 +257,17 @@ def _planning(app, count: int = 1000) -> dict:
         db.session.remove()
         planned = failed = 0
         began = time.perf_counter()
-        for enrolment_id in ids:
-            try:
-                planned += len(bookings.plan_enrolment(actor, enrolment_id))
-            except Exception:  # noqa: BLE001 - counted and reported
-                failed += 1
-            db.session.remove()
+        if one_at_a_time:
+            for enrolment_id in ids:
+                try:
+                    planned += len(planning.plan_enrolment(actor, enrolment_id))
+                except Exception:  # noqa: BLE001 - counted and reported
+                    failed += 1
+                db.session.remove()
+        else:
+            outcome = planning.plan_enrolments(actor, ids)
+            planned = sum(len(made) for made in outcome.planned.values())
+            failed = len(outcome.refused)
         elapsed = time.perf_counter() - began
     return {"seconds": elapsed, "enrolments": count, "sessions": sessions,
             "bookings_made": planned, "refused": failed}

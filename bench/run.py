@@ -121,13 +121,21 @@ def rows(results: dict) -> list[dict]:
         add(f"feed p95 {tag}", p["feed"]["p95_ms"], "<= 20 ms", p["feed"]["p95_ms"] <= 20,
             unit="ms")
         plan = p["planning"]
-        add(f"planning {plan['enrolments']} enrolments {tag}", plan["seconds"], "<= 10 s",
-            plan["seconds"] <= 10 and plan["refused"] == 0, unit="s")
+        add(f"planning {plan['enrolments']} enrolments as a cohort {tag}", plan["seconds"],
+            "<= 10 s", plan["seconds"] <= 10 and plan["refused"] == 0, unit="s")
+        alone = p["planning one at a time"]
+        add(f"planning one at a time, per enrolment {tag}",
+            1000 * alone["seconds"] / alone["enrolments"], "- (reported)",
+            alone["refused"] == 0, unit="ms")
         if "throughput" in r:
             t = r["throughput"]
-            add(f"bookings/s, 32 clients {tag}", t["bookings_per_second"], ">= 50% of bare",
-                t["bookings_per_second"] >= 0.5 * t["bare"]["per_second"],
-                floor=t["bare"]["per_second"], unit="/s")
+            add(f"bookings/s, 32 clients, vs the service's bare endpoint {tag}",
+                t["bookings_per_second"], ">= 50% of bare",
+                t["bookings_per_second"] >= 0.5 * t["bare_flask"]["per_second"],
+                floor=t["bare_flask"]["per_second"], unit="/s")
+            add(f"bookings/s, 32 clients, vs a bare WSGI app {tag}",
+                t["bookings_per_second"], "- (reported)", True,
+                floor=t["bare_wsgi"]["per_second"], unit="/s")
             add(f"overbooked sessions {tag}",
                 t["sessions_over_capacity"] + t["sessions_counter_drift"], "0",
                 t["sessions_over_capacity"] + t["sessions_counter_drift"] == 0)

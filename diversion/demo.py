@@ -22,10 +22,10 @@ from diversion.services import (
     Actor,
     accounts,
     attendance,
-    bookings,
     cases,
     decisions,
     enrolments,
+    planning,
     sessions,
     venues,
 )
@@ -136,7 +136,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     if stage == "overdue":
         return  # never booked: the sweep will flag non-completion
     try:
-        planned = bookings.plan_enrolment(coordinator, enrolment.id)
+        planned = planning.plan_enrolment(coordinator, enrolment.id)
     except RuleViolation:
         return
     _attend_past(coordinator, planned, stage, real_now)
@@ -149,7 +149,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
         if enrolment.follow_up_due and _at(enrolment.follow_up_opens) < real_now:
             clock.set_now(_at(enrolment.follow_up_opens) - timedelta(days=1))
             try:
-                (follow_up,) = bookings.plan_enrolment(coordinator, enrolment.id)
+                (follow_up,) = planning.plan_enrolment(coordinator, enrolment.id)
             except (RuleViolation, ValueError):
                 return
             if follow_up.session.ends_at < real_now:

@@ -10,10 +10,12 @@ from diversion.api.schemas import (
     BookingCancelIn,
     BookingIn,
     BookingOut,
+    CohortPlanIn,
+    CohortPlanOut,
     ErrorResponse,
     PlanOut,
 )
-from diversion.services import attendance, bookings, invitations
+from diversion.services import attendance, bookings, invitations, planning
 
 bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
 
@@ -35,8 +37,24 @@ def create(data, enrolment_id):
 @requires("coordinator")
 def plan(enrolment_id):
     """Book every remaining module into the earliest sessions that satisfy every rule."""
-    made = bookings.plan_enrolment(current_actor(), enrolment_id)
+    made = planning.plan_enrolment(current_actor(), enrolment_id)
     return {"bookings": [present.booking(b) for b in made]}
+
+
+@bp.post("/plans")
+@bp.arguments(CohortPlanIn)
+@bp.response(200, CohortPlanOut)
+@requires("coordinator")
+def plan_cohort(data):
+    """Plan a cohort: each enrolment in turn, lowest id first; refusals do not stop the rest."""
+    outcome = planning.plan_enrolments(current_actor(), data["enrolment_ids"])
+    return {
+        "planned": [{"enrolment_id": enrolment_id, "bookings": [present.booking(b) for b in made]}
+                    for enrolment_id, made in sorted(outcome.planned.items())],
+        "refused": [{"enrolment_id": enrolment_id, "code": refusal.code,
+                     "message": refusal.message}
+                    for enrolment_id, refusal in sorted(outcome.refused.items())],
+    }
 
 
 @bp.delete("/bookings/<int:booking_id>")

@@ -338,6 +338,28 @@ class PlanOut(Schema):
     bookings = fields.List(fields.Nested(BookingOut))
 
 
+class CohortPlanIn(Schema):
+    enrolment_ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)), required=True,
+        validate=validate.Length(min=1, max=5000))
+
+
+class CohortPlanned(Schema):
+    enrolment_id = fields.Integer()
+    bookings = fields.List(fields.Nested(BookingOut))
+
+
+class CohortRefused(Schema):
+    enrolment_id = fields.Integer()
+    code = fields.String()
+    message = fields.String()
+
+
+class CohortPlanOut(Schema):
+    planned = fields.List(fields.Nested(CohortPlanned))
+    refused = fields.List(fields.Nested(CohortRefused))
+
+
 class AttendanceIn(Schema):
     outcome = fields.String(
         required=True, validate=validate.OneOf(["attended", "absent_excused", "absent_unexcused"])

@@ -8,7 +8,6 @@ duplicate active booking impossible even if every check were bypassed.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from datetime import timedelta
 
@@ -18,10 +17,8 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import BookingFacts, SessionFacts, check_booking
+from diversion.domain.booking import check_booking
 from diversion.domain.errors import RuleViolation
-from diversion.domain.planning import plan, remaining_modules
-from diversion.domain.programme import FOLLOW_UP, format_date, module_name
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
 from diversion.services import Actor, NotFound, audit, outbox
@@ -70,15 +67,17 @@ def _bookings_of(enrolment: Enrolment) -> list[Booking]:
     )
 
 
-def _take_seat(session_id: int) -> None:
+def _take_seat(session: Session) -> None:
     taken = db.session.execute(
         sa.update(Session)
-        .where(Session.id == session_id, Session.booked < Session.capacity,
+        .where(Session.id == session.id, Session.booked < Session.capacity,
                Session.status == "scheduled")
         .values(booked=Session.booked + 1)
     ).rowcount
     if taken != 1:
         raise RuleViolation("session_full", "This session is full.")
+    # Keep the locked row in step without reading it back.
+    so.attributes.set_committed_value(session, "booked", session.booked + 1)
 
 
 def _release_seat(session_id: int) -> None:
@@ -95,8 +94,8 @@ def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Bookin
         raise NotFound("session")
     facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
     check_booking(rules, facts, session_facts(session), clock.now())
-    _take_seat(session.id)
-    (booking,) = _insert_bookings(actor, enrolment, [session], rules)
+    _take_seat(session)
+    ((booking,),) = insert_bookings(actor, [(enrolment, [session])])
     return booking
 
 
@@ -112,117 +111,40 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
         raise RuleViolation("already_booked", "This module is already booked.") from error
 
 
-def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
-    """Book every remaining module into the earliest sessions that satisfy every rule."""
-    actor.require("coordinator")
-    with transaction():
-        enrolment = lock_enrolment(enrolment_id)
-        rules = rules_for(enrolment.programme)
-        facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
-        if enrolment.status not in ("enrolled", "awaiting_follow_up"):
-            raise RuleViolation("enrolment_closed", "This enrolment is closed.")
-        modules = remaining_modules(rules, facts)
-        if not modules:
-            return []
-        now = clock.now()
-        query = sa.select(Session).where(
-            Session.programme_id == enrolment.programme_id,
-            Session.module.in_(modules),
-            Session.status == "scheduled",
-            Session.starts_at > now,
-            Session.booked < Session.capacity,
-        )
-        last_day = (
-            enrolment.follow_up_closes if modules == [FOLLOW_UP] else enrolment.core_deadline
-        )
-        if last_day is not None:
-            query = query.where(Session.starts_at < _day_after(last_day, rules.timezone))
-        # Plain rows, not ORM objects: a plan looks at hundreds of sessions.
-        candidates = [
-            SessionFacts(id=row.id, module=row.module, starts_at=row.starts_at,
-                         status=row.status, capacity=row.capacity, booked=row.booked)
-            for row in db.session.execute(query.with_only_columns(
-                Session.id, Session.module, Session.starts_at, Session.status,
-                Session.capacity, Session.booked))
-        ]
-        chosen = plan(rules, facts, candidates, now)
-        if chosen is None:
-            names = ", ".join(module_name(m) for m in modules)
-            raise RuleViolation(
-                "after_deadline",
-                f"No complete plan exists: {names} cannot all be booked into published "
-                f"sessions by {format_date(last_day)} with {rules.min_days_between_sessions} "
-                "days between sessions. Publish more sessions or ask the case officer about "
-                "an extension.",
-            )
-        return _book_plan(actor, enrolment, rules, facts, chosen)
+def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[Session]]], *,
+                    planned: bool = False) -> list[list[Booking]]:
+    """Insert bookings whose seats are taken; queue each invitation, reminder and audit row.
 
-
-def _book_plan(actor: Actor, enrolment: Enrolment, rules, facts, chosen) -> list[Booking]:
-    """Book a whole plan at once: lock its sessions, re-check, take every seat in one UPDATE."""
-    ids = sorted(choice.id for choice in chosen)
-    sessions = {
-        s.id: s for s in db.session.scalars(
-            sa.select(Session).where(Session.id.in_(ids))
-            .options(so.joinedload(Session.venue, innerjoin=True),
-                     so.joinedload(Session.programme, innerjoin=True))
-            .order_by(Session.id)  # one lock order everywhere: no deadlocks between plans
-            .with_for_update(of=Session)
-            .execution_options(populate_existing=True)
-        )
-    }
-    now = clock.now()
-    # The plan was chosen from unlocked rows: check every rule again on the locked ones,
-    # each booking seeing the ones before it.
-    for choice in chosen:
-        session = sessions[choice.id]
-        check_booking(rules, facts, session_facts(session), now)
-        facts = dataclasses.replace(facts, bookings=(*facts.bookings, BookingFacts(
-            id=0, session_id=session.id, module=session.module,
-            starts_at=session.starts_at, status="booked")))
-    taken = db.session.execute(
-        sa.update(Session)
-        .where(Session.id.in_(ids), Session.booked < Session.capacity,
-               Session.status == "scheduled")
-        .values(booked=Session.booked + 1)
-    ).rowcount
-    if taken != len(ids):
-        raise RuleViolation("session_full", "A session in the plan filled up meanwhile; "
-                                            "plan again.")
-    return _insert_bookings(actor, enrolment, [sessions[c.id] for c in chosen], rules,
-                            planned=True)
-
-
-def _insert_bookings(actor: Actor, enrolment: Enrolment, sessions: list[Session], rules,
-                     *, planned: bool = False) -> list[Booking]:
-    """Insert bookings whose seats are taken; queue each invitation, reminder and audit row."""
+    One statement each for the bookings, the outbox and the audit rows, however many
+    enrolments and sessions: a planned cohort costs little more than one booking.
+    """
     now = clock.now()
     made = []
-    for session in sessions:
-        booking = Booking(
-            enrolment_id=enrolment.id, session_id=session.id, module=session.module,
-            status="booked", uid=f"{secrets.token_hex(16)}@appointments.invalid", sequence=0,
-            created_by_id=actor.user_id, created_at=now, updated_at=now,
-        )
-        booking.session = session
-        booking.enrolment = enrolment
-        made.append(booking)
-    db.session.add_all(made)
+    for enrolment, sessions in wanted:
+        bookings = []
+        for session in sessions:
+            booking = Booking(
+                enrolment_id=enrolment.id, session_id=session.id, module=session.module,
+                status="booked", uid=f"{secrets.token_hex(16)}@appointments.invalid",
+                sequence=0, created_by_id=actor.user_id, created_at=now, updated_at=now,
+            )
+            booking.session = session
+            booking.enrolment = enrolment
+            bookings.append(booking)
+        made.append(bookings)
+    every = [booking for bookings in made for booking in bookings]
+    db.session.add_all(every)
     try:
         db.session.flush()
     except sa_exc.IntegrityError as error:
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
-    for booking in made:
-        # The seat was taken by a conditional UPDATE; keep the loaded row in step
-        # without reading it back.
-        so.attributes.set_committed_value(booking.session, "booked", booking.session.booked + 1)
-    outbox.invite(made, rules.reminder_hours)
+    outbox.invite(every)
     audit.record_each(actor, "create", "booking", [
-        (booking.id, enrolment.case_id,
+        (booking.id, booking.enrolment.case_id,
          {"session_id": booking.session_id, "module": booking.module}
          | ({"planned": True} if planned else {}))
-        for booking in made
+        for booking in every
     ])
     return made
 

@@ -30,19 +30,25 @@ def booking_facts(booking: Booking) -> BookingFacts:
     )
 
 
+def booking_facts_for(enrolment_ids: list[int]) -> dict[int, tuple[BookingFacts, ...]]:
+    """Read enrolments' bookings as plain facts: a rule check needs no ORM objects."""
+    found: dict[int, list[BookingFacts]] = {}
+    for row in db.session.execute(
+        sa.select(Booking.enrolment_id, Booking.id, Booking.session_id, Booking.module,
+                  Session.starts_at, Booking.status)
+        .join(Session, Session.id == Booking.session_id)
+        .where(Booking.enrolment_id.in_(enrolment_ids))
+        .order_by(Booking.enrolment_id, Booking.id)
+    ):
+        found.setdefault(row.enrolment_id, []).append(BookingFacts(
+            id=row.id, session_id=row.session_id, module=row.module,
+            starts_at=row.starts_at, status=row.status))
+    return {enrolment_id: tuple(facts) for enrolment_id, facts in found.items()}
+
+
 def booking_facts_of(enrolment_id: int) -> tuple[BookingFacts, ...]:
-    """Read an enrolment's bookings as plain facts: a rule check needs no ORM objects."""
-    return tuple(
-        BookingFacts(id=row.id, session_id=row.session_id, module=row.module,
-                     starts_at=row.starts_at, status=row.status)
-        for row in db.session.execute(
-            sa.select(Booking.id, Booking.session_id, Booking.module, Session.starts_at,
-                      Booking.status)
-            .join(Session, Session.id == Booking.session_id)
-            .where(Booking.enrolment_id == enrolment_id)
-            .order_by(Booking.id)
-        )
-    )
+    """Read one enrolment's bookings as plain facts."""
+    return booking_facts_for([enrolment_id]).get(enrolment_id, ())
 
 
 def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None, *,

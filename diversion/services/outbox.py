@@ -76,13 +76,13 @@ def queue(booking: Booking, kind: str) -> None:
     _insert([_row(booking, kind, f"{kind}:{booking.id}:{booking.sequence}", clock.now())])
 
 
-def invite(bookings: list[Booking], reminder_hours: int) -> None:
+def invite(bookings: list[Booking]) -> None:
     """Queue each new booking's invitation and its reminder, all in one statement."""
     rows = []
     for booking in bookings:
         rows.append(_row(booking, "invitation", f"invitation:{booking.id}:{booking.sequence}",
                          clock.now()))
-        reminder = _reminder(booking, reminder_hours)
+        reminder = _reminder(booking, booking.session.programme.reminder_hours)
         if reminder is not None:
             rows.append(reminder)
     _insert(rows)

@@ -79,3 +79,63 @@ def test_one_enrolment_racing_itself_for_module_one_gets_exactly_one_booking(app
     assert [b["status"] for b in bookings] == ["booked"]
     seats = sum(coordinator.get(f"/sessions/{s}").get_json()["booked"] for s in session_ids)
     assert seats == 1
+
+
+def test_cohorts_planned_at_once_beside_single_bookings_never_overbook(app, client):
+    clock.set_now(NOW)
+    officer = Api(client, make_token(role="case_officer"))
+    token = make_token(role="coordinator", force=None)
+    coordinator = Api(client, token)
+    venue = coordinator.post("/venues", {"name": "Hall", "address": "2 Low St"}).get_json()
+    sessions = []
+    for week in range(4):
+        for module in range(1, 6):
+            response = coordinator.post("/sessions", {
+                "programme_id": 1, "module": module,
+                "starts_at": f"2027-01-{5 + week:02d}T{9 + module}:00:00"
+                if module == 1 else _day(5 + 7 * (module - 1) + week, 9 + module),
+                "venue_id": venue["id"], "capacity": 3})
+            sessions.append(response.get_json()["id"])
+    enrolment_ids = []
+    for n in range(24):
+        case = officer.post("/cases", case_body(reference=f"COHORT-RACE/{n}")).get_json()
+        enrolment_ids.append(officer.post(f"/cases/{case['id']}/enrolment", {
+            "programme_id": 1, "start_date": "2027-01-04"}).get_json()["id"])
+    cohorts = [enrolment_ids[0:6], enrolment_ids[6:12], enrolment_ids[12:18]]
+    singles = [(e, sessions[0]) for e in enrolment_ids[18:24]]
+    requests = [("/api/v1/plans", {"enrolment_ids": c}) for c in cohorts] + [
+        (f"/api/v1/enrolments/{e}/bookings", {"session_id": s}) for e, s in singles]
+    barrier = Barrier(len(requests))
+
+    def attempt(request):
+        path, body = request
+        own = app.test_client()
+        barrier.wait()
+        return own.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        responses = list(pool.map(attempt, requests))
+    assert [r.status_code for r in responses[:3]] == [200, 200, 200]
+    held = {}
+    for enrolment_id in enrolment_ids:
+        for booking in coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]:
+            if booking["status"] == "booked":
+                held.setdefault(booking["session_id"], []).append(enrolment_id)
+    for session_id in sessions:
+        session = coordinator.get(f"/sessions/{session_id}").get_json()
+        assert session["booked"] == len(held.get(session_id, [])) <= 3
+    planned = {p["enrolment_id"]: p["bookings"]
+               for r in responses[:3] for p in r.get_json()["planned"]}
+    refused = {x["enrolment_id"] for r in responses[:3] for x in r.get_json()["refused"]}
+    assert planned.keys() | refused == set(enrolment_ids[:18])
+    # All or nothing for each participant: five modules, or none at all.
+    assert all(len(made) == 5 for made in planned.values())
+    assert not any(e in ids for ids in held.values() for e in refused)
+    # Twelve places for each module: every one is taken, by a plan or a booking.
+    assert sum(len(held.get(s, [])) for s in sessions[0::5]) == 12
+
+
+def _day(day_of_year: int, hour: int) -> str:
+    from datetime import date, timedelta
+
+    return f"{(date(2027, 1, 1) + timedelta(days=day_of_year - 1)).isoformat()}T{hour}:00:00"

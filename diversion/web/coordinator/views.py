@@ -13,7 +13,14 @@ from diversion.domain.booking import EnrolmentFacts
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import remaining_modules
 from diversion.domain.programme import FOLLOW_UP
-from diversion.services import InvalidInput, attendance, bookings, enrolments, invitations
+from diversion.services import (
+    InvalidInput,
+    attendance,
+    bookings,
+    enrolments,
+    invitations,
+    planning,
+)
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.facts import enrolment_facts
@@ -474,7 +481,7 @@ def plan(enrolment_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            made = bookings.plan_enrolment(actor(), enrolment_id)
+            made = planning.plan_enrolment(actor(), enrolment_id)
         except (RuleViolation, InvalidInput) as error:
             form.form_errors.append(f"Nothing was booked. {error.message}")
             return _render_enrolment(enrolment_id, plan_form=form)

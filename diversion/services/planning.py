@@ -1,0 +1,249 @@
+"""Planning: book every remaining module into the earliest sessions every rule allows.
+
+One enrolment or a whole cohort goes through the same code. A cohort is planned
+in batches, one transaction each: the batch's enrolments are locked in id order,
+then the sessions they could use are locked in id order and read once (the
+order every booking takes its locks in, so plans and single bookings cannot
+deadlock), each enrolment is planned in turn against the seats the ones before
+it took, every rule is checked again on the chosen rows, and the seats,
+bookings, invitations, reminders and audit rows are written a statement each
+for the whole batch. An enrolment that cannot be planned is refused with its
+reason and nothing is booked for it; the others in its batch are booked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.database import transaction
+from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts, check_booking
+from diversion.domain.errors import RuleViolation
+from diversion.domain.planning import plan, remaining_modules
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+from diversion.extensions import db
+from diversion.models import OPEN_STATUSES, Booking, Enrolment, Session
+from diversion.services import Actor, NotFound
+from diversion.services.bookings import insert_bookings
+from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
+from diversion.services.programmes import rules_for
+
+# Locks are held for a whole batch: large enough to share the reads and writes,
+# small enough that a single booking never waits long behind a cohort.
+BATCH_SIZE = 200
+MOST_AT_ONCE = 5000
+
+
+@dataclass
+class PlanOutcome:
+    """What planning did: bookings made per enrolment, and each refusal with its reason."""
+
+    planned: dict[int, list[Booking]] = field(default_factory=dict)
+    refused: dict[int, RuleViolation] = field(default_factory=dict)
+
+
+def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
+    """Book every remaining module into the earliest sessions that satisfy every rule."""
+    actor.require("coordinator")
+    with transaction():
+        outcome = _plan_batch(actor, [enrolment_id])
+        if enrolment_id in outcome.refused:
+            raise outcome.refused[enrolment_id]
+        if enrolment_id not in outcome.planned:
+            raise NotFound("enrolment")
+        return outcome.planned[enrolment_id]
+
+
+def plan_enrolments(actor: Actor, enrolment_ids: list[int]) -> PlanOutcome:
+    """Plan each enrolment in turn, lowest id first; refusals do not stop the others."""
+    actor.require("coordinator")
+    ids = sorted(set(enrolment_ids))
+    if len(ids) > MOST_AT_ONCE:
+        raise RuleViolation("too_many", f"Plan at most {MOST_AT_ONCE:,} participants at once.")
+    outcome = PlanOutcome()
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start:start + BATCH_SIZE]
+        with transaction():
+            done = _plan_batch(actor, batch)
+        outcome.planned |= done.planned
+        outcome.refused |= done.refused
+        for missing in set(batch) - done.planned.keys() - done.refused.keys():
+            outcome.refused[missing] = RuleViolation("not_found", "No such enrolment.")
+    return outcome
+
+
+@dataclass
+class _Wanted:
+    enrolment: Enrolment
+    rules: ProgrammeRules
+    facts: EnrolmentFacts
+    modules: list[int]
+    last_day: date | None
+
+
+def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
+    """Plan these enrolments inside the caller's transaction."""
+    outcome = PlanOutcome()
+    enrolments = _lock_enrolments(ids)
+    facts_of = booking_facts_for([e.id for e in enrolments])
+    wanted: list[_Wanted] = []
+    for enrolment in enrolments:
+        rules = rules_for(enrolment.programme)
+        facts = enrolment_facts(enrolment, facts=facts_of.get(enrolment.id, ()))
+        if enrolment.status not in OPEN_STATUSES:
+            outcome.refused[enrolment.id] = RuleViolation("enrolment_closed",
+                                                          "This enrolment is closed.")
+            continue
+        modules = remaining_modules(rules, facts)
+        if not modules:
+            outcome.planned[enrolment.id] = []
+            continue
+        last_day = (enrolment.follow_up_closes if modules == [FOLLOW_UP]
+                    else enrolment.core_deadline)
+        wanted.append(_Wanted(enrolment, rules, facts, modules, last_day))
+    if not wanted:
+        return outcome
+
+    now = clock.now()
+    # Seats as this batch has left them: each plan sees the seats the earlier ones took.
+    seats = _open_sessions(wanted, now)
+    chosen: list[tuple[_Wanted, list[SessionFacts]]] = []
+    for want in wanted:
+        programme_seats = seats[want.enrolment.programme_id]
+        modules = set(want.modules)
+        bookable = [s for s in programme_seats.values()
+                    if s.module in modules and s.booked < s.capacity]
+        found = plan(want.rules, want.facts, bookable, now)
+        if found is None:
+            outcome.refused[want.enrolment.id] = _no_plan(want)
+            continue
+        for session in found:
+            programme_seats[session.id] = dataclasses.replace(
+                session, booked=programme_seats[session.id].booked + 1)
+        chosen.append((want, found))
+
+    locked = _lock_sessions(sorted({s.id for _, found in chosen for s in found}))
+    taken: dict[int, int] = defaultdict(int)
+    to_book: list[tuple[Enrolment, list[Session]]] = []
+    for want, found in chosen:
+        # The plan was chosen from unlocked rows: check every rule again on the locked
+        # ones, each booking seeing the ones before it and the seats this batch took.
+        try:
+            _recheck(want, [locked[s.id] for s in found], taken, now)
+        except RuleViolation as refusal:
+            outcome.refused[want.enrolment.id] = refusal
+            continue
+        for session in found:
+            taken[session.id] += 1
+        to_book.append((want.enrolment, [locked[s.id] for s in found]))
+    _take_seats(taken)
+    made = insert_bookings(actor, to_book, planned=True)
+    for (enrolment, _), bookings in zip(to_book, made, strict=True):
+        outcome.planned[enrolment.id] = bookings
+    return outcome
+
+
+def _lock_enrolments(ids: list[int]) -> list[Enrolment]:
+    return list(db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.id.in_(ids))
+        .options(so.joinedload(Enrolment.case, innerjoin=True),
+                 so.joinedload(Enrolment.programme, innerjoin=True))
+        .order_by(Enrolment.id)
+        .with_for_update(of=Enrolment)
+        .execution_options(populate_existing=True)
+    ))
+
+
+def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, SessionFacts]]:
+    """Lock and read every session the batch could use, once per programme, as plain facts."""
+    seats: dict[int, dict[int, SessionFacts]] = defaultdict(dict)
+    by_programme: dict[int, list[_Wanted]] = defaultdict(list)
+    for want in wanted:
+        by_programme[want.enrolment.programme_id].append(want)
+    for programme_id, wants in by_programme.items():
+        modules = sorted({m for w in wants for m in w.modules})
+        query = sa.select(
+            Session.id, Session.module, Session.starts_at, Session.status, Session.capacity,
+            Session.booked,
+        ).where(
+            Session.programme_id == programme_id,
+            Session.module.in_(modules),
+            Session.status == "scheduled",
+            Session.starts_at > now,
+            Session.booked < Session.capacity,
+        )
+        last_days = [w.last_day for w in wants]
+        if None not in last_days:
+            query = query.where(
+                Session.starts_at < _day_after(max(last_days), wants[0].rules.timezone))
+        # Locked, in id order like every other session lock: the plans are made against
+        # seats nobody else can take meanwhile, so a cohort planned beside other
+        # bookings is not refused for a seat that was free all along.
+        for row in db.session.execute(query.order_by(Session.id).with_for_update()):
+            seats[programme_id][row.id] = SessionFacts(
+                id=row.id, module=row.module, starts_at=row.starts_at, status=row.status,
+                capacity=row.capacity, booked=row.booked)
+    return seats
+
+
+def _no_plan(want: _Wanted) -> RuleViolation:
+    names = ", ".join(module_name(m) for m in want.modules)
+    return RuleViolation(
+        "after_deadline",
+        f"No complete plan exists: {names} cannot all be booked into published "
+        f"sessions by {format_date(want.last_day)} with "
+        f"{want.rules.min_days_between_sessions} days between sessions. Publish more "
+        "sessions or ask the case officer about an extension.",
+    )
+
+
+def _lock_sessions(ids: list[int]) -> dict[int, Session]:
+    if not ids:
+        return {}
+    return {
+        s.id: s for s in db.session.scalars(
+            sa.select(Session).where(Session.id.in_(ids))
+            .options(so.joinedload(Session.venue, innerjoin=True),
+                     so.joinedload(Session.programme, innerjoin=True))
+            .order_by(Session.id)  # one lock order everywhere: no deadlocks between plans
+            .with_for_update(of=Session)
+            .execution_options(populate_existing=True)
+        )
+    }
+
+
+def _recheck(want: _Wanted, sessions: list[Session], taken: dict[int, int],
+             now: datetime) -> None:
+    facts = want.facts
+    for session in sessions:
+        seen = dataclasses.replace(session_facts(session),
+                                   booked=session.booked + taken[session.id])
+        check_booking(want.rules, facts, seen, now)
+        facts = dataclasses.replace(facts, bookings=(*facts.bookings, BookingFacts(
+            id=0, session_id=session.id, module=session.module,
+            starts_at=session.starts_at, status="booked")))
+
+
+def _take_seats(taken: dict[int, int]) -> None:
+    """Take the batch's seats on the locked sessions; the CHECK on booked is the backstop."""
+    if taken:
+        db.session.execute(
+            sa.update(Session.__table__)
+            .where(Session.__table__.c.id == sa.bindparam("session_id"))
+            .values(booked=Session.__table__.c.booked + sa.bindparam("seats")),
+            [{"session_id": session_id, "seats": n} for session_id, n in taken.items()],
+        )
+        for session_id, n in taken.items():
+            session = db.session.get(Session, session_id)
+            so.attributes.set_committed_value(session, "booked", session.booked + n)
+
+
+def _day_after(day: date, timezone: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
