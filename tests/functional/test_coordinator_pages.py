@@ -241,6 +241,40 @@ def test_the_plan_button_books_nothing_and_explains_when_no_complete_plan_exists
     assert "Module 1 Not booked" in page
 
 
+def test_planning_everyone_on_the_participants_page_books_each_in_turn_and_says_who_not(
+        world):
+    first = world["enrol"]("Sam Taylor")
+    second = world["enrol"]("Alex Green")
+    for module in range(1, 6):
+        world["session"](module=module, capacity=1,
+                         starts_at=f"2027-{_day(5 + 7 * (module - 1))}T18:00:00")
+    listing = world["client"].get("/coordinator/participants")
+    html = listing.get_data(as_text=True)
+    assert "Plan everyone on this page" in html
+    ids = re.findall(r'name="enrolment_id" value="(\d+)"', html)
+    assert sorted(map(int, ids)) == sorted([first, second])
+    response = world["post"]("/coordinator/participants/plan", {"enrolment_id": ids})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "1 participant was booked, 1 could not be planned" in page
+    not_booked = page[page.index("Not booked"):page.index("Sessions booked for each")]
+    assert ("Participant Why not Alex Green No complete plan exists: module 1, module 2, "
+            "module 3, module 4, module 5 cannot all be booked") in not_booked
+    assert "Sam Taylor" not in not_booked
+    assert ("Sam Taylor Module 1: Tuesday 5 January 2027 at 6pm Module 2: Tuesday 12 "
+            "January 2027 at 6pm") in page
+    detail = text_of(world["client"].get(f"/coordinator/participants/{second}"))
+    assert "Module 1 Not booked" in detail
+
+
+def test_planning_everyone_without_choosing_anyone_plans_nothing(world):
+    world["enrol"]()
+    response = world["post"]("/coordinator/participants/plan")
+    assert response.status_code == 302
+    page = text_of(world["client"].get(response.headers["Location"]))
+    assert "Nothing was planned: choose the participants to plan from the list" in page
+
+
 def test_issuing_a_calendar_link_shows_https_and_webcal_links_once(world):
     client = world["client"]
     enrolment = world["enrol"]()

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from wtforms import SelectChoice
 
 from diversion import clock
-from diversion.domain.booking import EnrolmentFacts
+from diversion.domain.booking import OPEN_STATUSES, EnrolmentFacts
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import remaining_modules
 from diversion.domain.programme import FOLLOW_UP
@@ -409,8 +409,28 @@ def enrolments_():
     if rows:
         older = enrolments.any_beyond(who, search=name, before_id=rows[0].id)
         newer = enrolments.any_beyond(who, search=name, after_id=rows[-1].id)
+    plannable = [e.id for e in rows if e.status in OPEN_STATUSES]
     return render_template("coordinator/enrolments.html", enrolments=rows, search=name,
-                           has_previous=older, has_next=newer, title="Participants")
+                           has_previous=older, has_next=newer, title="Participants",
+                           plannable=plannable, plan_form=ActionForm())
+
+
+@bp.post("/participants/plan")
+@role_required("coordinator")
+def plan_cohort():
+    """Plan everyone listed, in turn, and show who was booked and who could not be."""
+    form = ActionForm()
+    ids = [int(v) for v in request.form.getlist("enrolment_id") if v.isdigit()]
+    if not form.validate_on_submit() or not ids:
+        flash("Nothing was planned: choose the participants to plan from the list")
+        return redirect(url_for(".enrolments"))
+    outcome = planning.plan_enrolments(actor(), ids[:PER_PAGE])
+    people = {e.id: e for e in enrolments.enrolments_by_id(actor(), set(ids[:PER_PAGE]))}
+    return render_template(
+        "coordinator/cohort_plan.html", title="Planning results", people=people,
+        booked={i: made for i, made in sorted(outcome.planned.items()) if made},
+        nothing={i for i, made in outcome.planned.items() if not made},
+        refused=dict(sorted(outcome.refused.items())))
 
 
 def _next_modules(rules, facts: EnrolmentFacts) -> list[int]:
