@@ -220,12 +220,13 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
+    users, tokens = User.__table__.c, ApiToken.__table__.c
     row = db.session.execute(
-        sa.select(User.id, User.email, User.role, User.force_id)
-        .join(ApiToken, ApiToken.user_id == User.id).where(
-            ApiToken.token_hash == _token_hash(token),
-            ApiToken.revoked_at.is_(None),
-            User.active.is_(True),
+        sa.select(users.id, users.email, users.role, users.force_id)
+        .join_from(User.__table__, ApiToken.__table__, tokens.user_id == users.id).where(
+            tokens.token_hash == _token_hash(token),
+            tokens.revoked_at.is_(None),
+            users.active.is_(True),
         )
     ).first()
     if row is None:

@@ -68,11 +68,14 @@ def _bookings_of(enrolment: Enrolment) -> list[Booking]:
 
 
 def _take_seat(session: Session) -> None:
+    # A plain UPDATE on the table: the ORM's version would also search the identity
+    # map for rows to synchronise, and the one row that matters is set below.
+    seats = Session.__table__.c
     taken = db.session.execute(
-        sa.update(Session)
-        .where(Session.id == session.id, Session.booked < Session.capacity,
-               Session.status == "scheduled")
-        .values(booked=Session.booked + 1)
+        sa.update(Session.__table__)
+        .where(seats.id == session.id, seats.booked < seats.capacity,
+               seats.status == "scheduled")
+        .values(booked=seats.booked + 1)
     ).rowcount
     if taken != 1:
         raise RuleViolation("session_full", "This session is full.")

@@ -33,12 +33,13 @@ def booking_facts(booking: Booking) -> BookingFacts:
 def booking_facts_for(enrolment_ids: list[int]) -> dict[int, tuple[BookingFacts, ...]]:
     """Read enrolments' bookings as plain facts: a rule check needs no ORM objects."""
     found: dict[int, list[BookingFacts]] = {}
+    # Table columns, not ORM attributes: plain rows need none of the ORM's machinery.
+    b, s = Booking.__table__.c, Session.__table__.c
     for row in db.session.execute(
-        sa.select(Booking.enrolment_id, Booking.id, Booking.session_id, Booking.module,
-                  Session.starts_at, Booking.status)
-        .join(Session, Session.id == Booking.session_id)
-        .where(Booking.enrolment_id.in_(enrolment_ids))
-        .order_by(Booking.enrolment_id, Booking.id)
+        sa.select(b.enrolment_id, b.id, b.session_id, b.module, s.starts_at, b.status)
+        .join_from(Booking.__table__, Session.__table__, s.id == b.session_id)
+        .where(b.enrolment_id.in_(enrolment_ids))
+        .order_by(b.enrolment_id, b.id)
     ):
         found.setdefault(row.enrolment_id, []).append(BookingFacts(
             id=row.id, session_id=row.session_id, module=row.module,
