@@ -14,8 +14,7 @@ FILTERED = [
     ("sessions", "programme_id"),
     ("sessions", "venue_id"),
     ("bookings", "session_id"),  # a session's register
-    ("bookings", "enrolment_id"),  # an enrolment's page
-    ("bookings", "status"),  # the sweep's unexcused absences
+    ("bookings", "enrolment_id"),  # an enrolment's page, and the sweep's unexcused absences
     ("cases", "force_id"),  # the case list and search
     ("audit_events", "case_id"),
     ("audit_events", "actor"),
