@@ -72,6 +72,13 @@ def measure_sweep(url: str) -> dict:
             again = compliance.sweep()
             steady.append(time.perf_counter() - began)
         floors += [_floor(today) for _ in range(2)]
+        # The run production makes: the next day's, raising what that day brings.
+        clock.set_now(clock.now() + timedelta(days=1))
+        next_floors = [_floor(clock.today()) for _ in range(3)]
+        began = time.perf_counter()
+        next_day = compliance.sweep()
+        next_day_s = time.perf_counter() - began
+        clock.set_now(None)
         # The non-completion set the sweep raised must be the floor's set.
         floor_ids = {r[0] for r in db.session.execute(
             sa.text(FLOOR_SQL), {"today": today, "core": 5})}
@@ -83,6 +90,9 @@ def measure_sweep(url: str) -> dict:
         "sweep_first_s": first_s,
         "sweep_steady_s": _median(steady),
         "sweep_floor_s": _median([f[0] for f in floors]),
+        "sweep_next_day_s": next_day_s,
+        "sweep_next_day_raised": next_day.raised,
+        "sweep_next_day_floor_s": _median([f[0] for f in next_floors]),
         "floor_rows": floors[0][1],
         "sweep_raised": first.raised,
         "sweep_raised_again": again.raised,

@@ -61,7 +61,8 @@ def _gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn {app} did not start")
 
 
-def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict) -> dict:
+def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict,
+          method: str = "POST") -> dict:
     """Send every request from CLIENTS threads; return status counts and the rate."""
     queue = list(reversed(requests))
     lock = threading.Lock()
@@ -74,7 +75,7 @@ def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict) -> dict:
                     return
                 path, body = queue.pop()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.request("POST", path, body=body, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             status = connection.getresponse().status
             connection.close()
             with lock:
@@ -88,6 +89,16 @@ def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict) -> dict:
         thread.join()
     elapsed = time.perf_counter() - began
     return {"seconds": elapsed, "statuses": statuses, "per_second": len(requests) / elapsed}
+
+
+def _warm(port: int, path: str, method: str) -> None:
+    """Let every worker finish importing the app before the clock starts.
+
+    gunicorn's master answers on the port at once while its workers are still
+    importing Flask and the service; the first requests would time that instead.
+    """
+    _fire(port, [(path, b"{}")] * (4 * CLIENTS), {"Content-Type": "application/json"},
+          method=method)
 
 
 def _setup(url: str) -> tuple[str, list[int], list[int]]:
@@ -136,6 +147,14 @@ def _setup(url: str) -> tuple[str, list[int], list[int]]:
         return token, [s.id for s in sessions], [e.id for e in enrolments]
 
 
+def _settle(url: str) -> None:
+    """Write out dirty pages now, so no run pays for a checkpoint another one caused."""
+    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("CHECKPOINT"))
+    engine.dispose()
+
+
 def _overbooking(url: str) -> dict:
     engine = sa.create_engine(normalise_database_url(url))
     with engine.connect() as connection:
@@ -169,9 +188,11 @@ def main(url: str) -> dict:
     requests = [(f"/api/v1/enrolments/{e}/bookings",
                  json.dumps({"session_id": rng.choice(sessions)}).encode()) for e in enrolments]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    _settle(url)
     port = _free_port()
     server = _gunicorn("wsgi:app", port, {"DATABASE_URL": url, "RATELIMIT_DISABLED": "1"})
     try:
+        _warm(port, "/healthz", "GET")
         booking = _fire(port, requests, headers)
         # The case officer's list and the feed also pass through the worker before RSS is read.
         officer_token = _token(url, "officer0.f01@load.diversion.test")
@@ -193,10 +214,12 @@ def main(url: str) -> dict:
     floors = {}
     for name, target, path in (("bare_flask", "bench.bare:app", "/bench/bare"),
                                ("bare_wsgi", "bench.bare:wsgi", "/")):
+        _settle(url)
         port = _free_port()
         bare_server = _gunicorn(target, port, {"BARE_DATABASE_URL": url, "DATABASE_URL": url,
                                                "RATELIMIT_DISABLED": "1"})
         try:
+            _warm(port, path, "POST")
             floors[name] = _fire(port, [(path, b"{}")] * len(requests),
                                  {"Content-Type": "application/json"})
         finally:
