@@ -203,13 +203,13 @@ def make_force(code: str = "MET", name: str | None = None):
 
 @in_app
 def make_user(*, role: str = "case_officer", email: str | None = None,
-              force: str | None = "MET", password: str = PASSWORD):
+              force: str | None = "MET", password: str = PASSWORD, name: str = ""):
     from diversion.services import accounts
 
     if role == "case_officer" and force:
         make_force(force)
     email = email or f"{role}.{force or 'x'}@example.gov.uk".lower()
-    return accounts.create_user(email, role, password=password,
+    return accounts.create_user(email, role, password=password, name=name,
                                 force_code=force if role == "case_officer" else None)
 
 

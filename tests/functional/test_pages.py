@@ -601,3 +601,29 @@ def test_signed_in_pages_carry_the_security_headers(client, login_as):
                  f"/cases/{case_id}/enrol", "/cases/enrolments", "/cases/999999"):
         assert_security_headers(client.get(path))
     assert_security_headers(client.get("/admin/users"))
+
+
+def test_staff_accounts_are_searched_by_email_or_name_and_paged(app, client, login_as,
+                                                                 monkeypatch):
+    from diversion.web.admin import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    make_user(role="coordinator", force=None, email="ann.lee@example.gov.uk", name="Ann Lee")
+    make_user(role="case_officer", email="bo.khan@example.gov.uk", name="Bo Khan")
+    make_user(role="case_officer", email="cy@example.gov.uk", name="Cy Jones")
+    login_as("admin", force=None)  # admin.x@example.gov.uk: first by email
+    first = client.get("/admin/users")
+    page = text_of(first)
+    assert "admin.x@example.gov.uk" in page and "ann.lee@example.gov.uk" in page
+    assert "bo.khan@example.gov.uk" not in page
+    after = re.search(r'href="(/admin/users\?after=[^"]+)"', first.get_data(as_text=True))
+    second = client.get(unescape(after.group(1)))
+    assert "bo.khan@example.gov.uk" in text_of(second)
+    assert "cy@example.gov.uk" in text_of(second)
+    assert "ann.lee@example.gov.uk" not in text_of(second)
+    before = re.search(r'href="(/admin/users\?before=[^"]+)"', second.get_data(as_text=True))
+    back = text_of(client.get(unescape(before.group(1))))
+    assert "ann.lee@example.gov.uk" in back and "bo.khan@example.gov.uk" not in back
+    found = text_of(client.get("/admin/users?q=JONES"))
+    assert "cy@example.gov.uk" in found and "ann.lee@example.gov.uk" not in found
+    assert 'No accounts match "50%_off"' in text_of(client.get("/admin/users?q=50%25_off"))

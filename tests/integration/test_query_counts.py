@@ -125,3 +125,59 @@ def test_an_enrolment_page_runs_as_many_statements_in_a_big_force_as_in_a_small_
     few, many = grow(lambda ids: f"/enrolments/{ids[-1]}")
     assert few == many
     assert many <= 12
+
+
+def _page_statements(app, client, path: str) -> int:
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        statements.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def _staff(app, count: int, start: int) -> None:
+    with app.app_context():
+        # A force each, as a national list has them: a lazy load per row would show.
+        db.session.add_all(
+            User(email=f"staff{n:04d}@police.test", name=f"Staff {n}", role="case_officer",
+                 force_id=make_force(f"F{n:03d}").id, created_at=AT)
+            for n in range(start, start + count))
+        db.session.commit()
+
+
+def test_the_staff_accounts_page_runs_as_many_statements_for_60_accounts_as_for_6(
+        app, client, login_as):
+    _staff(app, 6, 0)
+    login_as("admin", force=None)
+    few = _page_statements(app, client, "/admin/users")
+    _staff(app, 54, 6)
+    many = _page_statements(app, client, "/admin/users")
+    assert few == many
+    assert many <= 12
+
+
+def test_the_coordinators_participants_and_register_pages_do_not_grow_with_the_rows(
+        app, client, login_as):
+    first = _enrolments(app, 3)
+    login_as("coordinator", force=None)
+    with app.app_context():
+        small_session = db.session.scalar(sa.select(Booking.session_id).where(
+            Booking.enrolment_id == first[0]))
+    few_list = _page_statements(app, client, "/coordinator/participants")
+    few_register = _page_statements(app, client, f"/coordinator/sessions/{small_session}")
+    more = _enrolments(app, 27, start=3)
+    with app.app_context():
+        big_session = db.session.scalar(sa.select(Booking.session_id).where(
+            Booking.enrolment_id == more[0]))
+    assert few_list == _page_statements(app, client, "/coordinator/participants") <= 12
+    assert few_register == _page_statements(
+        app, client, f"/coordinator/sessions/{big_session}") <= 12

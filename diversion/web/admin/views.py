@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion.jobs.schedule import job_overview
@@ -13,12 +13,20 @@ from diversion.web.admin import bp
 from diversion.web.admin.forms import ForceForm, UserForm
 from diversion.web.roles import actor, role_required
 
+PER_PAGE = 50
+
 
 @bp.get("/users")
 @role_required("admin")
 def users():
-    """List staff accounts."""
-    return render_template("admin/users.html", users=accounts.list_users(), title="Users")
+    """List staff accounts, a page at a time, searchable by email or name."""
+    search = (request.args.get("q") or "").strip()[:100]
+    rows, has_previous, has_next = accounts.list_users(
+        search=search, after=request.args.get("after"), before=request.args.get("before"),
+        limit=PER_PAGE)
+    return render_template("admin/users.html", users=rows, search=search,
+                           has_previous=has_previous and bool(rows),
+                           has_next=has_next and bool(rows), title="Users")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
