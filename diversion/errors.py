@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy.exc as sa_exc
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -126,11 +127,33 @@ def register(app: Flask) -> None:
             message = "The form had expired. Go back, refresh the page and try again."
         return _respond(status, error_body(code, message), message=message)
 
+    app.register_error_handler(sa_exc.OperationalError, _database_conflict)
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error", exc_info=error)
         db.session.rollback()
         return _respond(500, error_body(*GENERIC[500]))
+
+
+def _database_conflict(error: sa_exc.OperationalError):
+    db.session.rollback()
+    if not _lost_a_race(error):
+        log.exception("database error", exc_info=error)
+        return _respond(500, error_body(*GENERIC[500]))
+    # Two changes crossed (a deadlock, or a writer that waited too long): the database
+    # undid this one whole, so nothing changed and trying again is safe.
+    log.warning("conflicting change rolled back: %s", error.orig)
+    message = "Someone else changed this at the same moment. Nothing was changed: try again."
+    return _respond(409, error_body("changed_meanwhile", message), message=message)
+
+
+def _lost_a_race(error: sa_exc.OperationalError) -> bool:
+    """Tell a deadlock or serialisation failure (or SQLite's busy lock) from a real fault."""
+    state = getattr(error.orig, "sqlstate", None)
+    if state in ("40P01", "40001", "55P03"):
+        return True
+    return "database is locked" in str(error.orig)
 
 
 def _audit_throttled_login() -> None:

@@ -1,7 +1,11 @@
 """Capacity and uniqueness hold when many requests arrive at once."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
+from threading import Barrier, Thread
+
+import psycopg
+import pytest
 
 from diversion import clock
 from tests.conftest import Api, case_body, make_token
@@ -139,3 +143,44 @@ def _day(day_of_year: int, hour: int) -> str:
     from datetime import date, timedelta
 
     return f"{(date(2027, 1, 1) + timedelta(days=day_of_year - 1)).isoformat()}T{hour}:00:00"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_booking_caught_in_a_deadlock_answers_409_changes_nothing_and_can_be_retried(
+        app, client, database_url):
+    token, (session_id,), (enrolment_id,) = _setup(app, client, enrolments=1, sessions=1,
+                                                   capacity=10)
+    # Another transaction takes the locks in the opposite order: the session, then the
+    # enrolment. Its own deadlock check waits longer, so PostgreSQL aborts the booking.
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    other = psycopg.connect(plain)
+    watcher = psycopg.connect(plain, autocommit=True)
+    other.execute("SET deadlock_timeout = '20s'")
+    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
+    answered = {}
+
+    def book():
+        answered["response"] = app.test_client().post(
+            f"/api/v1/enrolments/{enrolment_id}/bookings", json={"session_id": session_id},
+            headers={"Authorization": f"Bearer {token}"})
+
+    booking = Thread(target=book)
+    booking.start()
+    for _ in range(200):  # until the booking holds the enrolment and waits for the session
+        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
+            break
+        time.sleep(0.05)
+    other.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,))
+    other.rollback()
+    other.close()
+    watcher.close()
+    booking.join(30)
+    response = answered["response"]
+    assert response.status_code == 409
+    assert response.get_json()["errors"][0]["code"] == "changed_meanwhile"
+    coordinator = Api(client, token)
+    assert coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"] == []
+    assert coordinator.get(f"/sessions/{session_id}").get_json()["booked"] == 0
+    again = coordinator.post(f"/enrolments/{enrolment_id}/bookings", {"session_id": session_id})
+    assert again.status_code == 201
