@@ -41,6 +41,20 @@ def lock_enrolment(enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+def lock_enrolments(ids: list[int]) -> list[Enrolment]:
+    """Lock several enrolments, in id order like every other enrolment lock."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.id.in_(ids))
+        .options(so.joinedload(Enrolment.case, innerjoin=True),
+                 so.joinedload(Enrolment.programme, innerjoin=True))
+        .order_by(Enrolment.id)
+        .with_for_update(of=Enrolment)
+        .execution_options(populate_existing=True)
+    ))
+
+
 def lock_booking(booking_id: int) -> tuple[Enrolment, Booking]:
     """Lock a booking's enrolment, then the booking: the order every booking change uses."""
     enrolment_id = db.session.scalar(
@@ -204,6 +218,11 @@ def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool =
     """Cancel a session and its bookings; with rebook, move each participant on."""
     actor.require("coordinator")
     with transaction():
+        # Enrolments before sessions, the order every booking takes its locks in: first
+        # the participants booked into this session, then the session itself.
+        lock_enrolments(sorted(set(db.session.scalars(
+            sa.select(Booking.enrolment_id).where(Booking.session_id == session_id,
+                                                  Booking.status == "booked")))))
         session = lock_session(session_id)
         if session.status == "cancelled":
             raise RuleViolation("session_cancelled", "This session is already cancelled.")

@@ -31,7 +31,7 @@ from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, m
 from diversion.extensions import db
 from diversion.models import OPEN_STATUSES, Booking, Enrolment, Session
 from diversion.services import Actor, NotFound
-from diversion.services.bookings import insert_bookings
+from diversion.services.bookings import insert_bookings, lock_enrolments
 from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 
@@ -91,7 +91,7 @@ class _Wanted:
 def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     """Plan these enrolments inside the caller's transaction."""
     outcome = PlanOutcome()
-    enrolments = _lock_enrolments(ids)
+    enrolments = lock_enrolments(ids)
     facts_of = booking_facts_for([e.id for e in enrolments])
     wanted: list[_Wanted] = []
     for enrolment in enrolments:
@@ -148,17 +148,6 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     for (enrolment, _), bookings in zip(to_book, made, strict=True):
         outcome.planned[enrolment.id] = bookings
     return outcome
-
-
-def _lock_enrolments(ids: list[int]) -> list[Enrolment]:
-    return list(db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.id.in_(ids))
-        .options(so.joinedload(Enrolment.case, innerjoin=True),
-                 so.joinedload(Enrolment.programme, innerjoin=True))
-        .order_by(Enrolment.id)
-        .with_for_update(of=Enrolment)
-        .execution_options(populate_existing=True)
-    ))
 
 
 def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, SessionFacts]]:

@@ -184,3 +184,45 @@ def test_a_booking_caught_in_a_deadlock_answers_409_changes_nothing_and_can_be_r
     assert coordinator.get(f"/sessions/{session_id}").get_json()["booked"] == 0
     again = coordinator.post(f"/enrolments/{enrolment_id}/bookings", {"session_id": session_id})
     assert again.status_code == 201
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_cancelling_a_session_takes_its_locks_in_the_bookings_order_and_never_deadlocks(
+        app, client, database_url):
+    token, session_ids, (enrolment_id,) = _setup(app, client, enrolments=1, sessions=2,
+                                                 capacity=10)
+    coordinator = Api(client, token)
+    assert coordinator.post(f"/enrolments/{enrolment_id}/bookings",
+                            {"session_id": session_ids[0]}).status_code == 201
+    # Another transaction holds the participant, as a booking does, and then wants the
+    # session: the cancellation must wait for the participant before taking the session.
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    other = psycopg.connect(plain)
+    watcher = psycopg.connect(plain, autocommit=True)
+    other.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,))
+    answered = {}
+
+    def cancel():
+        answered["response"] = app.test_client().post(
+            f"/api/v1/sessions/{session_ids[0]}/cancel", json={"reason": "Hall flooded",
+                                                               "rebook": True},
+            headers={"Authorization": f"Bearer {token}"})
+
+    cancelling = Thread(target=cancel)
+    cancelling.start()
+    for _ in range(200):
+        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
+            break
+        time.sleep(0.05)
+    other.execute("SET lock_timeout = '5s'")
+    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_ids[0],))
+    other.commit()
+    other.close()
+    watcher.close()
+    cancelling.join(30)
+    response = answered["response"]
+    assert response.status_code == 200, response.get_json()
+    bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
+    assert [(b["session_id"], b["status"]) for b in bookings] == [
+        (session_ids[0], "cancelled"), (session_ids[1], "booked")]
