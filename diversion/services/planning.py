@@ -133,8 +133,9 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     taken: dict[int, int] = defaultdict(int)
     to_book: list[tuple[Enrolment, list[Session]]] = []
     for want, found in chosen:
-        # The plan was chosen from unlocked rows: check every rule again on the locked
-        # ones, each booking seeing the ones before it and the seats this batch took.
+        # The plan was chosen from plain facts: check every rule again on the session
+        # rows themselves, each booking seeing the ones before it and the seats this
+        # batch took, so nothing is booked that the rules would refuse one at a time.
         try:
             _recheck(want, [locked[s.id] for s in found], taken, now)
         except RuleViolation as refusal:
