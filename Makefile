@@ -55,6 +55,7 @@ lint: install
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 BENCH_SIZES ?= 12000 120000
 bench: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_SIZES="$(BENCH_SIZES)" $(PY) bench/run.py
 
 clean:

@@ -145,8 +145,6 @@ def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[Session]]],
                 status="booked", uid=f"{secrets.token_hex(16)}@appointments.invalid",
                 sequence=0, created_by_id=actor.user_id, created_at=now, updated_at=now,
             )
-            booking.session = session
-            booking.enrolment = enrolment
             bookings.append(booking)
         made.append(bookings)
     every = [booking for bookings in made for booking in bookings]
@@ -156,6 +154,12 @@ def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[Session]]],
     except sa_exc.IntegrityError as error:
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
+    for (enrolment, sessions), bookings in zip(wanted, made, strict=True):
+        for session, booking in zip(sessions, bookings, strict=True):
+            # Attach the loaded rows after the flush, as if read with the booking, so
+            # the flush had no relationships to cascade through.
+            so.attributes.set_committed_value(booking, "session", session)
+            so.attributes.set_committed_value(booking, "enrolment", enrolment)
     outbox.invite(every)
     audit.record_each(actor, "create", "booking", [
         (booking.id, booking.enrolment.case_id,
