@@ -41,7 +41,7 @@ browser:
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	trap 'kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install browser
 	$(VENV)/bin/ruff check diversion tests
