@@ -64,8 +64,12 @@ def module_name(value: int) -> str:
 def form_error_summary(form) -> dict:
     """Build the GOV.UK error summary: field errors link to their field, form errors don't."""
     from govuk_frontend_wtf.main import flatten_errors
+    from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 
-    id_map = {name: field.id for name, field in form._fields.items()}
+    # A date is three inputs: its error links to the first of them, the day, as the
+    # GOV.UK date input pattern says (the group itself cannot take focus).
+    id_map = {name: f"{field.name}-day" if isinstance(field.widget, GovDateInput) else field.id
+              for name, field in form._fields.items()}
     field_errors = {k: v for k, v in form.errors.items() if k is not None}
     items = flatten_errors(field_errors, id_map=id_map) if field_errors else []
     for message in form.form_errors:

@@ -133,7 +133,11 @@ def test_publishing_a_session_on_easter_monday_shows_the_holiday_error_in_the_fo
     assert "There is a problem" in page
     message = "29 March 2027 is a public holiday; choose another day."
     assert page.count(message) == 2  # in the summary and next to the date
-    assert "govuk-error-message" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "govuk-error-message" in html
+    # The summary's link takes the reader to the Day input, which can take focus.
+    assert re.search(r'<a href="#date-day"[^>]*>\s*' + re.escape(message), html)
+    assert 'id="date-day"' in html
     assert "No sessions this week" in text_of(
         world["client"].get("/coordinator/sessions?week=2027-03-29"))
 
