@@ -210,9 +210,10 @@ def lock_session(session_id: int) -> Session:
     return session
 
 
-def register(session_id: int) -> list[Booking]:
-    """Return the session's bookings (not cancelled) with their participants."""
-    return list(
+def register(actor: Actor, session_id: int) -> list[Booking]:
+    """Return the session's bookings (not cancelled) with their participants; audited."""
+    actor.require("coordinator")
+    rows = list(
         db.session.scalars(
             sa.select(Booking)
             .where(Booking.session_id == session_id, Booking.status != "cancelled")
@@ -220,6 +221,11 @@ def register(session_id: int) -> list[Booking]:
             .order_by(Booking.id)
         )
     )
+    # The register names the participants: reading it is a read of their enrolments.
+    with transaction():
+        audit.record(actor, "read", "session_register", session_id, detail={
+            "enrolment_ids": sorted({b.enrolment_id for b in rows})})
+    return rows
 
 
 def move_session(

@@ -368,6 +368,27 @@ def test_cancelling_one_booking_records_who_asked_and_frees_the_place(world):
     assert "No one is booked on this session yet" in page
 
 
+def test_opening_a_session_register_is_recorded_as_a_read_of_its_participants(world, app):
+    import sqlalchemy as sa
+
+    from diversion.extensions import db
+
+    sam, alex = world["enrol"]("Sam Taylor"), world["enrol"]("Alex Green")
+    session_id = world["session"]()
+    world["book"](sam, session_id)
+    world["book"](alex, session_id)
+    page = text_of(world["client"].get(f"/coordinator/sessions/{session_id}"))
+    assert "Sam Taylor" in page and "Alex Green" in page
+    with app.app_context():
+        reads = db.session.execute(sa.text(
+            "SELECT actor, object_id, detail FROM audit_events WHERE action = 'read' "
+            "AND object_type = 'session_register'")).all()
+    assert len(reads) == 1
+    actor, object_id, detail = reads[0]
+    assert actor.startswith("coordinator") and object_id == str(session_id)
+    assert str(sorted([sam, alex])).replace(" ", "") in str(detail).replace(" ", "")
+
+
 def test_the_register_form_appears_only_after_the_start_and_records_each_outcome(world):
     client = world["client"]
     session_id = world["session"]()

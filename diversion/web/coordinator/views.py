@@ -227,7 +227,8 @@ def new_series():
 
 def _render_session(session, *, register=None):
     started = session.starts_at <= clock.now()
-    rows = session_service.register(session.id) if session.status != "cancelled" else []
+    rows = (session_service.register(actor(), session.id) if session.status != "cancelled"
+            else [])
     if register is None and started and session.status != "cancelled" and rows:
         register = register_form(rows)
     affected = queries.affected_by_cancellation(session) if session.status == "cancelled" \
@@ -251,7 +252,7 @@ def session(session_id: int):
 def record_register(session_id: int):
     """Record the register: each participant's outcome, or everyone as attended."""
     record = session_service.get_session(session_id)
-    rows = session_service.register(session_id)
+    rows = session_service.register(actor(), session_id)
     form = register_form(rows, formdata=request.form)
     if not form.validate_on_submit():
         return _render_session(record, register=form)
@@ -349,7 +350,7 @@ def cancel_session(session_id: int):
             flash(message)
             return redirect(url_for(".session", session_id=session_id))
     return render_template("coordinator/cancel_session.html", form=form, session=record,
-                           booked=len(session_service.register(session_id)),
+                           booked=record.booked,
                            title="Cancel the session")
 
 
