@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
@@ -97,6 +97,10 @@ class ProgrammeRules:
         """Return the inclusive (opens, closes) window around a follow-up due date."""
         span = timedelta(days=self.follow_up_window_days)
         return due - span, due + span
+
+    def day_ends(self, day: date) -> datetime:
+        """Return the instant the programme's local day ends: midnight after it."""
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
 
     def local_date(self, dt: datetime) -> date:
         """Return the programme's local calendar date of an aware date-time."""

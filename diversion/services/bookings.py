@@ -9,7 +9,6 @@ duplicate active booking impossible even if every check were bypassed.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -168,13 +167,6 @@ def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[Session]]],
         for booking in every
     ])
     return made
-
-
-def _day_after(day, timezone: str):
-    from datetime import datetime, time
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
 
 
 def _cancel(booking: Booking, *, reason: str, requested_by: str | None) -> None:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -172,7 +171,7 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
         last_days = [w.last_day for w in wants]
         if None not in last_days:
             query = query.where(
-                Session.starts_at < _day_after(max(last_days), wants[0].rules.timezone))
+                Session.starts_at < wants[0].rules.day_ends(max(last_days)))
         # Locked, in id order like every other session lock: the plans are made against
         # seats nobody else can take meanwhile, so a cohort planned beside other
         # bookings is not refused for a seat that was free all along.
@@ -233,7 +232,3 @@ def _take_seats(taken: dict[int, int]) -> None:
         for session_id, n in taken.items():
             session = db.session.get(Session, session_id)
             so.attributes.set_committed_value(session, "booked", session.booked + n)
-
-
-def _day_after(day: date, timezone: str) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))

@@ -83,3 +83,9 @@ def test_nonsense_programme_settings_are_refused(settings):
 def test_dates_are_written_in_words():
     assert format_date(date(2027, 3, 4)) == "4 March 2027"
     assert format_date(date(2027, 2, 28)) == "28 February 2027"
+
+
+def test_a_local_day_ends_at_the_next_local_midnight_whatever_the_clock_change():
+    assert RULES.day_ends(date(2027, 3, 27)) == datetime(2027, 3, 28, 0, 0, tzinfo=UTC)
+    # 28 March 2027 is the day the clocks go forward: it ends at 23:00 UTC.
+    assert RULES.day_ends(date(2027, 3, 28)) == datetime(2027, 3, 28, 23, 0, tzinfo=UTC)
