@@ -64,12 +64,10 @@ def _load(backend: str, size: int) -> tuple[str, float]:
     _run([*FLASK, "generate-load", "--enrolments", str(size)], url)
     loaded = time.perf_counter() - began
     if backend == "postgresql":
+        from throughput import settle
+
         # The bulk load leaves gigabytes of dirty pages: write them out before measuring.
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(sa.text("CHECKPOINT"))
-        engine.dispose()
+        settle(url)
     return url, loaded
 
 

@@ -147,7 +147,7 @@ def _setup(url: str) -> tuple[str, list[int], list[int]]:
         return token, [s.id for s in sessions], [e.id for e in enrolments]
 
 
-def _settle(url: str) -> None:
+def settle(url: str) -> None:
     """Write out dirty pages now, so no run pays for a checkpoint another one caused."""
     engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
@@ -188,7 +188,7 @@ def main(url: str) -> dict:
     requests = [(f"/api/v1/enrolments/{e}/bookings",
                  json.dumps({"session_id": rng.choice(sessions)}).encode()) for e in enrolments]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    _settle(url)
+    settle(url)
     port = _free_port()
     server = _gunicorn("wsgi:app", port, {"DATABASE_URL": url, "RATELIMIT_DISABLED": "1"})
     try:
@@ -214,7 +214,7 @@ def main(url: str) -> dict:
     floors = {}
     for name, target, path in (("bare_flask", "bench.bare:app", "/bench/bare"),
                                ("bare_wsgi", "bench.bare:wsgi", "/")):
-        _settle(url)
+        settle(url)
         port = _free_port()
         bare_server = _gunicorn(target, port, {"BARE_DATABASE_URL": url, "DATABASE_URL": url,
                                                "RATELIMIT_DISABLED": "1"})
