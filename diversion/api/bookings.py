@@ -47,14 +47,8 @@ def plan(enrolment_id):
 @requires("coordinator")
 def plan_cohort(data):
     """Plan a cohort: each enrolment in turn, lowest id first; refusals do not stop the rest."""
-    outcome = planning.plan_enrolments(current_actor(), data["enrolment_ids"])
-    return {
-        "planned": [{"enrolment_id": enrolment_id, "bookings": [present.booking(b) for b in made]}
-                    for enrolment_id, made in sorted(outcome.planned.items())],
-        "refused": [{"enrolment_id": enrolment_id, "code": refusal.code,
-                     "message": refusal.message}
-                    for enrolment_id, refusal in sorted(outcome.refused.items())],
-    }
+    return present.cohort_plan(planning.plan_enrolments(current_actor(),
+                                                        data["enrolment_ids"]))
 
 
 @bp.delete("/bookings/<int:booking_id>")

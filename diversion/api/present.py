@@ -40,6 +40,16 @@ def booking(b: Booking) -> dict:
     }
 
 
+def cohort_plan(outcome) -> dict:
+    return {
+        "planned": [{"enrolment_id": enrolment_id, "bookings": [booking(b) for b in made]}
+                    for enrolment_id, made in sorted(outcome.planned.items())],
+        "refused": [{"enrolment_id": enrolment_id, "code": refusal.code,
+                     "message": refusal.message}
+                    for enrolment_id, refusal in sorted(outcome.refused.items())],
+    }
+
+
 def flag(f) -> dict:
     return {
         "id": f.id,

@@ -5,10 +5,10 @@ in batches, one transaction each: the batch's enrolments are locked in id order,
 then the sessions they could use are locked in id order and read once (the
 order every booking takes its locks in, so plans and single bookings cannot
 deadlock), each enrolment is planned in turn against the seats the ones before
-it took, every rule is checked again on the chosen rows, and the seats,
-bookings, invitations, reminders and audit rows are written a statement each
-for the whole batch. An enrolment that cannot be planned is refused with its
-reason and nothing is booked for it; the others in its batch are booked.
+it took, and the seats, bookings, invitations, reminders and audit rows are
+written a statement each for the whole batch. An enrolment that cannot be
+planned is refused with its reason and nothing is booked for it; the others in
+its batch are booked.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts, check_booking
+from diversion.domain.booking import EnrolmentFacts, SessionFacts
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
@@ -31,7 +31,7 @@ from diversion.extensions import db
 from diversion.models import OPEN_STATUSES, Booking, Enrolment, Session
 from diversion.services import Actor, NotFound
 from diversion.services.bookings import insert_bookings, lock_enrolments
-from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
+from diversion.services.facts import booking_facts_for, enrolment_facts
 from diversion.services.programmes import rules_for
 
 # Locks are held for a whole batch: large enough to share the reads and writes,
@@ -128,21 +128,15 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
                 session, booked=programme_seats[session.id].booked + 1)
         chosen.append((want, found))
 
-    locked = _lock_sessions(sorted({s.id for _, found in chosen for s in found}))
+    # The plans were made on the locked rows with the batch's own seat counts, so the
+    # rules already hold: what remains is to write them.
+    rows = _load_sessions(sorted({s.id for _, found in chosen for s in found}))
     taken: dict[int, int] = defaultdict(int)
     to_book: list[tuple[Enrolment, list[Session]]] = []
     for want, found in chosen:
-        # The plan was chosen from plain facts: check every rule again on the session
-        # rows themselves, each booking seeing the ones before it and the seats this
-        # batch took, so nothing is booked that the rules would refuse one at a time.
-        try:
-            _recheck(want, [locked[s.id] for s in found], taken, now)
-        except RuleViolation as refusal:
-            outcome.refused[want.enrolment.id] = refusal
-            continue
         for session in found:
             taken[session.id] += 1
-        to_book.append((want.enrolment, [locked[s.id] for s in found]))
+        to_book.append((want.enrolment, [rows[s.id] for s in found]))
     _take_seats(taken)
     made = insert_bookings(actor, to_book, planned=True)
     for (enrolment, _), bookings in zip(to_book, made, strict=True):
@@ -193,7 +187,8 @@ def _no_plan(want: _Wanted) -> RuleViolation:
     )
 
 
-def _lock_sessions(ids: list[int]) -> dict[int, Session]:
+def _load_sessions(ids: list[int]) -> dict[int, Session]:
+    """Load the chosen sessions (already locked) with what invitations show of them."""
     if not ids:
         return {}
     return {
@@ -201,23 +196,8 @@ def _lock_sessions(ids: list[int]) -> dict[int, Session]:
             sa.select(Session).where(Session.id.in_(ids))
             .options(so.joinedload(Session.venue, innerjoin=True),
                      so.joinedload(Session.programme, innerjoin=True))
-            .order_by(Session.id)  # one lock order everywhere: no deadlocks between plans
-            .with_for_update(of=Session)
-            .execution_options(populate_existing=True)
         )
     }
-
-
-def _recheck(want: _Wanted, sessions: list[Session], taken: dict[int, int],
-             now: datetime) -> None:
-    facts = want.facts
-    for session in sessions:
-        seen = dataclasses.replace(session_facts(session),
-                                   booked=session.booked + taken[session.id])
-        check_booking(want.rules, facts, seen, now)
-        facts = dataclasses.replace(facts, bookings=(*facts.bookings, BookingFacts(
-            id=0, session_id=session.id, module=session.module,
-            starts_at=session.starts_at, status="booked")))
 
 
 def _take_seats(taken: dict[int, int]) -> None:
