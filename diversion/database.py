@@ -49,3 +49,48 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
+
+
+
+def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
+    """Insert rows into several tables; on PostgreSQL in one statement, one round trip.
+
+    Rows must not depend on one another's generated values: pass ids already known.
+    Every row rides as a one-row INSERT in a data-modifying CTE on the last one. One
+    row each, because a multi-row VALUES has no cache key and would be compiled anew
+    on every call; built once per shape, the statement is compiled once per process.
+    """
+    wanted = [(table, row) for table, rows in inserts for row in rows]
+    if not is_postgresql():
+        for table, rows in inserts:
+            if rows:
+                db.session.execute(sa.insert(table), rows)
+        return
+    shape = tuple((table.name, tuple(row)) for table, row in wanted)
+    statement = _together.get(shape)
+    if statement is None:
+        statement = _together[shape] = _together_statement(shape)
+    db.session.execute(statement, {f"r{n}_{column}": value for n, (_, row) in enumerate(wanted)
+                                   for column, value in row.items()})
+
+
+_together: dict[tuple, sa.Insert] = {}
+
+
+def _together_statement(shape: tuple) -> sa.Insert:
+    tables = db.metadata.tables
+    inserts = []
+    for n, (name, columns) in enumerate(shape):
+        table = tables[name]
+        values = {column: sa.bindparam(f"r{n}_{column}", type_=table.c[column].type)
+                  for column in columns}
+        # A column left to its Python default would get a bind named after the column,
+        # the same name in every CTE on that table; spell the default out instead.
+        for column in table.columns:
+            if column.name not in values and column.default is not None:
+                values[column.name] = sa.literal(column.default.arg, column.type)
+        inserts.append(sa.insert(table).values(values))
+    *riders, statement = inserts
+    for n, insert in enumerate(riders):
+        statement = statement.add_cte(insert.cte(f"together_{n}"))
+    return statement

@@ -256,6 +256,15 @@ class Booking(db.Model):
     enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="bookings")
     session: so.Mapped[Session] = so.relationship()
 
+    @property
+    def starts_at(self) -> datetime:
+        """When the booked session starts: a booking shows its session's times."""
+        return self.session.starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.session.ends_at
+
     __table_args__ = (
         # An active (session, enrolment) pair can exist once, whatever races.
         sa.Index(

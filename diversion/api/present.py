@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from diversion.domain.programme import FOLLOW_UP
 from diversion.models import Booking, Case, Enrolment
+from diversion.services.bookings import Booked
 from diversion.services.cases import SCREENING_FIELDS
 
 
@@ -27,15 +28,15 @@ def case(c: Case) -> dict:
     }
 
 
-def booking(b: Booking) -> dict:
+def booking(b: Booking | Booked) -> dict:
     return {
         "id": b.id,
         "enrolment_id": b.enrolment_id,
         "session_id": b.session_id,
         "module": b.module,
         "status": b.status,
-        "starts_at": b.session.starts_at,
-        "ends_at": b.session.ends_at,
+        "starts_at": b.starts_at,
+        "ends_at": b.ends_at,
         "reason": b.reason,
     }
 

@@ -12,7 +12,8 @@ from diversion.models import AuditEvent
 from diversion.services import Actor
 
 
-def _row(actor: Actor, action: str, object_type: str, object_id, case_id, detail) -> dict:
+def event(actor: Actor, action: str, object_type: str, object_id, case_id, detail) -> dict:
+    """One audit row as values, for a caller that writes it with its own statement."""
     return {
         "at": clock.now(),
         "actor_id": actor.user_id,
@@ -46,7 +47,7 @@ def record_each(actor: Actor, action: str, object_type: str,
     # them back, so the unit of work would be pure overhead.
     if entries:
         db.session.execute(sa.insert(AuditEvent.__table__), [
-            _row(actor, action, object_type, object_id, case_id, detail)
+            event(actor, action, object_type, object_id, case_id, detail)
             for object_id, case_id, detail in entries
         ])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -17,43 +17,63 @@ from diversion.models import Booking, OutboxMessage, Session
 PARTICIPANT_KINDS = ("invitation", "update", "cancellation", "reminder")
 
 
-def location(session: Session) -> str:
+def place(venue_name: str, room: str | None, address: str) -> str:
     """Say where a session is, as invitations and the feed show it."""
-    venue = session.venue
-    return ", ".join(p for p in (venue.name, session.room, venue.address) if p)
+    return ", ".join(p for p in (venue_name, room, address) if p)
+
+
+def location(session: Session) -> str:
+    return place(session.venue.name, session.room, session.venue.address)
+
+
+def appointment(*, uid: str, sequence: int, starts_at: datetime, ends_at: datetime,
+                programme, location: str, attendee_name: str) -> dict:
+    """What the participant's calendar is told: the payload every message carries.
+
+    ``programme`` is anything with the programme's invitation settings, a row or a model.
+    """
+    return {
+        "uid": uid,
+        "sequence": sequence,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": ends_at.isoformat(),
+        "summary": programme.invite_title,
+        "location": location,
+        "contact_phone": programme.contact_phone,
+        "organizer": programme.organizer_email,
+        "timezone": programme.timezone,
+        "attendee_name": attendee_name,
+    }
 
 
 def _snapshot(booking: Booking) -> dict:
     session = booking.session
-    programme = session.programme
     case = booking.enrolment.case
-    return {
-        "uid": booking.uid,
-        "sequence": booking.sequence,
-        "starts_at": session.starts_at.isoformat(),
-        "ends_at": session.ends_at.isoformat(),
-        "summary": programme.invite_title,
-        "location": location(session),
-        "contact_phone": programme.contact_phone,
-        "organizer": programme.organizer_email,
-        "timezone": programme.timezone,
-        "attendee_name": f"{case.given_name} {case.family_name}",
-    }
+    return appointment(uid=booking.uid, sequence=booking.sequence,
+                       starts_at=session.starts_at, ends_at=session.ends_at,
+                       programme=session.programme, location=location(session),
+                       attendee_name=f"{case.given_name} {case.family_name}")
 
 
-def _row(booking: Booking, kind: str, key: str, due) -> dict:
+def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
+             kind: str, key: str, due: datetime) -> dict:
     return {
-        "enrolment_id": booking.enrolment_id,
-        "booking_id": booking.id,
+        "enrolment_id": enrolment_id,
+        "booking_id": booking_id,
         "kind": kind,
-        "recipient": booking.enrolment.case.email,
-        "payload": _snapshot(booking),
+        "recipient": recipient,
+        "payload": payload,
         "idempotency_key": key,
         "status": "pending",
         "due_at": due,
         "next_attempt_at": due,
         "created_at": clock.now(),
     }
+
+
+def _row(booking: Booking, kind: str, key: str, due) -> dict:
+    return _message(booking.enrolment_id, booking.id, booking.enrolment.case.email,
+                    _snapshot(booking), kind, key, due)
 
 
 def _insert(rows: list[dict]) -> None:
@@ -76,16 +96,29 @@ def queue(booking: Booking, kind: str) -> None:
     _insert([_row(booking, kind, f"{kind}:{booking.id}:{booking.sequence}", clock.now())])
 
 
+def invitation_messages(*, enrolment_id: int, booking_id: int, recipient: str,
+                        payload: dict, starts_at: datetime, reminder_hours: int) -> list[dict]:
+    """A new booking's invitation, and its reminder unless the session is too close."""
+    now = clock.now()
+    messages = [_message(enrolment_id, booking_id, recipient, payload, "invitation",
+                         f"invitation:{booking_id}:{payload['sequence']}", now)]
+    if starts_at > now:
+        due = max(starts_at - timedelta(hours=reminder_hours), now)
+        messages.append(_message(enrolment_id, booking_id, recipient, payload, "reminder",
+                                 f"reminder:{booking_id}:{payload['sequence']}", due))
+    return messages
+
+
 def invite(bookings: list[Booking]) -> None:
     """Queue each new booking's invitation and its reminder, all in one statement."""
-    rows = []
-    for booking in bookings:
-        rows.append(_row(booking, "invitation", f"invitation:{booking.id}:{booking.sequence}",
-                         clock.now()))
-        reminder = _reminder(booking, booking.session.programme.reminder_hours)
-        if reminder is not None:
-            rows.append(reminder)
-    _insert(rows)
+    _insert([
+        message for booking in bookings
+        for message in invitation_messages(
+            enrolment_id=booking.enrolment_id, booking_id=booking.id,
+            recipient=booking.enrolment.case.email, payload=_snapshot(booking),
+            starts_at=booking.session.starts_at,
+            reminder_hours=booking.session.programme.reminder_hours)
+    ])
 
 
 def schedule_reminder(booking: Booking, reminder_hours: int) -> None:

@@ -165,6 +165,36 @@ def test_a_cancelled_session_and_a_closed_enrolment_refuse_bookings(world):
     assert error_code(response) == "enrolment_closed"
 
 
+def test_a_full_session_still_answers_with_the_first_rule_that_says_no(world):
+    # The seat is tried before the rules are read; a full session must not hide the
+    # enrolment's own refusal, which the rules put first.
+    session = world["session"](capacity=1)
+    coordinator = world["coordinator"]
+    taker, closed = world["enrol"]("A/1"), world["enrol"]("B/1")
+    assert coordinator.post(f"/enrolments/{taker['id']}/bookings",
+                            {"session_id": session["id"]}).status_code == 201
+    world["officer"].post(f"/enrolments/{closed['id']}/decisions",
+                          {"decision": "refer", "reason": "Agreement ended"})
+    response = coordinator.post(f"/enrolments/{closed['id']}/bookings",
+                                {"session_id": session["id"]})
+    assert (response.status_code, error_code(response)) == (422, "enrolment_closed")
+    assert coordinator.get(f"/sessions/{session['id']}").get_json()["booked"] == 1
+
+
+@pytest.mark.parametrize("missing", ["enrolment", "session"])
+def test_booking_with_an_unknown_enrolment_or_session_is_404_and_takes_no_seat(world, missing):
+    enrolment = world["enrol"]()
+    session = world["session"]()
+    enrolment_id = 999999 if missing == "enrolment" else enrolment["id"]
+    session_id = 999999 if missing == "session" else session["id"]
+    coordinator = world["coordinator"]
+    response = coordinator.post(f"/enrolments/{enrolment_id}/bookings",
+                                {"session_id": session_id})
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+    assert coordinator.get(f"/sessions/{session['id']}").get_json()["booked"] == 0
+    assert coordinator.get(f"/enrolments/{enrolment['id']}").get_json()["bookings"] == []
+
+
 def test_planning_books_every_module_into_the_earliest_sessions_that_fit(world):
     enrolment = world["enrol"]()
     for module in range(1, 6):

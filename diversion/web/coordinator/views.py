@@ -490,7 +490,7 @@ def book(enrolment_id: int):
                 form.session_id.errors = [*form.form_errors]
                 form.form_errors.clear()
             return _render_enrolment(enrolment_id, book_form=form)
-        flash(f"Booked {module_name(made.module)} on {long_datetime(made.session.starts_at)}")
+        flash(f"Booked {module_name(made.module)} on {long_datetime(made.starts_at)}")
         return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
     return _render_enrolment(enrolment_id, book_form=form)
 
