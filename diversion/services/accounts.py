@@ -239,19 +239,23 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
-    users, tokens = User.__table__.c, ApiToken.__table__.c
-    row = db.session.execute(
-        sa.select(users.id, users.email, users.role, users.force_id)
-        .join_from(User.__table__, ApiToken.__table__, tokens.user_id == users.id).where(
-            tokens.token_hash == _token_hash(token),
-            tokens.revoked_at.is_(None),
-            users.active.is_(True),
-        )
-    ).first()
+    row = db.session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
     return Actor(user_id=row.id, email=row.email, role=row.role, force_id=row.force_id,
                  remote_addr=remote_addr)
+
+
+@lru_cache(maxsize=1)
+def _token_statement() -> sa.Select:
+    # Built once: every API request runs it, and building it cost more than running it.
+    users, tokens = User.__table__.c, ApiToken.__table__.c
+    return (
+        sa.select(users.id, users.email, users.role, users.force_id)
+        .join_from(User.__table__, ApiToken.__table__, tokens.user_id == users.id)
+        .where(tokens.token_hash == sa.bindparam("token_hash"),
+               tokens.revoked_at.is_(None), users.active.is_(True))
+    )
 
 
 # ---- second factor for administrators (TOTP, RFC 6238) ----------------------

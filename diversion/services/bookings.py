@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -18,7 +19,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import insert_together, is_postgresql, transaction
-from diversion.domain.booking import SessionFacts, check_booking
+from diversion.domain.booking import BookingFacts, SessionFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import (
@@ -152,10 +153,10 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
     try:
         with transaction():
             enrolment = _lock_for_booking(enrolment_id)
-            facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment_id))
-            seat = _take_seat_returning(session_id)
+            seat, held = _take_seat_reading_bookings(session_id, enrolment_id)
             if seat is None:
                 # Full, cancelled or missing: the locked row and the rules say which.
+                facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment_id))
                 session = lock_session(session_id)
                 if session.programme_id != enrolment.programme_id:
                     raise NotFound("session")
@@ -166,6 +167,7 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
             elif seat.programme_id != enrolment.programme_id:
                 raise NotFound("session")
             else:
+                facts = enrolment_facts(enrolment, facts=held)
                 before = SessionFacts(id=seat.id, module=seat.module, starts_at=seat.starts_at,
                                       status=seat.status, capacity=seat.capacity,
                                       booked=seat.booked - 1)
@@ -181,18 +183,8 @@ def _lock_for_booking(enrolment_id: int) -> sa.Row:
     On PostgreSQL the new booking's id is drawn here too, so the booking, its messages
     and its audit row can be written in one statement.
     """
-    e, c, p = Enrolment.__table__.c, Case.__table__.c, Programme.__table__.c
-    next_id = (sa.func.nextval("bookings_id_seq") if is_postgresql()
-               else sa.null()).label("booking_id")
-    row = db.session.execute(
-        sa.select(e.id, e.case_id, e.programme_id, e.status, e.start_date, e.core_deadline,
-                  e.follow_up_opens, e.follow_up_closes, c.given_name, c.family_name,
-                  c.email, *(p[name] for name in _PROGRAMME_SETTINGS), next_id)
-        .join_from(Enrolment.__table__, Case.__table__, c.id == e.case_id)
-        .join(Programme.__table__, p.id == e.programme_id)
-        .where(e.id == enrolment_id)
-        .with_for_update(of=Enrolment.__table__)
-    ).first()
+    row = db.session.execute(_lock_statement(is_postgresql()),
+                             {"enrolment_id": enrolment_id}).first()
     if row is None:
         raise NotFound("enrolment")
     return row
@@ -206,15 +198,76 @@ _PROGRAMME_SETTINGS = (
 )
 
 
+# The booking's statements are built once per process: building one cost more than
+# running it.
+@lru_cache(maxsize=2)
+def _lock_statement(postgresql: bool) -> sa.Select:
+    e, c, p = Enrolment.__table__.c, Case.__table__.c, Programme.__table__.c
+    next_id = (sa.func.nextval("bookings_id_seq") if postgresql else sa.null()).label(
+        "booking_id")
+    return (
+        sa.select(e.id, e.case_id, e.programme_id, e.status, e.start_date, e.core_deadline,
+                  e.follow_up_opens, e.follow_up_closes, c.given_name, c.family_name,
+                  c.email, *(p[name] for name in _PROGRAMME_SETTINGS), next_id)
+        .join_from(Enrolment.__table__, Case.__table__, c.id == e.case_id)
+        .join(Programme.__table__, p.id == e.programme_id)
+        .where(e.id == sa.bindparam("enrolment_id"))
+        .with_for_update(of=Enrolment.__table__)
+    )
+
+
+def _take_seat_reading_bookings(session_id: int, enrolment_id: int
+                                ) -> tuple[sa.Row | None, tuple[BookingFacts, ...]]:
+    """Take a seat as _take_seat_returning does, and read the enrolment's bookings.
+
+    On PostgreSQL both happen in one statement. Its snapshot is taken after the
+    enrolment lock was granted, so it sees every booking made for the enrolment.
+    """
+    if not is_postgresql():
+        held = booking_facts_of(enrolment_id)
+        return _take_seat_returning(session_id), held
+    rows = db.session.execute(_seat_and_bookings_statement(),
+                              {"session_id": session_id, "enrolment_id": enrolment_id}).all()
+    if not rows:
+        return None, ()
+    return rows[0], tuple(
+        BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
+                     module=row.booking_module, starts_at=row.booking_starts_at,
+                     status=row.booking_status)
+        for row in rows if row.booking_id is not None)
+
+
+@lru_cache(maxsize=1)
+def _seat_and_bookings_statement() -> sa.Select:
+    seat = _seat_statement().cte("seat")
+    b = Booking.__table__.alias("held")
+    s = Session.__table__.alias("held_session")
+    return (
+        sa.select(*seat.c, b.c.id.label("booking_id"),
+                  b.c.session_id.label("booking_session_id"),
+                  b.c.module.label("booking_module"), s.c.starts_at.label("booking_starts_at"),
+                  b.c.status.label("booking_status"))
+        .select_from(seat.outerjoin(b.join(s, s.c.id == b.c.session_id),
+                                    b.c.enrolment_id == sa.bindparam("enrolment_id")))
+        .order_by(b.c.id)
+    )
+
+
 def _take_seat_returning(session_id: int) -> sa.Row | None:
     """Take a seat if the session is scheduled and not full; return it, or None.
 
     The UPDATE locks the row as FOR UPDATE would, so the seat is ours until commit.
     """
+    return db.session.execute(_seat_statement(), {"session_id": session_id}).first()
+
+
+@lru_cache(maxsize=1)
+def _seat_statement() -> sa.Update:
     s, v = Session.__table__.c, Venue.__table__.c
-    return db.session.execute(
+    return (
         sa.update(Session.__table__)
-        .where(s.id == session_id, s.booked < s.capacity, s.status == "scheduled")
+        .where(s.id == sa.bindparam("session_id"), s.booked < s.capacity,
+               s.status == "scheduled")
         .values(booked=s.booked + 1)
         .returning(s.id, s.programme_id, s.module, s.starts_at, s.ends_at, s.room, s.status,
                    s.capacity, s.booked,
@@ -222,7 +275,7 @@ def _take_seat_returning(session_id: int) -> sa.Row | None:
                    .label("venue_name"),
                    sa.select(v.address).where(v.id == s.venue_id).scalar_subquery()
                    .label("venue_address"))
-    ).first()
+    )
 
 
 def _write_booking(actor: Actor, enrolment: sa.Row, seat: sa.Row) -> Booked:

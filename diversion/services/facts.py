@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 
 from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts
@@ -33,18 +35,24 @@ def booking_facts(booking: Booking) -> BookingFacts:
 def booking_facts_for(enrolment_ids: list[int]) -> dict[int, tuple[BookingFacts, ...]]:
     """Read enrolments' bookings as plain facts: a rule check needs no ORM objects."""
     found: dict[int, list[BookingFacts]] = {}
-    # Table columns, not ORM attributes: plain rows need none of the ORM's machinery.
-    b, s = Booking.__table__.c, Session.__table__.c
-    for row in db.session.execute(
-        sa.select(b.enrolment_id, b.id, b.session_id, b.module, s.starts_at, b.status)
-        .join_from(Booking.__table__, Session.__table__, s.id == b.session_id)
-        .where(b.enrolment_id.in_(enrolment_ids))
-        .order_by(b.enrolment_id, b.id)
-    ):
+    for row in db.session.execute(_booking_facts_statement(), {"ids": enrolment_ids}):
         found.setdefault(row.enrolment_id, []).append(BookingFacts(
             id=row.id, session_id=row.session_id, module=row.module,
             starts_at=row.starts_at, status=row.status))
     return {enrolment_id: tuple(facts) for enrolment_id, facts in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _booking_facts_statement() -> sa.Select:
+    # Table columns, not ORM attributes: plain rows need none of the ORM's machinery.
+    # Built once, as every booking reads it.
+    b, s = Booking.__table__.c, Session.__table__.c
+    return (
+        sa.select(b.enrolment_id, b.id, b.session_id, b.module, s.starts_at, b.status)
+        .join_from(Booking.__table__, Session.__table__, s.id == b.session_id)
+        .where(b.enrolment_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(b.enrolment_id, b.id)
+    )
 
 
 def booking_facts_of(enrolment_id: int) -> tuple[BookingFacts, ...]:
