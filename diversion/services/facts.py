@@ -11,7 +11,8 @@ from diversion.extensions import db
 from diversion.models import Booking, Enrolment, Session
 
 
-def session_facts(session: Session) -> SessionFacts:
+def session_facts(session: Session | sa.Row) -> SessionFacts:
+    """A session as the rules see it, from the model or from a row with its columns."""
     return SessionFacts(
         id=session.id,
         module=session.module,
