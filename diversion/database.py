@@ -88,6 +88,8 @@ def _together_statement(shape: tuple) -> sa.Insert:
         # the same name in every CTE on that table; spell the default out instead.
         for column in table.columns:
             if column.name not in values and column.default is not None:
+                if not column.default.is_scalar:
+                    raise ValueError(f"{name}.{column.name}: pass its value in every row")
                 values[column.name] = sa.literal(column.default.arg, column.type)
         inserts.append(sa.insert(table).values(values))
     *riders, statement = inserts
