@@ -156,9 +156,9 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
         with transaction():
             enrolment = _lock_for_booking(enrolment_id)
             seat, held = _take_seat_reading_bookings(session_id, enrolment_id)
+            facts = enrolment_facts(enrolment, facts=held)
             if seat is None:
                 # Full, cancelled or missing: the locked row and the rules say which.
-                facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment_id))
                 session = _lock_session_facts(session_id)
                 if session.programme_id != enrolment.programme_id:
                     raise NotFound("session")
@@ -169,7 +169,6 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
             elif seat.programme_id != enrolment.programme_id:
                 raise NotFound("session")
             else:
-                facts = enrolment_facts(enrolment, facts=held)
                 # The rules judge the session as it was before this booking's seat.
                 before = dataclasses.replace(session_facts(seat), booked=seat.booked - 1)
                 check_booking(rules_for(enrolment), facts, before, clock.now())
@@ -237,17 +236,16 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
                                 ) -> tuple[sa.Row | None, tuple[BookingFacts, ...]]:
     """Take a seat as _take_seat_returning does, and read the enrolment's bookings.
 
-    On PostgreSQL both happen in one statement. Its snapshot is taken after the
-    enrolment lock was granted, so it sees every booking made for the enrolment.
+    On PostgreSQL both happen in one statement, and the bookings come back whether
+    or not the seat was taken. Its snapshot is taken after the enrolment lock was
+    granted, so it sees every booking made for the enrolment.
     """
     if not is_postgresql():
         held = booking_facts_of(enrolment_id)
         return _take_seat_returning(session_id), held
     rows = db.session.execute(_seat_and_bookings_statement(),
                               {"session_id": session_id, "enrolment_id": enrolment_id}).all()
-    if not rows:
-        return None, ()
-    return rows[0], tuple(
+    return (rows[0] if rows[0].id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
                      status=row.booking_status)
@@ -257,6 +255,9 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
 @lru_cache(maxsize=1)
 def _seat_and_bookings_statement() -> sa.Select:
     seat = _seat_statement().cte("seat")
+    # One row to hang both on: the seat, or nulls where none was taken, beside each
+    # of the enrolment's bookings, or nulls where it has none.
+    anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
     b = Booking.__table__.alias("held")
     s = Session.__table__.alias("held_session")
     return (
@@ -264,8 +265,9 @@ def _seat_and_bookings_statement() -> sa.Select:
                   b.c.session_id.label("booking_session_id"),
                   b.c.module.label("booking_module"), s.c.starts_at.label("booking_starts_at"),
                   b.c.status.label("booking_status"))
-        .select_from(seat.outerjoin(b.join(s, s.c.id == b.c.session_id),
-                                    b.c.enrolment_id == sa.bindparam("enrolment_id")))
+        .select_from(anchor.outerjoin(seat, sa.true())
+                     .outerjoin(b.join(s, s.c.id == b.c.session_id),
+                                b.c.enrolment_id == sa.bindparam("enrolment_id")))
         .order_by(b.c.id)
     )
 
