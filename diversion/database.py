@@ -56,22 +56,23 @@ def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
     """Insert rows into several tables; on PostgreSQL in one statement, one round trip.
 
     Rows must not depend on one another's generated values: pass ids already known.
-    Every row rides as a one-row INSERT in a data-modifying CTE on the last one. One
-    row each, because a multi-row VALUES has no cache key and would be compiled anew
-    on every call; built once per shape, the statement is compiled once per process.
+    Each table's rows are written in the order given (their ids rise in that order),
+    as an INSERT … SELECT riding as a data-modifying CTE on the last table's. Not a
+    multi-row VALUES: that has no cache key and would be compiled anew on every call;
+    built once per shape, this statement is compiled once per process.
     """
-    wanted = [(table, row) for table, rows in inserts for row in rows]
+    wanted = [(table, rows) for table, rows in inserts if rows]
     if not is_postgresql():
-        for table, rows in inserts:
-            if rows:
-                db.session.execute(sa.insert(table), rows)
+        for table, rows in wanted:
+            db.session.execute(sa.insert(table), rows)
         return
-    shape = tuple((table.name, tuple(row)) for table, row in wanted)
+    shape = tuple((table.name, tuple(rows[0]), len(rows)) for table, rows in wanted)
     statement = _together.get(shape)
     if statement is None:
         statement = _together[shape] = _together_statement(shape)
-    db.session.execute(statement, {f"r{n}_{column}": value for n, (_, row) in enumerate(wanted)
-                                   for column, value in row.items()})
+    db.session.execute(statement, {
+        f"t{n}_{r}_{column}": value for n, (_, rows) in enumerate(wanted)
+        for r, row in enumerate(rows) for column, value in row.items()})
 
 
 _together: dict[tuple, sa.Insert] = {}
@@ -80,18 +81,29 @@ _together: dict[tuple, sa.Insert] = {}
 def _together_statement(shape: tuple) -> sa.Insert:
     tables = db.metadata.tables
     inserts = []
-    for n, (name, columns) in enumerate(shape):
+    for n, (name, given, count) in enumerate(shape):
         table = tables[name]
-        values = {column: sa.bindparam(f"r{n}_{column}", type_=table.c[column].type)
-                  for column in columns}
-        # A column left to its Python default would get a bind named after the column,
-        # the same name in every CTE on that table; spell the default out instead.
+        # Python defaults are spelled out: left to SQLAlchemy, each would get a bind
+        # named after its column, the same name in every row.
+        defaults = {}
         for column in table.columns:
-            if column.name not in values and column.default is not None:
+            if column.name not in given and column.default is not None:
                 if not column.default.is_scalar:
                     raise ValueError(f"{name}.{column.name}: pass its value in every row")
-                values[column.name] = sa.literal(column.default.arg, column.type)
-        inserts.append(sa.insert(table).values(values))
+                defaults[column.name] = column.default.arg
+        rows = [
+            sa.select(*(sa.bindparam(f"t{n}_{r}_{column}", type_=table.c[column].type)
+                        .label(column) for column in given),
+                      *(sa.literal(value, table.c[column].type).label(column)
+                        for column, value in defaults.items()),
+                      sa.literal(r).label("row_order"))
+            for r in range(count)
+        ]
+        source = (sa.union_all(*rows) if count > 1 else rows[0]).subquery(f"rows_{n}")
+        columns = [*given, *defaults]
+        inserts.append(sa.insert(table).from_select(
+            columns, sa.select(*(source.c[c] for c in columns)).order_by(source.c.row_order),
+            include_defaults=False))
     *riders, statement = inserts
     for n, insert in enumerate(riders):
         statement = statement.add_cte(insert.cte(f"together_{n}"))

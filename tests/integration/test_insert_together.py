@@ -17,7 +17,7 @@ def _message(key: str) -> dict:
             "next_attempt_at": AT, "created_at": AT}
 
 
-def test_rows_for_two_tables_are_written_in_one_statement_with_their_defaults(
+def test_rows_for_two_tables_are_written_in_one_statement_in_order_with_their_defaults(
     app, database_url,
 ):
     statements = []
@@ -27,7 +27,9 @@ def test_rows_for_two_tables_are_written_in_one_statement_with_their_defaults(
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         insert_together(
-            (OutboxMessage.__table__, [_message("a:1"), _message("b:1")]),
+            # Given out of alphabetical order: an invitation must be queued before its
+            # reminder, so ids follow the order the rows were given in.
+            (OutboxMessage.__table__, [_message("c:1"), _message("a:1"), _message("b:1")]),
             (AuditEvent.__table__, [{"at": AT, "actor": "system", "action": "create",
                                      "object_type": "test", "detail": {"n": 1}}]),
         )
@@ -37,11 +39,11 @@ def test_rows_for_two_tables_are_written_in_one_statement_with_their_defaults(
         messages = db.session.execute(
             sa.select(OutboxMessage.idempotency_key, OutboxMessage.attempts,
                       OutboxMessage.payload, OutboxMessage.due_at)
-            .order_by(OutboxMessage.idempotency_key)).all()
+            .order_by(OutboxMessage.id)).all()
         audit = db.session.execute(sa.select(AuditEvent.actor, AuditEvent.detail)).all()
     # SQLite: its BEGIN IMMEDIATE, then one statement per table.
     expected = 1 if database_url.startswith("postgresql") else 3
     assert written == expected
     # attempts was left to its default, which the rows must still get.
-    assert messages == [("a:1", 0, {"uid": "a:1"}, AT), ("b:1", 0, {"uid": "b:1"}, AT)]
+    assert messages == [(key, 0, {"uid": key}, AT) for key in ("c:1", "a:1", "b:1")]
     assert audit == [("system", {"n": 1})]
