@@ -422,6 +422,8 @@ def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool =
         lock_enrolments(sorted(set(db.session.scalars(
             sa.select(Booking.enrolment_id).where(Booking.session_id == session_id,
                                                   Booking.status == "booked")))))
+        if rebook:
+            _lock_session_and_alternatives(session_id)
         session = lock_session(session_id)
         if session.status == "cancelled":
             raise RuleViolation("session_cancelled", "This session is already cancelled.")
@@ -455,6 +457,26 @@ def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool =
                              "affected": [b.id for b in affected]})
     return {"session": session, "cancelled": affected, "rebooked": rebooked,
             "not_rebooked": not_rebooked}
+
+
+def _lock_session_and_alternatives(session_id: int) -> None:
+    """Lock the session and every later one its participants could move to, in id order.
+
+    Sessions are locked in id order everywhere several are held (a cohort plan does the
+    same); taking the cancelled one first and its alternatives one by one could meet a
+    plan holding them the other way round.
+    """
+    s = Session.__table__.c
+    found = db.session.execute(
+        sa.select(s.programme_id, s.module).where(s.id == session_id)).first()
+    if found is None:
+        return  # lock_session says so
+    db.session.execute(
+        sa.select(s.id).where(sa.or_(
+            s.id == session_id,
+            sa.and_(s.programme_id == found.programme_id, s.module == found.module,
+                    s.status == "scheduled", s.starts_at > clock.now())))
+        .order_by(s.id).with_for_update())
 
 
 def _rebook(actor: Actor, enrolment: Enrolment, module: int, exclude: int) -> Booking | None:

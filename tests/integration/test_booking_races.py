@@ -226,3 +226,46 @@ def test_cancelling_a_session_takes_its_locks_in_the_bookings_order_and_never_de
     bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
     assert [(b["session_id"], b["status"]) for b in bookings] == [
         (session_ids[0], "cancelled"), (session_ids[1], "booked")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_cancelling_with_rebooking_takes_the_alternative_sessions_in_id_order(
+        app, client, database_url):
+    token, (alternative, cancelled), (enrolment_id,) = _setup(
+        app, client, enrolments=1, sessions=2, capacity=10)
+    coordinator = Api(client, token)
+    assert coordinator.post(f"/enrolments/{enrolment_id}/bookings",
+                            {"session_id": cancelled}).status_code == 201
+    # Another transaction holds the alternative (a lower id), as a cohort plan does, and
+    # then wants the cancelled session: the cancellation must not hold the cancelled
+    # session while it waits for the alternative.
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    other = psycopg.connect(plain)
+    watcher = psycopg.connect(plain, autocommit=True)
+    other.execute("SET deadlock_timeout = '20s'")  # if there is a deadlock, the cancel sees it
+    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (alternative,))
+    answered = {}
+
+    def cancel():
+        answered["response"] = app.test_client().post(
+            f"/api/v1/sessions/{cancelled}/cancel", json={"reason": "Hall flooded",
+                                                          "rebook": True},
+            headers={"Authorization": f"Bearer {token}"})
+
+    cancelling = Thread(target=cancel)
+    cancelling.start()
+    for _ in range(200):
+        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
+            break
+        time.sleep(0.05)
+    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (cancelled,))
+    other.commit()
+    other.close()
+    watcher.close()
+    cancelling.join(30)
+    response = answered["response"]
+    assert response.status_code == 200, response.get_json()
+    bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
+    assert [(b["session_id"], b["status"]) for b in bookings] == [
+        (cancelled, "cancelled"), (alternative, "booked")]
