@@ -70,16 +70,21 @@ def check_booking(
         _check_core(rules, enrolment, session)
 
 
-def _check_enrolment_and_session(
-    enrolment: EnrolmentFacts, session: SessionFacts, now: datetime
-) -> None:
-    name = module_name(session.module)
+def check_open(enrolment: EnrolmentFacts) -> None:
+    """Refuse any booking or plan for an enrolment that is no longer open."""
     if enrolment.status not in OPEN_STATUSES:
         raise RuleViolation(
             "enrolment_closed",
             f"This enrolment is {enrolment.status.replace('_', ' ')}; "
             "no more sessions can be booked for it.",
         )
+
+
+def _check_enrolment_and_session(
+    enrolment: EnrolmentFacts, session: SessionFacts, now: datetime
+) -> None:
+    name = module_name(session.module)
+    check_open(enrolment)
     if session.status == "cancelled":
         raise RuleViolation("session_cancelled", "This session has been cancelled.")
     if session.starts_at <= now:

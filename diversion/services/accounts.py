@@ -230,7 +230,8 @@ def revoke_tokens(email: str) -> int:
     return result.rowcount
 
 
-def actor_for(user: User, remote_addr: str | None = None) -> Actor:
+def actor_for(user: User | sa.Row, remote_addr: str | None = None) -> Actor:
+    """The actor a user (or a row with their id, email, role and force) acts as."""
     return Actor(user_id=user.id, email=user.email, role=user.role, force_id=user.force_id,
                  remote_addr=remote_addr)
 
@@ -240,10 +241,7 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     if not token or len(token) > 200:
         return None
     row = db.session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
-    if row is None:
-        return None
-    return Actor(user_id=row.id, email=row.email, role=row.role, force_id=row.force_id,
-                 remote_addr=remote_addr)
+    return None if row is None else actor_for(row, remote_addr)
 
 
 @lru_cache(maxsize=1)

@@ -94,19 +94,11 @@ def _bookings_of(enrolment: Enrolment) -> list[Booking]:
 
 
 def _take_seat(session: Session) -> None:
-    # A plain UPDATE on the table: the ORM's version would also search the identity
-    # map for rows to synchronise, and the one row that matters is set below.
-    seats = Session.__table__.c
-    taken = db.session.execute(
-        sa.update(Session.__table__)
-        .where(seats.id == session.id, seats.booked < seats.capacity,
-               seats.status == "scheduled")
-        .values(booked=seats.booked + 1)
-    ).rowcount
-    if taken != 1:
+    seat = _take_seat_returning(session.id)
+    if seat is None:
         raise RuleViolation("session_full", "This session is full.")
-    # Keep the locked row in step without reading it back.
-    so.attributes.set_committed_value(session, "booked", session.booked + 1)
+    # Keep the loaded row in step without reading it again.
+    so.attributes.set_committed_value(session, "booked", seat.booked)
 
 
 def _release_seat(session_id: int) -> None:

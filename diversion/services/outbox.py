@@ -83,11 +83,19 @@ def _insert(rows: list[dict]) -> None:
         db.session.execute(sa.insert(OutboxMessage.__table__), rows)
 
 
-def _reminder(booking: Booking, reminder_hours: int) -> dict | None:
+def _reminder_due(starts_at: datetime, reminder_hours: int) -> datetime | None:
+    """When a session's reminder goes: so many hours before, at once if that has passed,
+    never once the session has started."""
     now = clock.now()
-    if booking.session.starts_at <= now:
+    if starts_at <= now:
         return None
-    due = max(booking.session.starts_at - timedelta(hours=reminder_hours), now)
+    return max(starts_at - timedelta(hours=reminder_hours), now)
+
+
+def _reminder(booking: Booking, reminder_hours: int) -> dict | None:
+    due = _reminder_due(booking.session.starts_at, reminder_hours)
+    if due is None:
+        return None
     return _row(booking, "reminder", f"reminder:{booking.id}:{booking.sequence}", due)
 
 
@@ -99,11 +107,10 @@ def queue(booking: Booking, kind: str) -> None:
 def invitation_messages(*, enrolment_id: int, booking_id: int, recipient: str,
                         payload: dict, starts_at: datetime, reminder_hours: int) -> list[dict]:
     """A new booking's invitation, and its reminder unless the session is too close."""
-    now = clock.now()
     messages = [_message(enrolment_id, booking_id, recipient, payload, "invitation",
-                         f"invitation:{booking_id}:{payload['sequence']}", now)]
-    if starts_at > now:
-        due = max(starts_at - timedelta(hours=reminder_hours), now)
+                         f"invitation:{booking_id}:{payload['sequence']}", clock.now())]
+    due = _reminder_due(starts_at, reminder_hours)
+    if due is not None:
         messages.append(_message(enrolment_id, booking_id, recipient, payload, "reminder",
                                  f"reminder:{booking_id}:{payload['sequence']}", due))
     return messages

@@ -23,15 +23,15 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import EnrolmentFacts, SessionFacts
+from diversion.domain.booking import EnrolmentFacts, SessionFacts, check_open
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
 from diversion.extensions import db
-from diversion.models import OPEN_STATUSES, Booking, Enrolment, Session
+from diversion.models import Booking, Enrolment, Session
 from diversion.services import Actor, NotFound
 from diversion.services.bookings import insert_bookings, lock_enrolments
-from diversion.services.facts import booking_facts_for, enrolment_facts
+from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 
 # Locks are held for a whole batch: large enough to share the reads and writes,
@@ -96,9 +96,10 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     for enrolment in enrolments:
         rules = rules_for(enrolment.programme)
         facts = enrolment_facts(enrolment, facts=facts_of.get(enrolment.id, ()))
-        if enrolment.status not in OPEN_STATUSES:
-            outcome.refused[enrolment.id] = RuleViolation("enrolment_closed",
-                                                          "This enrolment is closed.")
+        try:
+            check_open(facts)
+        except RuleViolation as refusal:
+            outcome.refused[enrolment.id] = refusal
             continue
         modules = remaining_modules(rules, facts)
         if not modules:
@@ -170,9 +171,7 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
         # seats nobody else can take meanwhile, so a cohort planned beside other
         # bookings is not refused for a seat that was free all along.
         for row in db.session.execute(query.order_by(Session.id).with_for_update()):
-            seats[programme_id][row.id] = SessionFacts(
-                id=row.id, module=row.module, starts_at=row.starts_at, status=row.status,
-                capacity=row.capacity, booked=row.booked)
+            seats[programme_id][row.id] = session_facts(row)
     return seats
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.extensions import db
 from diversion.services import planning
-from tests.conftest import case_body
+from tests.conftest import enrol_case
 
 NOW = "2027-01-04T09:00:00+00:00"  # a Monday in winter (GMT)
 
@@ -22,11 +22,7 @@ def world(api_as):
     venue = coordinator.post("/venues", {"name": "Civic Centre", "address": "1 High St"})
 
     def enrol(reference, start="2027-01-04"):
-        case = officer.post("/cases", case_body(reference=reference)).get_json()
-        response = officer.post(f"/cases/{case['id']}/enrolment",
-                                {"programme_id": 1, "start_date": start})
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["id"]
+        return enrol_case(officer, reference, start)["id"]
 
     def publish(module, day, capacity, hour=18):
         on = date(2027, 1, 1) + timedelta(days=day - 1)
@@ -82,6 +78,20 @@ def test_a_participant_who_cannot_be_planned_is_refused_and_the_others_are_booke
     assert refused[999999]["code"] == "not_found"
     unlucky_detail = world["coordinator"].get(f"/enrolments/{unlucky}").get_json()
     assert unlucky_detail["bookings"] == []
+
+
+def test_a_closed_enrolment_in_a_cohort_is_refused_as_a_booking_would_be(world):
+    open_, closed = world["enrol"]("COHORT/1"), world["enrol"]("COHORT/2")
+    world["officer"].post(f"/enrolments/{closed}/decisions",
+                          {"decision": "refer", "reason": "Agreement ended"})
+    for module in range(1, 6):
+        world["publish"](module, 5 + 7 * (module - 1), capacity=2)
+    body = world["coordinator"].post("/plans", {"enrolment_ids": [open_, closed]}).get_json()
+    assert [p["enrolment_id"] for p in body["planned"]] == [open_]
+    (refusal,) = body["refused"]
+    assert (refusal["enrolment_id"], refusal["code"]) == (closed, "enrolment_closed")
+    assert refusal["message"] == ("This enrolment is referred; "
+                                  "no more sessions can be booked for it.")
 
 
 def test_a_cohort_gets_the_same_sessions_as_planning_each_participant_alone(world, app,
