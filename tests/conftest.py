@@ -244,6 +244,15 @@ def case_body(*, reference: str = "CASE/1", email: str = "sam@example.com", **sc
     }
 
 
+def enrol_case(officer, reference: str = "CASE/1", start: str = "2027-01-04") -> dict:
+    """Record an eligible case and enrol it on programme 1 through the API."""
+    case = officer.post("/cases", case_body(reference=reference)).get_json()
+    response = officer.post(f"/cases/{case['id']}/enrolment",
+                            {"programme_id": 1, "start_date": start})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
 class Api:
     """A JSON client holding one bearer token."""
 

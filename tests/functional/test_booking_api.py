@@ -3,7 +3,7 @@
 import pytest
 
 from diversion import clock
-from tests.conftest import case_body
+from tests.conftest import enrol_case
 
 NOW = "2027-01-04T09:00:00+00:00"  # a Monday in winter (GMT)
 
@@ -18,11 +18,7 @@ def world(api_as):
     assert venue.status_code == 201, venue.get_json()
 
     def enrol(reference="CASE/1", start="2027-01-04"):
-        case = officer.post("/cases", case_body(reference=reference)).get_json()
-        response = officer.post(f"/cases/{case['id']}/enrolment",
-                                {"programme_id": 1, "start_date": start})
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return enrol_case(officer, reference, start)
 
     def session(module=1, starts_at="2027-01-05T18:00:00", capacity=10):
         response = coordinator.post("/sessions", {

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from diversion import clock
-from tests.conftest import Api, case_body, make_token
+from tests.conftest import Api, enrol_case, make_token
 
 NOW = "2027-01-04T09:00:00+00:00"
 
@@ -25,12 +25,7 @@ def _setup(app, client, *, enrolments: int, sessions: int, capacity: int):
             "programme_id": 1, "module": 1, "starts_at": f"2027-01-{5 + n:02d}T18:00:00",
             "venue_id": venue["id"], "capacity": capacity})
         session_ids.append(response.get_json()["id"])
-    enrolment_ids = []
-    for n in range(enrolments):
-        case = officer.post("/cases", case_body(reference=f"RACE/{n}")).get_json()
-        enrolment = officer.post(f"/cases/{case['id']}/enrolment",
-                                 {"programme_id": 1, "start_date": "2027-01-04"}).get_json()
-        enrolment_ids.append(enrolment["id"])
+    enrolment_ids = [enrol_case(officer, f"RACE/{n}")["id"] for n in range(enrolments)]
     return coordinator_token, session_ids, enrolment_ids
 
 
@@ -100,11 +95,7 @@ def test_cohorts_planned_at_once_beside_single_bookings_never_overbook(app, clie
                 if module == 1 else _day(5 + 7 * (module - 1) + week, 9 + module),
                 "venue_id": venue["id"], "capacity": 3})
             sessions.append(response.get_json()["id"])
-    enrolment_ids = []
-    for n in range(24):
-        case = officer.post("/cases", case_body(reference=f"COHORT-RACE/{n}")).get_json()
-        enrolment_ids.append(officer.post(f"/cases/{case['id']}/enrolment", {
-            "programme_id": 1, "start_date": "2027-01-04"}).get_json()["id"])
+    enrolment_ids = [enrol_case(officer, f"COHORT-RACE/{n}")["id"] for n in range(24)]
     cohorts = [enrolment_ids[0:6], enrolment_ids[6:12], enrolment_ids[12:18]]
     singles = [(e, sessions[0]) for e in enrolment_ids[18:24]]
     requests = [("/api/v1/plans", {"enrolment_ids": c}) for c in cohorts] + [
@@ -145,6 +136,42 @@ def _day(day_of_year: int, hour: int) -> str:
     return f"{(date(2027, 1, 1) + timedelta(days=day_of_year - 1)).isoformat()}T{hour}:00:00"
 
 
+def _crossing(database_url: str, holds: tuple, request, then_takes: tuple,
+              *settings: str):
+    """Cross a request's locks with another transaction's; return the request's response.
+
+    The other transaction takes HOLDS, the request starts in a thread, and once the
+    request waits for a lock the other transaction asks for THEN_TAKES.
+    """
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    other = psycopg.connect(plain)
+    watcher = psycopg.connect(plain, autocommit=True)
+    answered = {}
+    try:
+        for setting in settings:
+            other.execute(setting)
+        other.execute(*holds)
+        thread = Thread(target=lambda: answered.update(response=request()))
+        thread.start()
+        for _ in range(200):  # until the request waits for a lock
+            if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
+                break
+            time.sleep(0.05)
+        other.execute(*then_takes)
+        other.commit()
+    finally:
+        other.close()
+        watcher.close()
+    thread.join(30)
+    return answered["response"]
+
+
+def _post(app, token, path, body):
+    return lambda: app.test_client().post(f"/api/v1{path}", json=body,
+                                          headers={"Authorization": f"Bearer {token}"})
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_booking_caught_in_a_deadlock_answers_409_changes_nothing_and_can_be_retried(
         app, client, database_url):
@@ -152,31 +179,11 @@ def test_a_booking_caught_in_a_deadlock_answers_409_changes_nothing_and_can_be_r
                                                    capacity=10)
     # Another transaction takes the locks in the opposite order: the session, then the
     # enrolment. Its own deadlock check waits longer, so PostgreSQL aborts the booking.
-    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
-    other = psycopg.connect(plain)
-    watcher = psycopg.connect(plain, autocommit=True)
-    other.execute("SET deadlock_timeout = '20s'")
-    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
-    answered = {}
-
-    def book():
-        answered["response"] = app.test_client().post(
-            f"/api/v1/enrolments/{enrolment_id}/bookings", json={"session_id": session_id},
-            headers={"Authorization": f"Bearer {token}"})
-
-    booking = Thread(target=book)
-    booking.start()
-    for _ in range(200):  # until the booking holds the enrolment and waits for the session
-        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
-            break
-        time.sleep(0.05)
-    other.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,))
-    other.rollback()
-    other.close()
-    watcher.close()
-    booking.join(30)
-    response = answered["response"]
+    response = _crossing(
+        database_url, ("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,)),
+        _post(app, token, f"/enrolments/{enrolment_id}/bookings", {"session_id": session_id}),
+        ("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,)),
+        "SET deadlock_timeout = '20s'")
     assert response.status_code == 409
     assert response.get_json()["errors"][0]["code"] == "changed_meanwhile"
     coordinator = Api(client, token)
@@ -196,32 +203,12 @@ def test_cancelling_a_session_takes_its_locks_in_the_bookings_order_and_never_de
                             {"session_id": session_ids[0]}).status_code == 201
     # Another transaction holds the participant, as a booking does, and then wants the
     # session: the cancellation must wait for the participant before taking the session.
-    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
-    other = psycopg.connect(plain)
-    watcher = psycopg.connect(plain, autocommit=True)
-    other.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,))
-    answered = {}
-
-    def cancel():
-        answered["response"] = app.test_client().post(
-            f"/api/v1/sessions/{session_ids[0]}/cancel", json={"reason": "Hall flooded",
-                                                               "rebook": True},
-            headers={"Authorization": f"Bearer {token}"})
-
-    cancelling = Thread(target=cancel)
-    cancelling.start()
-    for _ in range(200):
-        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
-            break
-        time.sleep(0.05)
-    other.execute("SET lock_timeout = '5s'")
-    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_ids[0],))
-    other.commit()
-    other.close()
-    watcher.close()
-    cancelling.join(30)
-    response = answered["response"]
+    response = _crossing(
+        database_url, ("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,)),
+        _post(app, token, f"/sessions/{session_ids[0]}/cancel",
+              {"reason": "Hall flooded", "rebook": True}),
+        ("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_ids[0],)),
+        "SET lock_timeout = '5s'")
     assert response.status_code == 200, response.get_json()
     bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
     assert [(b["session_id"], b["status"]) for b in bookings] == [
@@ -238,33 +225,14 @@ def test_cancelling_with_rebooking_takes_the_alternative_sessions_in_id_order(
                             {"session_id": cancelled}).status_code == 201
     # Another transaction holds the alternative (a lower id), as a cohort plan does, and
     # then wants the cancelled session: the cancellation must not hold the cancelled
-    # session while it waits for the alternative.
-    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
-    other = psycopg.connect(plain)
-    watcher = psycopg.connect(plain, autocommit=True)
-    other.execute("SET deadlock_timeout = '20s'")  # if there is a deadlock, the cancel sees it
-    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (alternative,))
-    answered = {}
-
-    def cancel():
-        answered["response"] = app.test_client().post(
-            f"/api/v1/sessions/{cancelled}/cancel", json={"reason": "Hall flooded",
-                                                          "rebook": True},
-            headers={"Authorization": f"Bearer {token}"})
-
-    cancelling = Thread(target=cancel)
-    cancelling.start()
-    for _ in range(200):
-        if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'").fetchone()[0]:
-            break
-        time.sleep(0.05)
-    other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (cancelled,))
-    other.commit()
-    other.close()
-    watcher.close()
-    cancelling.join(30)
-    response = answered["response"]
+    # session while it waits for the alternative. If there is a deadlock, the cancel
+    # sees it.
+    response = _crossing(
+        database_url, ("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (alternative,)),
+        _post(app, token, f"/sessions/{cancelled}/cancel",
+              {"reason": "Hall flooded", "rebook": True}),
+        ("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (cancelled,)),
+        "SET deadlock_timeout = '20s'")
     assert response.status_code == 200, response.get_json()
     bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
     assert [(b["session_id"], b["status"]) for b in bookings] == [
