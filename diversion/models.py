@@ -251,7 +251,6 @@ class Booking(db.Model):
     cancelled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     cancel_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     cancel_requested_by: so.Mapped[str | None] = so.mapped_column(sa.String(200))
-    reminder_sent_for: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="bookings")
     session: so.Mapped[Session] = so.relationship()
