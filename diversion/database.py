@@ -51,7 +51,6 @@ def transaction():
         raise
 
 
-
 def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
     """Insert rows into several tables; on PostgreSQL in one statement, one round trip.
 

@@ -35,7 +35,7 @@ from diversion.models import (
 )
 from diversion.services import Actor, NotFound, audit, outbox
 from diversion.services.facts import booking_facts_of, enrolment_facts, session_facts
-from diversion.services.programmes import rules_for
+from diversion.services.programmes import RULE_SETTINGS, rules_for
 from diversion.services.sessions import lock_session
 
 
@@ -182,12 +182,8 @@ def _lock_for_booking(enrolment_id: int) -> sa.Row:
     return row
 
 
-# What rules_for and an invitation read of a programme.
-_PROGRAMME_SETTINGS = (
-    "core_modules", "session_minutes", "core_months", "follow_up_months",
-    "follow_up_window_days", "min_days_between_sessions", "reminder_hours", "timezone",
-    "holiday_region", "modules_in_order", "invite_title", "contact_phone", "organizer_email",
-)
+# What rules_for and an invitation (outbox.appointment) read of a programme.
+_PROGRAMME_SETTINGS = (*RULE_SETTINGS, "invite_title", "contact_phone", "organizer_email")
 
 
 # The booking's statements are built once per process: building one cost more than

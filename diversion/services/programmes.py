@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 
 from diversion.domain.programme import ProgrammeRules
@@ -9,21 +11,14 @@ from diversion.extensions import db
 from diversion.models import Programme
 from diversion.services import NotFound
 
+# The programme's columns the rules read: exactly the rules value's fields, so a new
+# setting reaches every rule check (and the booking's own statement) by being added there.
+RULE_SETTINGS = tuple(field.name for field in dataclasses.fields(ProgrammeRules))
 
-def rules_for(programme: Programme) -> ProgrammeRules:
-    """Turn a programme's settings into the domain's rules value."""
-    return ProgrammeRules(
-        core_modules=programme.core_modules,
-        session_minutes=programme.session_minutes,
-        core_months=programme.core_months,
-        follow_up_months=programme.follow_up_months,
-        follow_up_window_days=programme.follow_up_window_days,
-        min_days_between_sessions=programme.min_days_between_sessions,
-        reminder_hours=programme.reminder_hours,
-        timezone=programme.timezone,
-        holiday_region=programme.holiday_region,
-        modules_in_order=programme.modules_in_order,
-    )
+
+def rules_for(programme: Programme | sa.Row) -> ProgrammeRules:
+    """Turn a programme's settings (the model, or a row carrying them) into its rules."""
+    return ProgrammeRules(**{name: getattr(programme, name) for name in RULE_SETTINGS})
 
 
 def list_programmes() -> list[Programme]:
