@@ -51,6 +51,17 @@ def transaction():
         raise
 
 
+def run(statement: sa.Executable, params: dict | list[dict] | None = None) -> sa.CursorResult:
+    """Execute a Core statement on the session's connection, in its transaction.
+
+    For the statements on the busiest paths, which read and write rows rather than
+    objects: the session's own ``execute`` costs about 0.1 ms more a statement in ORM
+    bookkeeping they do not use. Nothing of the session's is pending on those paths,
+    so skipping its autoflush changes nothing.
+    """
+    return db.session.connection().execute(statement, params)
+
+
 def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
     """Insert rows into several tables; on PostgreSQL in one statement, one round trip.
 
@@ -69,7 +80,7 @@ def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
     statement = _together.get(shape)
     if statement is None:
         statement = _together[shape] = _together_statement(shape)
-    db.session.execute(statement, {
+    run(statement, {
         f"t{n}_{r}_{column}": value for n, (_, rows) in enumerate(wanted)
         for r, row in enumerate(rows) for column, value in row.items()})
 

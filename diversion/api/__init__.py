@@ -1,4 +1,8 @@
-"""The JSON API under /api/v1, documented by the OpenAPI document it generates."""
+"""The JSON API under /api/v1, documented by the OpenAPI document it generates.
+
+Request schemas are passed to ``arguments`` as instances: given a class, webargs
+builds a new schema, fields deep-copied, on every request.
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit
 
 
 @bp.get("")
-@bp.arguments(AuditQuery, location="query")
+@bp.arguments(AuditQuery(), location="query")
 @bp.response(200, AuditList)
 @requires("admin")
 def index(query):

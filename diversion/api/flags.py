@@ -11,7 +11,7 @@ bp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Flags
 
 
 @bp.get("")
-@bp.arguments(FlagQuery, location="query")
+@bp.arguments(FlagQuery(), location="query")
 @bp.response(200, FlagList)
 @requires("case_officer")
 def index(query):

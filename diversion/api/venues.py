@@ -15,7 +15,7 @@ def present(venue) -> dict:
 
 
 @bp.post("")
-@bp.arguments(VenueIn)
+@bp.arguments(VenueIn())
 @bp.response(201, VenueOut)
 @requires("coordinator", "admin")
 def create(data):

@@ -19,7 +19,7 @@ import sqlalchemy.exc as sa_exc
 import sqlalchemy.orm as so
 
 from diversion import clock
-from diversion.database import insert_together, is_postgresql, transaction
+from diversion.database import insert_together, is_postgresql, run, transaction
 from diversion.domain.booking import BookingFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
@@ -175,7 +175,7 @@ def _lock_for_booking(enrolment_id: int) -> sa.Row:
     On PostgreSQL the new booking's id is drawn here too, so the booking, its messages
     and its audit row can be written in one statement.
     """
-    row = db.session.execute(_lock_statement(is_postgresql()),
+    row = run(_lock_statement(is_postgresql()),
                              {"enrolment_id": enrolment_id}).first()
     if row is None:
         raise NotFound("enrolment")
@@ -206,7 +206,7 @@ def _lock_statement(postgresql: bool) -> sa.Select:
 
 def _lock_session_facts(session_id: int) -> sa.Row:
     """Lock a session the seat could not be taken from, and read what the rules need."""
-    row = db.session.execute(_session_lock_statement(), {"session_id": session_id}).first()
+    row = run(_session_lock_statement(), {"session_id": session_id}).first()
     if row is None:
         raise NotFound("session")
     return row
@@ -231,7 +231,7 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
     if not is_postgresql():
         held = booking_facts_of(enrolment_id)
         return _take_seat_returning(session_id), held
-    rows = db.session.execute(_seat_and_bookings_statement(),
+    rows = run(_seat_and_bookings_statement(),
                               {"session_id": session_id, "enrolment_id": enrolment_id}).all()
     return (rows[0] if rows[0].id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
@@ -265,7 +265,7 @@ def _take_seat_returning(session_id: int) -> sa.Row | None:
 
     The UPDATE locks the row as FOR UPDATE would, so the seat is ours until commit.
     """
-    return db.session.execute(_seat_statement(), {"session_id": session_id}).first()
+    return run(_seat_statement(), {"session_id": session_id}).first()
 
 
 @lru_cache(maxsize=1)
