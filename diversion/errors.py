@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy.exc as sa_exc
 from flask import Flask, jsonify, render_template, request
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from diversion.api.auth import Unauthenticated
@@ -24,7 +25,7 @@ GENERIC = {
     409: ("conflict", "That conflicts with the current state"),
     413: ("too_large", "The request is too large"),
     415: ("unsupported_media_type", "Send JSON"),
-    422: ("invalid", "The request did not pass validation"),
+    422: ("refused", "A rule does not allow this"),
     429: ("too_many_requests", "Too many requests; try again later"),
     500: ("server_error", "Something went wrong on our side"),
 }
@@ -116,7 +117,10 @@ def register(app: Flask) -> None:
         messages = data.get("messages")
         if messages and wants_json():
             items = _flatten(messages)
-            code = "malformed" if status == 400 else "invalid"
+            # webargs carries the schema's ValidationError; without one, the body was
+            # not JSON at all.
+            schema_said_no = isinstance(getattr(error, "exc", None), ValidationError)
+            code = "invalid" if schema_said_no else "malformed"
             for item in items:
                 item["code"] = code
             return jsonify({"errors": items}), status

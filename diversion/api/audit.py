@@ -1,8 +1,7 @@
 """The audit trail, for administrators."""
 
-from flask_smorest import Blueprint
 
-from diversion.api import next_url
+from diversion.api import Blueprint, next_url
 from diversion.api.auth import requires
 from diversion.api.schemas import AuditList, AuditQuery
 from diversion.services import audit

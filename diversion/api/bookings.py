@@ -1,9 +1,8 @@
 """Bookings, planning and attendance."""
 
 from flask import Response
-from flask_smorest import Blueprint
 
-from diversion.api import present
+from diversion.api import Blueprint, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     AttendanceIn,

@@ -1,9 +1,8 @@
 """Cases: recording, screening and enrolling."""
 
 
-from flask_smorest import Blueprint
 
-from diversion.api import present
+from diversion.api import Blueprint, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import CaseIn, CaseOut, EnrolmentIn, EnrolmentOut, ErrorResponse
 from diversion.services import cases, enrolments

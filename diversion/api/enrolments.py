@@ -1,9 +1,8 @@
 """Enrolments: progress, flags and bookings."""
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
-from diversion.api import next_url, present
+from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     DecisionIn,

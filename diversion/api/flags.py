@@ -1,8 +1,7 @@
 """Flags: the case officer's queue."""
 
-from flask_smorest import Blueprint
 
-from diversion.api import next_url, present
+from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import FlagList, FlagQuery
 from diversion.services import compliance

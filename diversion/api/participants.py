@@ -1,8 +1,8 @@
 """The participant's private feed token."""
 
 from flask import current_app
-from flask_smorest import Blueprint
 
+from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import TokenOut
 from diversion.services import invitations

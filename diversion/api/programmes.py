@@ -1,7 +1,7 @@
 """Programmes and their rules."""
 
-from flask_smorest import Blueprint
 
+from diversion.api import Blueprint
 from diversion.api.auth import requires
 from diversion.api.schemas import ProgrammeList
 from diversion.services.programmes import list_programmes

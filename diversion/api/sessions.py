@@ -3,9 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_smorest import Blueprint
-
-from diversion.api import next_url, present
+from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     ErrorResponse,

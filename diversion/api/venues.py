@@ -1,7 +1,7 @@
 """Venues."""
 
-from flask_smorest import Blueprint
 
+from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import VenueIn, VenueList, VenueOut
 from diversion.services import venues

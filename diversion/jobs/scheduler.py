@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from diversion.jobs import tasks
@@ -42,9 +42,9 @@ def _in_app(app: Flask, job):
     return run
 
 
-def build(app: Flask) -> BlockingScheduler:
+def build(app: Flask) -> BackgroundScheduler:
     """Create the scheduler with every job registered under a fixed id."""
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         timezone=LONDON,
         job_defaults={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
     )
@@ -72,23 +72,23 @@ def build(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
-def _stop(signum, _frame):
-    # Only leave the scheduler's loop here; the shutdown itself waits for
-    # running jobs, which must not happen inside a signal handler.
-    log.info("signal %s: stopping the scheduler", signum)
-    raise SystemExit(0)
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def run(app: Flask) -> None:
-    """Run the scheduler in the foreground until SIGTERM or Ctrl-C."""
+    """Run the scheduler until SIGTERM or Ctrl-C, then let a run in progress finish."""
+    # The stop signals are blocked before any thread starts, so every thread inherits
+    # the mask and only sigwait below takes them, in ordinary code. A handler that
+    # raised instead could land between a lock's acquire and its release, and the
+    # shutdown then waited on that lock for ever.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     scheduler = build(app)
-    signal.signal(signal.SIGTERM, _stop)
+    scheduler.start()
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        received = signal.sigwait(STOP_SIGNALS)
+        log.info("signal %s: stopping the scheduler", received)
     finally:
-        if scheduler.running:
-            # A run in progress finishes (its SMTP sends are bounded by timeouts).
-            scheduler.shutdown(wait=True)
+        # A run in progress finishes (its SMTP sends are bounded by timeouts).
+        scheduler.shutdown(wait=True)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         log.info("scheduler stopped")

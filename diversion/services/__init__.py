@@ -42,10 +42,13 @@ class Forbidden(Exception):
 
 
 class InvalidInput(Exception):
-    """Input failed a validation a schema cannot express; ``field`` names it."""
+    """Input failed a validation a schema cannot express; ``field`` names it.
+
+    A 400, as a body that fails its schema is: api.md keeps 422 for rule refusals.
+    """
 
     def __init__(
-        self, message: str, field: str | None = None, code: str = "invalid", status: int = 422
+        self, message: str, field: str | None = None, code: str = "invalid", status: int = 400
     ) -> None:
         super().__init__(message)
         self.message = message

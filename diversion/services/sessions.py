@@ -253,7 +253,7 @@ def move_session(
             if capacity < session.booked:
                 raise InvalidInput(
                     f"{session.booked} people are booked; capacity cannot go below that",
-                    field="capacity", code="capacity_below_booked",
+                    field="capacity", code="capacity_below_booked", status=409,
                 )
             session.capacity = capacity
         if venue_id is not None and venue_id != session.venue_id:

@@ -107,6 +107,38 @@ def test_a_full_session_refuses_with_409_session_full(world):
     assert error_code(response) == "session_full"
 
 
+def test_capacity_cannot_drop_below_the_people_booked(world):
+    session = world["session"](capacity=2)
+    coordinator = world["coordinator"]
+    for reference in ("A/1", "B/1"):
+        enrolment = world["enrol"](reference)
+        assert coordinator.post(f"/enrolments/{enrolment['id']}/bookings",
+                                {"session_id": session["id"]}).status_code == 201
+    response = coordinator.patch(f"/sessions/{session['id']}", {"capacity": 1})
+    assert response.status_code == 409
+    assert (error_code(response), response.get_json()["errors"][0]["field"]) == (
+        "capacity_below_booked", "capacity")
+    listed = coordinator.get("/sessions?from=2027-01-05&to=2027-01-05").get_json()["items"]
+    assert [(s["capacity"], s["booked"]) for s in listed] == [(2, 2)]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "session_id"),
+    ({"session_id": "next tuesday"}, "session_id"),
+    ({"session_id": 1, "seat": 3}, "seat"),
+])
+def test_a_booking_body_that_does_not_fit_is_a_400_naming_the_field(world, body, field):
+    enrolment = world["enrol"]()
+    session = world["session"]()
+    response = world["coordinator"].post(f"/enrolments/{enrolment['id']}/bookings", body)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == [
+        {"code": "invalid", "field": field, "message": response.get_json()["errors"][0]["message"]}]
+    listed = world["coordinator"].get("/sessions?from=2027-01-05&to=2027-01-05").get_json()
+    assert [s["booked"] for s in listed["items"]] == [0]
+    assert session["booked"] == 0
+
+
 @pytest.mark.parametrize(
     ("setup", "target", "code"),
     [

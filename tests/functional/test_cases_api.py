@@ -148,7 +148,7 @@ def test_malformed_json_is_a_400_in_the_error_format(client, api_as):
     response = client.post("/api/v1/cases", data="{not json",
                            headers={**api.headers, "Content-Type": "application/json"})
     assert response.status_code == 400
-    assert response.get_json()["errors"][0]["code"]
+    assert response.get_json()["errors"][0]["code"] == "malformed"
 
 
 def test_validation_errors_name_each_field(api_as):
@@ -158,7 +158,8 @@ def test_validation_errors_name_each_field(api_as):
     body["screening"]["image_category"] = "D"
     del body["screening"]["first_offence"]
     response = api.post("/cases", body)
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert {e["code"] for e in response.get_json()["errors"]} == {"invalid"}
     fields = {e["field"] for e in response.get_json()["errors"]}
     assert {"participant.email", "screening.image_category", "screening.first_offence"} <= fields
     assert api.get("/enrolments").get_json()["items"] == []
@@ -169,7 +170,7 @@ def test_unknown_fields_are_refused_not_stored(api_as):
     body = case_body()
     body["force_id"] = 99
     response = api.post("/cases", body)
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert {e["field"] for e in response.get_json()["errors"]} == {"force_id"}
 
 
@@ -181,7 +182,7 @@ def test_a_100_kb_name_is_refused_with_a_4xx_not_a_500(api_as):
     assert 400 <= response.status_code < 500
     body["participant"]["given_name"] = "x" * 101
     response = api.post("/cases", body)
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.get_json()["errors"][0]["field"] == "participant.given_name"
 
 

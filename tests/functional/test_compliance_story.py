@@ -181,7 +181,7 @@ def test_a_referral_that_asks_for_an_extension_is_refused_and_changes_nothing(co
     enrolment = enrol()
     response = officer.post(f"/enrolments/{enrolment['id']}/decisions",
                             {"decision": "refer", "reason": "x", "extend_days": 5})
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.get_json()["errors"][0]["field"] == "extend_days"
     detail = officer.get(f"/enrolments/{enrolment['id']}").get_json()
     assert (detail["status"], detail["core_deadline"]) == ("enrolled", "2027-05-04")

@@ -101,3 +101,19 @@ def test_a_scheduler_killed_mid_send_then_restarted_loses_nothing_and_resends_at
     assert max(received.values()) <= 2
     assert sum(1 for count in received.values() if count == 2) <= 1
     assert [outcome for outcome, _ in mail_runs(app)][-1] == "succeeded"
+
+
+def test_ctrl_c_stops_a_scheduler_cleanly_after_its_run_in_progress(
+        app, smtp, bookings, start_scheduler):
+    smtp.delay = 0.3  # the batch is still sending when Ctrl-C arrives
+    expected = bookings(4)
+    scheduler = start_scheduler(scheduler_env(app, smtp, interval=1))
+    wait_until(lambda: len(smtp.messages) >= 1, timeout=20, what="the first message")
+    scheduler.process.send_signal(signal.SIGINT)
+    assert scheduler.process.wait(10) == 0, scheduler.log()
+    assert "scheduler stopped" in scheduler.log()
+    # The run it was in finished: what it claimed went out, nothing is left half-sent.
+    sent = {recipient for recipient, status, _ in invitations(app) if status == "sent"}
+    assert sent == {m.rcpt_tos[0] for m in smtp.messages}
+    assert sent <= set(expected)
+    assert {status for _, status, _ in invitations(app)} <= {"sent", "pending"}
