@@ -127,8 +127,8 @@ def _feed_statement() -> sa.Select:
     t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
     s, v = Session.__table__, Venue.__table__
     own, held = Programme.__table__.alias("own"), Programme.__table__.alias("held")
-    appointments = (b.join(s, s.c.id == b.c.session_id).join(v, v.c.id == s.c.venue_id)
-                    .join(held, held.c.id == s.c.programme_id))
+    # A chain of outer joins rather than one outer join of a nested join: SQLite
+    # answers the nested form by building the whole join first, every booking in it.
     return (
         sa.select(own.c.invite_title.label("feed_title"), own.c.timezone, b.c.uid,
                   b.c.sequence, s.c.starts_at, s.c.ends_at, s.c.room,
@@ -136,8 +136,10 @@ def _feed_statement() -> sa.Select:
                   held.c.invite_title, held.c.contact_phone)
         .select_from(t.join(e, e.c.id == t.c.enrolment_id)
                      .join(own, own.c.id == e.c.programme_id)
-                     .outerjoin(appointments, sa.and_(b.c.enrolment_id == e.c.id,
-                                                      b.c.status == "booked")))
+                     .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id, b.c.status == "booked"))
+                     .outerjoin(s, s.c.id == b.c.session_id)
+                     .outerjoin(v, v.c.id == s.c.venue_id)
+                     .outerjoin(held, held.c.id == s.c.programme_id))
         .where(t.c.token_hash == sa.bindparam("token_hash"), t.c.revoked_at.is_(None))
         .order_by(b.c.id)
     )
