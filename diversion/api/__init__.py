@@ -1,8 +1,4 @@
-"""The JSON API under /api/v1, documented by the OpenAPI document it generates.
-
-Request schemas are passed to ``arguments`` as instances: given a class, webargs
-builds a new schema, fields deep-copied, on every request.
-"""
+"""The JSON API under /api/v1, documented by the OpenAPI document it generates."""
 
 from __future__ import annotations
 
@@ -23,6 +19,11 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's blueprint, answering a request that fails its schema with 400."""
 
     ARGUMENTS_PARSER = _Parser()
+
+    def arguments(self, schema, **kwargs):
+        # Given a schema class, webargs builds a new schema, fields deep-copied, on
+        # every request: build it once here.
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
 
 def next_url(endpoint: str, rows: list, limit: int, **params) -> str | None:

@@ -1,6 +1,5 @@
 """The audit trail, for administrators."""
 
-
 from diversion.api import Blueprint, next_url
 from diversion.api.auth import requires
 from diversion.api.schemas import AuditList, AuditQuery
@@ -10,7 +9,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit
 
 
 @bp.get("")
-@bp.arguments(AuditQuery(), location="query")
+@bp.arguments(AuditQuery, location="query")
 @bp.response(200, AuditList)
 @requires("admin")
 def index(query):

@@ -20,7 +20,7 @@ bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings
 
 
 @bp.post("/enrolments/<int:enrolment_id>/bookings")
-@bp.arguments(BookingIn())
+@bp.arguments(BookingIn)
 @bp.response(201, BookingOut)
 @bp.alt_response(409, schema=ErrorResponse)
 @bp.alt_response(422, schema=ErrorResponse)
@@ -41,7 +41,7 @@ def plan(enrolment_id):
 
 
 @bp.post("/plans")
-@bp.arguments(CohortPlanIn())
+@bp.arguments(CohortPlanIn)
 @bp.response(200, CohortPlanOut)
 @requires("coordinator")
 def plan_cohort(data):
@@ -51,7 +51,7 @@ def plan_cohort(data):
 
 
 @bp.delete("/bookings/<int:booking_id>")
-@bp.arguments(BookingCancelIn())
+@bp.arguments(BookingCancelIn)
 @bp.response(200, BookingOut)
 @requires("coordinator")
 def cancel(data, booking_id):
@@ -62,7 +62,7 @@ def cancel(data, booking_id):
 
 
 @bp.put("/bookings/<int:booking_id>/attendance")
-@bp.arguments(AttendanceIn())
+@bp.arguments(AttendanceIn)
 @bp.response(200, BookingOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("coordinator")

@@ -1,7 +1,5 @@
 """Cases: recording, screening and enrolling."""
 
-
-
 from diversion.api import Blueprint, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import CaseIn, CaseOut, EnrolmentIn, EnrolmentOut, ErrorResponse
@@ -12,7 +10,7 @@ bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
 
 
 @bp.post("")
-@bp.arguments(CaseIn())
+@bp.arguments(CaseIn)
 @bp.response(201, CaseOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("case_officer")
@@ -33,7 +31,7 @@ def show(case_id):
 
 
 @bp.post("/<int:case_id>/enrolment")
-@bp.arguments(EnrolmentIn())
+@bp.arguments(EnrolmentIn)
 @bp.response(201, EnrolmentOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("case_officer")

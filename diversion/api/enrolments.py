@@ -20,7 +20,7 @@ bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
 
 
 @bp.get("")
-@bp.arguments(EnrolmentQuery(), location="query")
+@bp.arguments(EnrolmentQuery, location="query")
 @bp.response(200, EnrolmentList)
 @requires("case_officer", "coordinator")
 def index(query):
@@ -49,7 +49,7 @@ def show(enrolment_id):
 
 
 @bp.post("/<int:enrolment_id>/decisions")
-@bp.arguments(DecisionIn())
+@bp.arguments(DecisionIn)
 @bp.response(201, DecisionOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("case_officer")

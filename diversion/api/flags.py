@@ -1,6 +1,5 @@
 """Flags: the case officer's queue."""
 
-
 from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import FlagList, FlagQuery
@@ -10,7 +9,7 @@ bp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Flags
 
 
 @bp.get("")
-@bp.arguments(FlagQuery(), location="query")
+@bp.arguments(FlagQuery, location="query")
 @bp.response(200, FlagList)
 @requires("case_officer")
 def index(query):

@@ -1,6 +1,5 @@
 """Programmes and their rules."""
 
-
 from diversion.api import Blueprint
 from diversion.api.auth import requires
 from diversion.api.schemas import ProgrammeList

@@ -25,7 +25,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 @bp.post("")
-@bp.arguments(SessionIn())
+@bp.arguments(SessionIn)
 @bp.response(201, SessionOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("coordinator")
@@ -35,7 +35,7 @@ def create(data):
 
 
 @bp.post("/series")
-@bp.arguments(SeriesIn())
+@bp.arguments(SeriesIn)
 @bp.response(201, SeriesOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("coordinator")
@@ -46,7 +46,7 @@ def create_series(data):
 
 
 @bp.get("")
-@bp.arguments(SessionQuery(), location="query")
+@bp.arguments(SessionQuery, location="query")
 @bp.response(200, SessionList)
 @requires("coordinator")
 def index(query):
@@ -79,7 +79,7 @@ def show(session_id):
 
 
 @bp.patch("/<int:session_id>")
-@bp.arguments(SessionPatch())
+@bp.arguments(SessionPatch)
 @bp.response(200, SessionOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires("coordinator")
@@ -89,7 +89,7 @@ def move(data, session_id):
 
 
 @bp.post("/<int:session_id>/cancel")
-@bp.arguments(SessionCancelIn())
+@bp.arguments(SessionCancelIn)
 @bp.response(200, SessionCancelOut)
 @requires("coordinator")
 def cancel(data, session_id):

@@ -1,6 +1,5 @@
 """Venues."""
 
-
 from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import VenueIn, VenueList, VenueOut
@@ -15,7 +14,7 @@ def present(venue) -> dict:
 
 
 @bp.post("")
-@bp.arguments(VenueIn())
+@bp.arguments(VenueIn)
 @bp.response(201, VenueOut)
 @requires("coordinator", "admin")
 def create(data):

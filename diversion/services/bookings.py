@@ -175,8 +175,7 @@ def _lock_for_booking(enrolment_id: int) -> sa.Row:
     On PostgreSQL the new booking's id is drawn here too, so the booking, its messages
     and its audit row can be written in one statement.
     """
-    row = run(_lock_statement(is_postgresql()),
-                             {"enrolment_id": enrolment_id}).first()
+    row = run(_lock_statement(is_postgresql()), {"enrolment_id": enrolment_id}).first()
     if row is None:
         raise NotFound("enrolment")
     return row
@@ -232,7 +231,7 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
         held = booking_facts_of(enrolment_id)
         return _take_seat_returning(session_id), held
     rows = run(_seat_and_bookings_statement(),
-                              {"session_id": session_id, "enrolment_id": enrolment_id}).all()
+               {"session_id": session_id, "enrolment_id": enrolment_id}).all()
     return (rows[0] if rows[0].id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
