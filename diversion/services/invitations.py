@@ -41,16 +41,25 @@ def _description(phone: str) -> str:
 
 def appointment_for(booking: Booking) -> Appointment:
     session = booking.session
-    programme = session.programme
+    return _appointment(booking, session, session.programme, outbox.location(session),
+                        cancelled=booking.status == "cancelled")
+
+
+def _appointment(booking, session, programme, location: str, *,
+                 cancelled: bool = False) -> Appointment:
+    """An appointment from a booking's, its session's and its programme's fields.
+
+    Each may be a model or a row carrying those fields (the feed reads rows).
+    """
     return Appointment(
         uid=booking.uid,
         sequence=booking.sequence,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         summary=programme.invite_title,
-        location=outbox.location(session),
+        location=location,
         description=_description(programme.contact_phone),
-        cancelled=booking.status == "cancelled",
+        cancelled=cancelled,
     )
 
 
@@ -112,34 +121,29 @@ def feed_for_token(token: str) -> bytes | None:
     if not rows:
         return None
     appointments = [
-        Appointment(uid=row.uid, sequence=row.sequence, starts_at=row.starts_at,
-                    ends_at=row.ends_at, summary=row.invite_title,
-                    location=outbox.place(row.venue_name, row.room, row.venue_address),
-                    description=_description(row.contact_phone))
+        _appointment(row, row, row, outbox.place(row.venue_name, row.room, row.venue_address))
         for row in rows if row.uid is not None
     ]
-    return feed(appointments, dtstamp=clock.now(), name=rows[0].feed_title,
+    return feed(appointments, dtstamp=clock.now(), name=rows[0].invite_title,
                 tzid=rows[0].timezone)
 
 
 @lru_cache(maxsize=1)
 def _feed_statement() -> sa.Select:
     t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
-    s, v = Session.__table__, Venue.__table__
-    own, held = Programme.__table__.alias("own"), Programme.__table__.alias("held")
-    # A chain of outer joins rather than one outer join of a nested join: SQLite
-    # answers the nested form by building the whole join first, every booking in it.
+    s, v, p = Session.__table__, Venue.__table__, Programme.__table__
+    # The enrolment's programme, which is every booked session's too. A chain of outer
+    # joins rather than one outer join of a nested join: SQLite answers the nested form
+    # by building the whole join first, every booking in it.
     return (
-        sa.select(own.c.invite_title.label("feed_title"), own.c.timezone, b.c.uid,
-                  b.c.sequence, s.c.starts_at, s.c.ends_at, s.c.room,
-                  v.c.name.label("venue_name"), v.c.address.label("venue_address"),
-                  held.c.invite_title, held.c.contact_phone)
+        sa.select(p.c.invite_title, p.c.contact_phone, p.c.timezone, b.c.uid, b.c.sequence,
+                  s.c.starts_at, s.c.ends_at, s.c.room, v.c.name.label("venue_name"),
+                  v.c.address.label("venue_address"))
         .select_from(t.join(e, e.c.id == t.c.enrolment_id)
-                     .join(own, own.c.id == e.c.programme_id)
+                     .join(p, p.c.id == e.c.programme_id)
                      .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id, b.c.status == "booked"))
                      .outerjoin(s, s.c.id == b.c.session_id)
-                     .outerjoin(v, v.c.id == s.c.venue_id)
-                     .outerjoin(held, held.c.id == s.c.programme_id))
+                     .outerjoin(v, v.c.id == s.c.venue_id))
         .where(t.c.token_hash == sa.bindparam("token_hash"), t.c.revoked_at.is_(None))
         .order_by(b.c.id)
     )
