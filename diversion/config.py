@@ -42,7 +42,11 @@ def from_environment() -> dict:
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            # Errors reach the logs; their statement parameters hold personal data.
+            "hide_parameters": True,
+        },
         "DIVERSION_NOW": os.environ.get("DIVERSION_NOW"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

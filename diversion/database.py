@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
+from collections import namedtuple
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from psycopg.pq import TransactionStatus
 
 from diversion.extensions import db
 
@@ -16,6 +20,8 @@ def register(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        elif engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "rollback", _rollback_keeping_prepared_statements)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -35,6 +41,26 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _rollback_keeping_prepared_statements(connection: sa.Connection) -> None:
+    """Roll back at the protocol level, so psycopg keeps its prepared statements.
+
+    psycopg forgets every prepared statement on ROLLBACK and sends DEALLOCATE ALL, in
+    case the rollback undid DDL they depend on. This service runs no DDL in its
+    transactions, and a ROLLBACK is routine here: every refused booking, and every
+    request that only read. Under load that cost each connection its prepared
+    statements again and again: an extra round trip to deallocate, another to prepare
+    each statement anew, and PostgreSQL planning it afresh for its next five runs.
+    With the transaction already ended here, the driver's own rollback has nothing to
+    do. If this ROLLBACK fails, the transaction is still open, and the driver's
+    rollback runs and raises as it always would.
+    """
+    if connection.closed or connection.invalidated:
+        return
+    driver = connection.connection.driver_connection
+    if driver.pgconn.transaction_status != TransactionStatus.IDLE:
+        driver.pgconn.exec_(b"ROLLBACK")
+
+
 def is_postgresql() -> bool:
     """Say whether the bound database is PostgreSQL."""
     return db.engine.dialect.name == "postgresql"
@@ -51,25 +77,109 @@ def transaction():
         raise
 
 
-def run(statement: sa.Executable, params: dict | list[dict] | None = None) -> sa.CursorResult:
-    """Execute a Core statement on the session's connection, in its transaction.
+# A row read by ``run``: a named tuple on PostgreSQL, SQLAlchemy's Row on SQLite; either
+# is read by attribute.
+Row = tuple | sa.Row
 
-    For the statements on the busiest paths, which read and write rows rather than
-    objects: the session's own ``execute`` costs about 0.1 ms more a statement in ORM
-    bookkeeping they do not use. Nothing of the session's is pending on those paths,
-    so skipping its autoflush changes nothing.
+
+def run(statement: sa.Executable, params: dict[str, Any] | None = None) -> list[Row]:
+    """Execute a statement built once per process, in the session's transaction; return its rows.
+
+    For the statements on the busiest paths (the token lookup, the booking, the feed),
+    which read and write rows rather than objects; nothing of the session's is pending
+    on those paths, so skipping its autoflush changes nothing. Rows are read by
+    attribute. On PostgreSQL the statement is compiled once per process and run as a
+    prepared statement on the driver's own cursor (see ``_Prepared``).
     """
-    return db.session.connection().execute(statement, params)
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        result = connection.execute(statement, params)
+        return result.all() if result.returns_rows else []
+    prepared = _prepared.get(statement)
+    if prepared is None:
+        prepared = _prepared[statement] = _Prepared(statement, connection.dialect)
+    return prepared.run(connection, params or {})
+
+
+def run_one(statement: sa.Executable, params: dict[str, Any] | None = None) -> Row | None:
+    """Execute as ``run`` does; return the first row, or None."""
+    rows = run(statement, params)
+    return rows[0] if rows else None
+
+
+# Keyed by the statement itself, which its caller builds once; a statement dropped by
+# its caller drops out of here too.
+_prepared: weakref.WeakKeyDictionary[sa.Executable, _Prepared] = weakref.WeakKeyDictionary()
+
+
+class _Prepared:
+    """A Core statement compiled once for PostgreSQL, run without SQLAlchemy's execution.
+
+    SQLAlchemy's execution costs about 0.1 ms a statement (an execution context, result
+    metadata, and psycopg describing every column for it) that plain rows do not need;
+    the booking makes four such statements a request. What it does that matters is kept:
+    values go through the statement's own SQLAlchemy types in both directions (UTC
+    times, JSON), driver errors are raised as SQLAlchemy's (an ``IntegrityError`` is
+    still one), with their parameters hidden (they hold names and token hashes), and
+    statement listeners still see every statement.
+    """
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.fixed: dict[str, Any] = {}  # values the statement carries itself
+        self.converters: dict[str, Any] = {}  # the type's conversion, by parameter name
+        for bind, name in compiled.bind_names.items():
+            if bind.expanding or bind.literal_execute:
+                raise ValueError(f"{name}: a value rendered into the SQL cannot be prepared")
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                self.converters[name] = convert
+            if not bind.required:
+                self.fixed[name] = bind.effective_value
+        columns = list(statement.exported_columns)
+        self.row = namedtuple("Row", [column.key for column in columns]) if columns else None
+        self.results = [
+            (n, convert) for n, column in enumerate(columns)
+            if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        ]
+
+    def run(self, connection: sa.Connection, params: dict[str, Any]) -> list[Row]:
+        values = {**self.fixed, **params}
+        for name, convert in self.converters.items():
+            values[name] = convert(values[name])
+        cursor = connection.connection.driver_connection.cursor()
+        connection.dispatch.before_cursor_execute(connection, cursor, self.sql, values,
+                                                  None, False)
+        try:
+            cursor.execute(self.sql, values, prepare=True)
+            rows = cursor.fetchall() if self.row is not None else []
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DBAPIError.instance(
+                self.sql, values, error, connection.dialect.loaded_dbapi.Error,
+                hide_parameters=True, dialect=connection.dialect) from error
+        connection.dispatch.after_cursor_execute(connection, cursor, self.sql, values,
+                                                 None, False)
+        if not self.results:
+            return [self.row._make(row) for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for n, convert in self.results:
+                values[n] = convert(values[n])
+            converted.append(self.row._make(values))
+        return converted
 
 
 def insert_together(*inserts: tuple[sa.Table, list[dict]]) -> None:
     """Insert rows into several tables; on PostgreSQL in one statement, one round trip.
 
     Rows must not depend on one another's generated values: pass ids already known.
-    Each table's rows are written in the order given (their ids rise in that order),
-    as an INSERT … SELECT riding as a data-modifying CTE on the last table's. Not a
-    multi-row VALUES: that has no cache key and would be compiled anew on every call;
-    built once per shape, this statement is compiled once per process.
+    Each table's insert rides as a data-modifying CTE on the last table's: a single row
+    as a plain VALUES, several as an INSERT … SELECT ordered so they are written in the
+    order given (their ids rise in that order; PostgreSQL does not promise to keep the
+    order of a multi-row VALUES). Built once per shape, the statement is compiled and
+    prepared once per process.
     """
     wanted = [(table, rows) for table, rows in inserts if rows]
     if not is_postgresql():
@@ -101,6 +211,15 @@ def _together_statement(shape: tuple) -> sa.Insert:
                 if not column.default.is_scalar:
                     raise ValueError(f"{name}.{column.name}: pass its value in every row")
                 defaults[column.name] = column.default.arg
+        columns = [*given, *defaults]
+        if count == 1:
+            # One row needs no order: a plain VALUES, which PostgreSQL plans as one node.
+            inserts.append(sa.insert(table).values({
+                **{column: sa.bindparam(f"t{n}_0_{column}", type_=table.c[column].type)
+                   for column in given},
+                **{column: sa.literal(value, table.c[column].type)
+                   for column, value in defaults.items()}}))
+            continue
         rows = [
             sa.select(*(sa.bindparam(f"t{n}_{r}_{column}", type_=table.c[column].type)
                         .label(column) for column in given),
@@ -109,8 +228,7 @@ def _together_statement(shape: tuple) -> sa.Insert:
                       sa.literal(r).label("row_order"))
             for r in range(count)
         ]
-        source = (sa.union_all(*rows) if count > 1 else rows[0]).subquery(f"rows_{n}")
-        columns = [*given, *defaults]
+        source = sa.union_all(*rows).subquery(f"rows_{n}")
         inserts.append(sa.insert(table).from_select(
             columns, sa.select(*(source.c[c] for c in columns)).order_by(source.c.row_order),
             include_defaults=False))

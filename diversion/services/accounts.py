@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from diversion import clock
-from diversion.database import run, transaction
+from diversion.database import run_one, transaction
 from diversion.extensions import db
 from diversion.models import ROLES, ApiToken, Force, User
 from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
@@ -240,7 +240,7 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
-    row = run(_token_statement(), {"token_hash": _token_hash(token)}).first()
+    row = run_one(_token_statement(), {"token_hash": _token_hash(token)})
     return None if row is None else actor_for(row, remote_addr)
 
 

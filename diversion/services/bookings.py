@@ -19,7 +19,7 @@ import sqlalchemy.exc as sa_exc
 import sqlalchemy.orm as so
 
 from diversion import clock
-from diversion.database import insert_together, is_postgresql, run, transaction
+from diversion.database import Row, insert_together, is_postgresql, run, run_one, transaction
 from diversion.domain.booking import BookingFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
@@ -169,13 +169,13 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
         raise RuleViolation("already_booked", "This module is already booked.") from error
 
 
-def _lock_for_booking(enrolment_id: int) -> sa.Row:
+def _lock_for_booking(enrolment_id: int) -> Row:
     """Lock the enrolment; read with it what the rules and the invitation need.
 
     On PostgreSQL the new booking's id is drawn here too, so the booking, its messages
     and its audit row can be written in one statement.
     """
-    row = run(_lock_statement(is_postgresql()), {"enrolment_id": enrolment_id}).first()
+    row = run_one(_lock_statement(is_postgresql()), {"enrolment_id": enrolment_id})
     if row is None:
         raise NotFound("enrolment")
     return row
@@ -203,9 +203,9 @@ def _lock_statement(postgresql: bool) -> sa.Select:
     )
 
 
-def _lock_session_facts(session_id: int) -> sa.Row:
+def _lock_session_facts(session_id: int) -> Row:
     """Lock a session the seat could not be taken from, and read what the rules need."""
-    row = run(_session_lock_statement(), {"session_id": session_id}).first()
+    row = run_one(_session_lock_statement(), {"session_id": session_id})
     if row is None:
         raise NotFound("session")
     return row
@@ -220,7 +220,7 @@ def _session_lock_statement() -> sa.Select:
 
 
 def _take_seat_reading_bookings(session_id: int, enrolment_id: int
-                                ) -> tuple[sa.Row | None, tuple[BookingFacts, ...]]:
+                                ) -> tuple[Row | None, tuple[BookingFacts, ...]]:
     """Take a seat as _take_seat_returning does, and read the enrolment's bookings.
 
     On PostgreSQL both happen in one statement, and the bookings come back whether
@@ -231,7 +231,7 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
         held = booking_facts_of(enrolment_id)
         return _take_seat_returning(session_id), held
     rows = run(_seat_and_bookings_statement(),
-               {"session_id": session_id, "enrolment_id": enrolment_id}).all()
+               {"session_id": session_id, "enrolment_id": enrolment_id})
     return (rows[0] if rows[0].id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
@@ -259,12 +259,12 @@ def _seat_and_bookings_statement() -> sa.Select:
     )
 
 
-def _take_seat_returning(session_id: int) -> sa.Row | None:
+def _take_seat_returning(session_id: int) -> Row | None:
     """Take a seat if the session is scheduled and not full; return it, or None.
 
     The UPDATE locks the row as FOR UPDATE would, so the seat is ours until commit.
     """
-    return run(_seat_statement(), {"session_id": session_id}).first()
+    return run_one(_seat_statement(), {"session_id": session_id})
 
 
 @lru_cache(maxsize=1)
@@ -284,7 +284,7 @@ def _seat_statement() -> sa.Update:
     )
 
 
-def _write_booking(actor: Actor, enrolment: sa.Row, seat: sa.Row) -> Booked:
+def _write_booking(actor: Actor, enrolment: Row, seat: Row) -> Booked:
     """Write the booking, its invitation and reminder, and its audit row."""
     now = clock.now()
     b = Booking.__table__

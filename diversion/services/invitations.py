@@ -117,7 +117,7 @@ def feed_for_token(token: str) -> bytes | None:
         return None
     # Calendar apps poll every feed each hour: one statement reads the token, the
     # programme and every live appointment.
-    rows = run(_feed_statement(), {"token_hash": _hash(token)}).all()
+    rows = run(_feed_statement(), {"token_hash": _hash(token)})
     if not rows:
         return None
     appointments = [
