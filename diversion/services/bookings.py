@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -20,7 +21,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import Row, insert_together, is_postgresql, run, run_one, transaction
-from diversion.domain.booking import BookingFacts, check_booking
+from diversion.domain.booking import BookingFacts, EnrolmentFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import (
@@ -147,14 +148,17 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
     try:
         with transaction():
             enrolment = _lock_for_booking(enrolment_id)
-            seat, held = _take_seat_reading_bookings(session_id, enrolment_id)
+            seat, held, seen = _take_seat_reading_bookings(session_id, enrolment_id)
             facts = enrolment_facts(enrolment, facts=held)
             if seat is None:
-                # Full, cancelled or missing: the locked row and the rules say which.
+                # Full, cancelled or missing: the rules say which. Nothing is written, so
+                # a refusal can be given as the statement saw the session, with no lock;
+                # if it saw a free place, a booking took it since, and the locked row
+                # decides.
+                if seen is not None:
+                    _judge(enrolment, facts, seen)
                 session = _lock_session_facts(session_id)
-                if session.programme_id != enrolment.programme_id:
-                    raise NotFound("session")
-                check_booking(rules_for(enrolment), facts, session_facts(session), clock.now())
+                _judge(enrolment, facts, session)
                 seat = _take_seat_returning(session_id)
                 if seat is None:
                     raise RuleViolation("session_full", "This session is full.")
@@ -167,6 +171,13 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booked:
             return _write_booking(actor, enrolment, seat)
     except sa_exc.IntegrityError as error:
         raise RuleViolation("already_booked", "This module is already booked.") from error
+
+
+def _judge(enrolment: Row, facts: EnrolmentFacts, session: Row) -> None:
+    """Refuse a booking of this session (not found, or the first rule that says no), or pass."""
+    if session.programme_id != enrolment.programme_id:
+        raise NotFound("session")
+    check_booking(rules_for(enrolment), facts, session_facts(session), clock.now())
 
 
 def _lock_for_booking(enrolment_id: int) -> Row:
@@ -220,39 +231,65 @@ def _session_lock_statement() -> sa.Select:
 
 
 def _take_seat_reading_bookings(session_id: int, enrolment_id: int
-                                ) -> tuple[Row | None, tuple[BookingFacts, ...]]:
+                                ) -> tuple[Row | None, tuple[BookingFacts, ...], Row | None]:
     """Take a seat as _take_seat_returning does, and read the enrolment's bookings.
 
     On PostgreSQL both happen in one statement, and the bookings come back whether
     or not the seat was taken. Its snapshot is taken after the enrolment lock was
-    granted, so it sees every booking made for the enrolment.
+    granted, so it sees every booking made for the enrolment. It also returns the
+    session as that snapshot holds it (the third value; None on SQLite), so a seat
+    not taken can be explained without reading the session again.
     """
     if not is_postgresql():
         held = booking_facts_of(enrolment_id)
-        return _take_seat_returning(session_id), held
+        return _take_seat_returning(session_id), held, None
     rows = run(_seat_and_bookings_statement(),
                {"session_id": session_id, "enrolment_id": enrolment_id})
-    return (rows[0] if rows[0].id is not None else None), tuple(
+    first = rows[0]
+    seen = None if first.seen_id is None else _Seen(
+        id=first.seen_id, programme_id=first.seen_programme_id, module=first.seen_module,
+        starts_at=first.seen_starts_at, status=first.seen_status,
+        capacity=first.seen_capacity, booked=first.seen_booked)
+    return (first if first.id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
                      status=row.booking_status)
-        for row in rows if row.booking_id is not None)
+        for row in rows if row.booking_id is not None), seen
+
+
+class _Seen(NamedTuple):
+    """A session as a statement's snapshot held it."""
+
+    id: int
+    programme_id: int
+    module: int
+    starts_at: datetime
+    status: str
+    capacity: int
+    booked: int
+
+
+_SEEN = ("id", "programme_id", "module", "starts_at", "status", "capacity", "booked")
 
 
 @lru_cache(maxsize=1)
 def _seat_and_bookings_statement() -> sa.Select:
     seat = _seat_statement().cte("seat")
-    # One row to hang both on: the seat, or nulls where none was taken, beside each
-    # of the enrolment's bookings, or nulls where it has none.
+    # One row to hang them on: the seat, or nulls where none was taken, and the
+    # session as the statement's snapshot holds it (a data-modifying CTE's change is
+    # not visible to the rest of its statement), beside each of the enrolment's
+    # bookings, or nulls where it has none.
     anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
+    seen = Session.__table__.alias("seen")
     b = Booking.__table__.alias("held")
     s = Session.__table__.alias("held_session")
     return (
-        sa.select(*seat.c, b.c.id.label("booking_id"),
-                  b.c.session_id.label("booking_session_id"),
+        sa.select(*seat.c, *(seen.c[name].label(f"seen_{name}") for name in _SEEN),
+                  b.c.id.label("booking_id"), b.c.session_id.label("booking_session_id"),
                   b.c.module.label("booking_module"), s.c.starts_at.label("booking_starts_at"),
                   b.c.status.label("booking_status"))
         .select_from(anchor.outerjoin(seat, sa.true())
+                     .outerjoin(seen, seen.c.id == sa.bindparam("session_id"))
                      .outerjoin(b.join(s, s.c.id == b.c.session_id),
                                 b.c.enrolment_id == sa.bindparam("enrolment_id")))
         .order_by(b.c.id)

@@ -237,3 +237,31 @@ def test_cancelling_with_rebooking_takes_the_alternative_sessions_in_id_order(
     bookings = coordinator.get(f"/enrolments/{enrolment_id}").get_json()["bookings"]
     assert [(b["session_id"], b["status"]) for b in bookings] == [
         (cancelled, "cancelled"), (alternative, "booked")]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_full_session_refuses_at_once_while_another_change_holds_it(app, client,
+                                                                       database_url):
+    token, (session_id,), (first, second) = _setup(app, client, enrolments=2, sessions=1,
+                                                   capacity=1)
+    coordinator = Api(client, token)
+    taken = coordinator.post(f"/enrolments/{first}/bookings", {"session_id": session_id})
+    assert taken.status_code == 201
+    # Another transaction holds the full session's row, as an edit to it would.
+    other = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    answered = {}
+    try:
+        other.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
+        thread = Thread(target=lambda: answered.update(response=_post(
+            app, token, f"/enrolments/{second}/bookings", {"session_id": session_id})()))
+        thread.start()
+        thread.join(10)
+        answered_while_held = not thread.is_alive()
+    finally:
+        other.rollback()
+        other.close()
+    thread.join(30)
+    assert answered_while_held
+    assert answered["response"].status_code == 409
+    assert answered["response"].get_json()["errors"][0]["code"] == "session_full"
+    assert coordinator.get(f"/sessions/{session_id}").get_json()["booked"] == 1
