@@ -1,4 +1,4 @@
-"""Engine behaviour that differs between SQLite and PostgreSQL."""
+"""Engine behaviour for SQLite and PostgreSQL, transactions, and the busiest statements."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from diversion.extensions import db
 
 
 def register(app: Flask) -> None:
-    """Make SQLite behave: foreign keys on, and writers queue instead of failing."""
+    """Make SQLite behave (foreign keys on, writers queue instead of failing), and let
+    PostgreSQL connections keep their prepared statements across rollbacks."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
@@ -155,7 +156,7 @@ class _Prepared:
         driver, cursor = pooled.info.get(_CURSOR, (None, None))
         if driver is not pooled.driver_connection:
             # One cursor for each driver connection, kept with it in the pool: a new
-            # one costs about 15 µs a statement in adapters looked up afresh.
+            # one costs about 7 µs a statement in adapters looked up afresh.
             driver = pooled.driver_connection
             cursor = driver.cursor()
             pooled.info[_CURSOR] = (driver, cursor)

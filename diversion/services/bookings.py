@@ -247,9 +247,7 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
                {"session_id": session_id, "enrolment_id": enrolment_id})
     first = rows[0]
     seen = None if first.seen_id is None else _Seen(
-        id=first.seen_id, programme_id=first.seen_programme_id, module=first.seen_module,
-        starts_at=first.seen_starts_at, status=first.seen_status,
-        capacity=first.seen_capacity, booked=first.seen_booked)
+        *(getattr(first, f"seen_{name}") for name in _Seen._fields))
     return (first if first.id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
@@ -269,9 +267,6 @@ class _Seen(NamedTuple):
     booked: int
 
 
-_SEEN = ("id", "programme_id", "module", "starts_at", "status", "capacity", "booked")
-
-
 @lru_cache(maxsize=1)
 def _seat_and_bookings_statement() -> sa.Select:
     seat = _seat_statement().cte("seat")
@@ -284,7 +279,7 @@ def _seat_and_bookings_statement() -> sa.Select:
     b = Booking.__table__.alias("held")
     s = Session.__table__.alias("held_session")
     return (
-        sa.select(*seat.c, *(seen.c[name].label(f"seen_{name}") for name in _SEEN),
+        sa.select(*seat.c, *(seen.c[name].label(f"seen_{name}") for name in _Seen._fields),
                   b.c.id.label("booking_id"), b.c.session_id.label("booking_session_id"),
                   b.c.module.label("booking_module"), s.c.starts_at.label("booking_starts_at"),
                   b.c.status.label("booking_status"))
