@@ -44,11 +44,11 @@ run: install
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install browser
-	$(VENV)/bin/ruff check diversion tests
+	$(VENV)/bin/ruff check diversion tests migrations bench
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check diversion tests
+	$(VENV)/bin/ruff check diversion tests migrations bench
 
 # Benchmarks at national scale (issue 7): PostgreSQL and SQLite, one table, bench/results.json.
 # `make bench BENCH_SIZES=12000` for a quick run. The PostgreSQL database is dropped and recreated.

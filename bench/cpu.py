@@ -69,4 +69,4 @@ def main(url: str) -> dict:
 
 if __name__ == "__main__":
     result = main(sys.argv[1])
-    print(" ".join(f"{key} {value:.3f}" for key, value in result.items()))
+    sys.stdout.write(" ".join(f"{key} {value:.3f}" for key, value in result.items()) + "\n")
