@@ -7,6 +7,7 @@ from collections import namedtuple
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from flask import Flask
 from psycopg.pq import TransactionStatus
@@ -59,7 +60,10 @@ def _rollback_keeping_prepared_statements(connection: sa.Connection) -> None:
         return
     driver = connection.connection.driver_connection
     if driver.pgconn.transaction_status != TransactionStatus.IDLE:
-        driver.pgconn.exec_(b"ROLLBACK")
+        try:
+            driver.pgconn.exec_(b"ROLLBACK")
+        except psycopg.Error:
+            pass  # a lost connection: the driver's rollback fails next, as it always did
 
 
 def is_postgresql() -> bool:
@@ -166,9 +170,14 @@ class _Prepared:
             cursor.execute(self.sql, values, prepare=True)
             rows = cursor.fetchall() if self.row is not None else []
         except connection.dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy's own execution does: a lost connection is not used again.
+            lost = connection.dialect.is_disconnect(error, driver, cursor)
+            if lost:
+                connection.invalidate(error)
             raise sa.exc.DBAPIError.instance(
                 self.sql, values, error, connection.dialect.loaded_dbapi.Error,
-                hide_parameters=True, dialect=connection.dialect) from error
+                hide_parameters=True, connection_invalidated=lost,
+                dialect=connection.dialect) from error
         connection.dispatch.after_cursor_execute(connection, cursor, self.sql, values,
                                                  None, False)
         if not self.results:

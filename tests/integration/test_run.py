@@ -104,3 +104,37 @@ def test_a_rollback_undoes_the_writes_and_the_connection_goes_on(app, database_u
     if prepared is not None:
         # Still prepared after two rollbacks: the next run does not prepare it again.
         assert prepared == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_request(app):
+    with app.app_context():
+        run(_read, {"kind": "test"})
+        backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        other = db.engine.connect()
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        other.close()
+        with pytest.raises(sa_exc.DBAPIError) as raised:
+            run(_read, {"kind": "test"})
+        assert raised.value.connection_invalidated
+        # The error handlers roll back: that must not fail in its turn.
+        db.session.rollback()
+        # As after a database restart: the pool hands out a working connection.
+        assert run(_read, {"kind": "test"}) == []
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_rollback_on_a_lost_connection_raises_sqlalchemys_error_and_recovers(app):
+    with app.app_context():
+        run(_read, {"kind": "test"})
+        backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        other = db.engine.connect()
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        other.close()
+        # Lost while nothing was running: the rollback is what finds out.
+        with pytest.raises(sa_exc.DBAPIError):
+            db.session.rollback()
+        db.session.rollback()
+        assert run(_read, {"kind": "test"}) == []
+        db.session.rollback()
