@@ -184,10 +184,10 @@ class _Prepared:
             return [self.row._make(row) for row in rows]
         converted = []
         for row in rows:
-            values = list(row)
+            cells = list(row)
             for n, convert in self.results:
-                values[n] = convert(values[n])
-            converted.append(self.row._make(values))
+                cells[n] = convert(cells[n])
+            converted.append(self.row._make(cells))
         return converted
 
 

@@ -225,8 +225,7 @@ def _lock_session_facts(session_id: int) -> Row:
 @lru_cache(maxsize=1)
 def _session_lock_statement() -> sa.Select:
     s = Session.__table__.c
-    return (sa.select(s.id, s.programme_id, s.module, s.starts_at, s.status, s.capacity,
-                      s.booked)
+    return (sa.select(*(s[name] for name in _JudgedSession._fields))
             .where(s.id == sa.bindparam("session_id")).with_for_update())
 
 
@@ -246,8 +245,8 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
     rows = run(_seat_and_bookings_statement(),
                {"session_id": session_id, "enrolment_id": enrolment_id})
     first = rows[0]
-    seen = None if first.seen_id is None else _Seen(
-        *(getattr(first, f"seen_{name}") for name in _Seen._fields))
+    seen = None if first.seen_id is None else _JudgedSession(
+        *(getattr(first, f"seen_{name}") for name in _JudgedSession._fields))
     return (first if first.id is not None else None), tuple(
         BookingFacts(id=row.booking_id, session_id=row.booking_session_id,
                      module=row.booking_module, starts_at=row.booking_starts_at,
@@ -255,8 +254,11 @@ def _take_seat_reading_bookings(session_id: int, enrolment_id: int
         for row in rows if row.booking_id is not None), seen
 
 
-class _Seen(NamedTuple):
-    """A session as a statement's snapshot held it."""
+class _JudgedSession(NamedTuple):
+    """What a seat not taken is judged on: what the rules read of a session, and its programme.
+
+    Read under the session's lock, or as the seat statement's snapshot held it.
+    """
 
     id: int
     programme_id: int
@@ -279,7 +281,8 @@ def _seat_and_bookings_statement() -> sa.Select:
     b = Booking.__table__.alias("held")
     s = Session.__table__.alias("held_session")
     return (
-        sa.select(*seat.c, *(seen.c[name].label(f"seen_{name}") for name in _Seen._fields),
+        sa.select(*seat.c,
+                  *(seen.c[name].label(f"seen_{name}") for name in _JudgedSession._fields),
                   b.c.id.label("booking_id"), b.c.session_id.label("booking_session_id"),
                   b.c.module.label("booking_module"), s.c.starts_at.label("booking_starts_at"),
                   b.c.status.label("booking_status"))
