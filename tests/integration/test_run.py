@@ -106,14 +106,18 @@ def test_a_rollback_undoes_the_writes_and_the_connection_goes_on(app, database_u
         assert prepared == 1
 
 
+def _lose_the_sessions_connection() -> None:
+    """Open a transaction, then end its PostgreSQL backend from another connection."""
+    run(_read, {"kind": "test"})
+    backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_request(app):
     with app.app_context():
-        run(_read, {"kind": "test"})
-        backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
-        other = db.engine.connect()
-        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        other.close()
+        _lose_the_sessions_connection()
         with pytest.raises(sa_exc.DBAPIError) as raised:
             run(_read, {"kind": "test"})
         assert raised.value.connection_invalidated
@@ -127,11 +131,7 @@ def test_a_connection_lost_mid_transaction_is_replaced_for_the_next_request(app)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_rollback_on_a_lost_connection_raises_sqlalchemys_error_and_recovers(app):
     with app.app_context():
-        run(_read, {"kind": "test"})
-        backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
-        other = db.engine.connect()
-        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        other.close()
+        _lose_the_sessions_connection()
         # Lost while nothing was running: the rollback is what finds out.
         with pytest.raises(sa_exc.DBAPIError):
             db.session.rollback()
