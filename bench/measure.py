@@ -254,7 +254,7 @@ def measure_pages(url: str) -> dict:
 
 def _six_appointments(force_id: int) -> int:
     """Insert a participant booked into six future sessions (five modules and a follow-up)."""
-    from diversion.models import Booking, Case, Enrolment, Session
+    from diversion.models import Booking, Case, CourseSession, Enrolment
 
     now = clock.now()
     today = clock.today()
@@ -277,10 +277,11 @@ def _six_appointments(force_id: int) -> int:
     db.session.flush()
     for module in range(0, 6):
         session = db.session.scalar(
-            sa.select(Session).where(Session.module == module, Session.starts_at > now,
-                                     Session.status == "scheduled",
-                                     Session.booked < Session.capacity)
-            .order_by(Session.starts_at).limit(1).with_for_update())
+            sa.select(CourseSession).where(CourseSession.module == module,
+                CourseSession.starts_at > now,
+                                     CourseSession.status == "scheduled",
+                                     CourseSession.booked < CourseSession.capacity)
+            .order_by(CourseSession.starts_at).limit(1).with_for_update())
         session.booked += 1
         db.session.add(Booking(enrolment_id=enrolment.id, session_id=session.id,
                                module=module, status="booked",
@@ -297,7 +298,7 @@ def _planning(app, count: int = 1000, *, one_at_a_time: bool = False) -> dict:
     one at a time, a transaction per enrolment, as POST /enrolments/{id}/plan does.
     """
     from diversion.domain.holidays import is_public_holiday
-    from diversion.models import Case, Enrolment, Programme, Session, Venue
+    from diversion.models import Case, CourseSession, Enrolment, Programme, Venue
     from diversion.services import planning
     from diversion.services.accounts import actor_for, user_by_email
 
@@ -317,7 +318,7 @@ def _planning(app, count: int = 1000, *, one_at_a_time: bool = False) -> dict:
                         continue
                     starts = datetime.combine(day, datetime.min.time(), tzinfo=UTC) \
                         + timedelta(hours=hour)
-                    db.session.add(Session(
+                    db.session.add(CourseSession(
                         programme_id=programme.id, module=module, starts_at=starts,
                         ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
                         capacity=60, booked=0, created_at=now, updated_at=now))

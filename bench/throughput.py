@@ -109,7 +109,7 @@ def _setup(url: str, *, sessions: int = SESSIONS, enrolments: int = ENROLMENTS,
            ) -> tuple[str, list[int], list[int]]:
     """A coordinator's token, new sessions of module 1 (one a day at HOUR), new enrolments."""
     from diversion.domain.holidays import is_public_holiday
-    from diversion.models import Case, Enrolment, Session, Venue
+    from diversion.models import Case, CourseSession, Enrolment, Venue
     from diversion.services import accounts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
@@ -127,7 +127,7 @@ def _setup(url: str, *, sessions: int = SESSIONS, enrolments: int = ENROLMENTS,
             if is_public_holiday(day, "GB-ENG"):
                 continue
             starts = datetime.combine(day, clock_time(hour), tzinfo=UTC)
-            made.append(Session(programme_id=1, module=1, starts_at=starts,
+            made.append(CourseSession(programme_id=1, module=1, starts_at=starts,
                                 ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
                                 capacity=capacity, booked=0, created_at=now, updated_at=now))
         db.session.add_all(made)

@@ -203,7 +203,7 @@ class Venue(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
 
-class Session(db.Model):
+class CourseSession(db.Model):
     __tablename__ = "sessions"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programmes.id"))
@@ -253,7 +253,7 @@ class Booking(db.Model):
     cancel_requested_by: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="bookings")
-    session: so.Mapped[Session] = so.relationship()
+    session: so.Mapped[CourseSession] = so.relationship()
 
     @property
     def starts_at(self) -> datetime:

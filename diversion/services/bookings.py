@@ -28,10 +28,10 @@ from diversion.models import (
     AuditEvent,
     Booking,
     Case,
+    CourseSession,
     Enrolment,
     OutboxMessage,
     Programme,
-    Session,
     Venue,
 )
 from diversion.services import Actor, NotFound, audit, outbox
@@ -94,7 +94,7 @@ def _bookings_of(enrolment: Enrolment) -> list[Booking]:
     )
 
 
-def _take_seat(session: Session) -> None:
+def _take_seat(session: CourseSession) -> None:
     seat = _take_seat_returning(session.id)
     if seat is None:
         raise RuleViolation("session_full", "This session is full.")
@@ -104,12 +104,12 @@ def _take_seat(session: Session) -> None:
 
 def _release_seat(session_id: int) -> None:
     db.session.execute(
-        sa.update(Session).where(Session.id == session_id, Session.booked > 0)
-        .values(booked=Session.booked - 1)
+        sa.update(CourseSession).where(CourseSession.id == session_id, CourseSession.booked > 0)
+        .values(booked=CourseSession.booked - 1)
     )
 
 
-def _book_locked(actor: Actor, enrolment: Enrolment, session: Session) -> Booking:
+def _book_locked(actor: Actor, enrolment: Enrolment, session: CourseSession) -> Booking:
     """Check every rule and take the seat; the caller holds the locks and the transaction."""
     rules = rules_for(enrolment.programme)
     if session.programme_id != enrolment.programme_id:
@@ -224,7 +224,7 @@ def _lock_session_facts(session_id: int) -> Row:
 
 @lru_cache(maxsize=1)
 def _session_lock_statement() -> sa.Select:
-    s = Session.__table__.c
+    s = CourseSession.__table__.c
     return (sa.select(*(s[name] for name in _JudgedSession._fields))
             .where(s.id == sa.bindparam("session_id")).with_for_update())
 
@@ -277,9 +277,9 @@ def _seat_and_bookings_statement() -> sa.Select:
     # not visible to the rest of its statement), beside each of the enrolment's
     # bookings, or nulls where it has none.
     anchor = sa.select(sa.literal(1).label("one")).subquery("anchor")
-    seen = Session.__table__.alias("seen")
+    seen = CourseSession.__table__.alias("seen")
     b = Booking.__table__.alias("held")
-    s = Session.__table__.alias("held_session")
+    s = CourseSession.__table__.alias("held_session")
     return (
         sa.select(*seat.c,
                   *(seen.c[name].label(f"seen_{name}") for name in _JudgedSession._fields),
@@ -304,9 +304,9 @@ def _take_seat_returning(session_id: int) -> Row | None:
 
 @lru_cache(maxsize=1)
 def _seat_statement() -> sa.Update:
-    s, v = Session.__table__.c, Venue.__table__.c
+    s, v = CourseSession.__table__.c, Venue.__table__.c
     return (
-        sa.update(Session.__table__)
+        sa.update(CourseSession.__table__)
         .where(s.id == sa.bindparam("session_id"), s.booked < s.capacity,
                s.status == "scheduled")
         .values(booked=s.booked + 1)
@@ -352,7 +352,7 @@ def _write_booking(actor: Actor, enrolment: Row, seat: Row) -> Booked:
                   module=seat.module, starts_at=seat.starts_at, ends_at=seat.ends_at)
 
 
-def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[Session]]], *,
+def insert_bookings(actor: Actor, wanted: list[tuple[Enrolment, list[CourseSession]]], *,
                     planned: bool = False) -> list[list[Booking]]:
     """Insert bookings whose seats are taken; queue each invitation, reminder and audit row.
 
@@ -488,7 +488,7 @@ def _lock_session_and_alternatives(session_id: int) -> None:
     same); taking the cancelled one first and its alternatives one by one could meet a
     plan holding them the other way round.
     """
-    s = Session.__table__.c
+    s = CourseSession.__table__.c
     found = db.session.execute(
         sa.select(s.programme_id, s.module).where(s.id == session_id)).first()
     if found is None:
@@ -505,14 +505,14 @@ def _rebook(actor: Actor, enrolment: Enrolment, module: int, exclude: int) -> Bo
     """Book the earliest later session of this module that every rule allows."""
     now = clock.now()
     candidates = db.session.scalars(
-        sa.select(Session).where(
-            Session.programme_id == enrolment.programme_id,
-            Session.module == module,
-            Session.status == "scheduled",
-            Session.starts_at > now,
-            Session.booked < Session.capacity,
-            Session.id != exclude,
-        ).order_by(Session.starts_at, Session.id)
+        sa.select(CourseSession).where(
+            CourseSession.programme_id == enrolment.programme_id,
+            CourseSession.module == module,
+            CourseSession.status == "scheduled",
+            CourseSession.starts_at > now,
+            CourseSession.booked < CourseSession.capacity,
+            CourseSession.id != exclude,
+        ).order_by(CourseSession.starts_at, CourseSession.id)
     ).all()
     for candidate in candidates:
         try:

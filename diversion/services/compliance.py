@@ -42,10 +42,10 @@ from diversion.extensions import db
 from diversion.models import (
     OPEN_STATUSES,
     Booking,
+    CourseSession,
     Enrolment,
     Flag,
     Programme,
-    Session,
     UTCDateTime,
 )
 from diversion.services.facts import enrolment_facts
@@ -400,7 +400,7 @@ def _unexcused_absences_due(context: _Context, fresh: sa.Subquery) -> sa.Select:
     sql = context.sql
     name = sa.case((Booking.module == FOLLOW_UP, "The follow-up session"),
                    else_="Module " + _text(Booking.module))
-    on = sql.human(sql.local_date(Session.starts_at, context.rules.timezone))
+    on = sql.human(sql.local_date(CourseSession.starts_at, context.rules.timezone))
     return (
         sa.select(
             fresh.c.enrolment_id,
@@ -409,7 +409,7 @@ def _unexcused_absences_due(context: _Context, fresh: sa.Subquery) -> sa.Select:
         )
         .join(Enrolment, Enrolment.id == fresh.c.enrolment_id)
         .join(Booking, Booking.id == fresh.c.booking_id)
-        .join(Session, Session.id == Booking.session_id)
+        .join(CourseSession, CourseSession.id == Booking.session_id)
         .where(Enrolment.programme_id == _PROGRAMME, Enrolment.status.in_(OPEN_STATUSES))
     )
 

@@ -11,7 +11,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
-from diversion.models import Booking, Case, Decision, Enrolment, Flag, Session
+from diversion.models import Booking, Case, CourseSession, Decision, Enrolment, Flag
 from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
 from diversion.services.programmes import get_programme, rules_for
 
@@ -60,7 +60,7 @@ def _enrolment_options():
         so.joinedload(Enrolment.case),
         so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings).joinedload(Booking.session)
-        .joinedload(Session.venue),
+        .joinedload(CourseSession.venue),
         so.selectinload(Enrolment.flags),
         so.selectinload(Enrolment.extensions),
         so.selectinload(Enrolment.decisions).joinedload(Decision.decided_by),

@@ -20,7 +20,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, Session
+from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, audit
 from diversion.services.enrolments import enrolment_filter
 
@@ -149,15 +149,15 @@ def sessions(
     """Export the sessions starting in [start, end) with the calendar's filters; record it."""
     actor.require("coordinator")
     query = (
-        sa.select(Session)
-        .where(Session.starts_at >= start, Session.starts_at < end)
-        .options(so.joinedload(Session.venue), so.joinedload(Session.programme))
-        .order_by(Session.starts_at, Session.id)
+        sa.select(CourseSession)
+        .where(CourseSession.starts_at >= start, CourseSession.starts_at < end)
+        .options(so.joinedload(CourseSession.venue), so.joinedload(CourseSession.programme))
+        .order_by(CourseSession.starts_at, CourseSession.id)
     )
     if module is not None:
-        query = query.where(Session.module == module)
+        query = query.where(CourseSession.module == module)
     if venue_id is not None:
-        query = query.where(Session.venue_id == venue_id)
+        query = query.where(CourseSession.venue_id == venue_id)
     found = list(db.session.scalars(query))
     rows = [_session_row(s) for s in found]
     with transaction():
@@ -172,7 +172,7 @@ def sessions(
     )
 
 
-def _session_row(s: Session) -> tuple:
+def _session_row(s: CourseSession) -> tuple:
     starts = s.starts_at.astimezone(clock.LONDON)
     ends = s.ends_at.astimezone(clock.LONDON)
     return (starts.date(), f"{starts:%H:%M}", f"{ends:%H:%M}", _module(s.module),

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, Session
+from diversion.models import Booking, CourseSession, Enrolment
 
 
-def session_facts(session: Session | sa.Row) -> SessionFacts:
+def session_facts(session: CourseSession | sa.Row) -> SessionFacts:
     """A session as the rules see it, from the model or from a row with its columns."""
     return SessionFacts(
         id=session.id,
@@ -47,10 +47,10 @@ def booking_facts_for(enrolment_ids: list[int]) -> dict[int, tuple[BookingFacts,
 def _booking_facts_statement() -> sa.Select:
     # Table columns, not ORM attributes: plain rows need none of the ORM's machinery.
     # Built once, as every booking reads it.
-    b, s = Booking.__table__.c, Session.__table__.c
+    b, s = Booking.__table__.c, CourseSession.__table__.c
     return (
         sa.select(b.enrolment_id, b.id, b.session_id, b.module, s.starts_at, b.status)
-        .join_from(Booking.__table__, Session.__table__, s.id == b.session_id)
+        .join_from(Booking.__table__, CourseSession.__table__, s.id == b.session_id)
         .where(b.enrolment_id.in_(sa.bindparam("ids", expanding=True)))
         .order_by(b.enrolment_id, b.id)
     )

@@ -13,7 +13,7 @@ from diversion import clock
 from diversion.calendar.events import Appointment, feed, invitation
 from diversion.database import run, transaction
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, FeedToken, Programme, Session, Venue
+from diversion.models import Booking, CourseSession, Enrolment, FeedToken, Programme, Venue
 from diversion.services import Actor, NotFound, audit, outbox
 
 
@@ -131,7 +131,7 @@ def feed_for_token(token: str) -> bytes | None:
 @lru_cache(maxsize=1)
 def _feed_statement() -> sa.Select:
     t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
-    s, v, p = Session.__table__, Venue.__table__, Programme.__table__
+    s, v, p = CourseSession.__table__, Venue.__table__, Programme.__table__
     # The enrolment's programme, which is every booked session's too. A chain of outer
     # joins rather than one outer join of a nested join: SQLite answers the nested form
     # by building the whole join first, every booking in it.

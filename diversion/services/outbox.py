@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.extensions import db
-from diversion.models import Booking, OutboxMessage, Session
+from diversion.models import Booking, CourseSession, OutboxMessage
 
 # invitation: a new booking (METHOD:REQUEST, SEQUENCE 0)
 # update: the booked session moved (REQUEST, higher SEQUENCE)
@@ -22,7 +22,7 @@ def place(venue_name: str, room: str | None, address: str) -> str:
     return ", ".join(p for p in (venue_name, room, address) if p)
 
 
-def location(session: Session) -> str:
+def location(session: CourseSession) -> str:
     return place(session.venue.name, session.room, session.venue.address)
 
 

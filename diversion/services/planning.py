@@ -28,7 +28,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, Session
+from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound
 from diversion.services.bookings import insert_bookings, lock_enrolments
 from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
@@ -133,7 +133,7 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     # rules already hold: what remains is to write them.
     rows = _load_sessions(sorted({s.id for _, found in chosen for s in found}))
     taken: dict[int, int] = defaultdict(int)
-    to_book: list[tuple[Enrolment, list[Session]]] = []
+    to_book: list[tuple[Enrolment, list[CourseSession]]] = []
     for want, found in chosen:
         for session in found:
             taken[session.id] += 1
@@ -154,23 +154,24 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
     for programme_id, wants in by_programme.items():
         modules = sorted({m for w in wants for m in w.modules})
         query = sa.select(
-            Session.id, Session.module, Session.starts_at, Session.status, Session.capacity,
-            Session.booked,
+            CourseSession.id, CourseSession.module, CourseSession.starts_at,
+                CourseSession.status, CourseSession.capacity,
+            CourseSession.booked,
         ).where(
-            Session.programme_id == programme_id,
-            Session.module.in_(modules),
-            Session.status == "scheduled",
-            Session.starts_at > now,
-            Session.booked < Session.capacity,
+            CourseSession.programme_id == programme_id,
+            CourseSession.module.in_(modules),
+            CourseSession.status == "scheduled",
+            CourseSession.starts_at > now,
+            CourseSession.booked < CourseSession.capacity,
         )
         last_days = [w.last_day for w in wants]
         if None not in last_days:
             query = query.where(
-                Session.starts_at < wants[0].rules.day_ends(max(last_days)))
+                CourseSession.starts_at < wants[0].rules.day_ends(max(last_days)))
         # Locked, in id order like every other session lock: the plans are made against
         # seats nobody else can take meanwhile, so a cohort planned beside other
         # bookings is not refused for a seat that was free all along.
-        for row in db.session.execute(query.order_by(Session.id).with_for_update()):
+        for row in db.session.execute(query.order_by(CourseSession.id).with_for_update()):
             seats[programme_id][row.id] = session_facts(row)
     return seats
 
@@ -186,15 +187,15 @@ def _no_plan(want: _Wanted) -> RuleViolation:
     )
 
 
-def _load_sessions(ids: list[int]) -> dict[int, Session]:
+def _load_sessions(ids: list[int]) -> dict[int, CourseSession]:
     """Load the chosen sessions (already locked) with what invitations show of them."""
     if not ids:
         return {}
     return {
         s.id: s for s in db.session.scalars(
-            sa.select(Session).where(Session.id.in_(ids))
-            .options(so.joinedload(Session.venue, innerjoin=True),
-                     so.joinedload(Session.programme, innerjoin=True))
+            sa.select(CourseSession).where(CourseSession.id.in_(ids))
+            .options(so.joinedload(CourseSession.venue, innerjoin=True),
+                     so.joinedload(CourseSession.programme, innerjoin=True))
         )
     }
 
@@ -203,11 +204,11 @@ def _take_seats(taken: dict[int, int]) -> None:
     """Take the batch's seats on the locked sessions; the CHECK on booked is the backstop."""
     if taken:
         db.session.execute(
-            sa.update(Session.__table__)
-            .where(Session.__table__.c.id == sa.bindparam("session_id"))
-            .values(booked=Session.__table__.c.booked + sa.bindparam("seats")),
+            sa.update(CourseSession.__table__)
+            .where(CourseSession.__table__.c.id == sa.bindparam("session_id"))
+            .values(booked=CourseSession.__table__.c.booked + sa.bindparam("seats")),
             [{"session_id": session_id, "seats": n} for session_id, n in taken.items()],
         )
         for session_id, n in taken.items():
-            session = db.session.get(Session, session_id)
+            session = db.session.get(CourseSession, session_id)
             so.attributes.set_committed_value(session, "booked", session.booked + n)

@@ -14,7 +14,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.holidays import is_public_holiday, series_dates
 from diversion.domain.programme import FOLLOW_UP, format_date
 from diversion.extensions import db
-from diversion.models import Booking, Enrolment, Programme, Session
+from diversion.models import Booking, CourseSession, Enrolment, Programme
 from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
 from diversion.services.programmes import get_programme, rules_for
 from diversion.services.venues import get_venue
@@ -56,9 +56,9 @@ def _check_slot(programme: Programme, starts_at: datetime, field: str = "starts_
         )
 
 
-def _new_session(programme, module, starts_at, venue, capacity, facilitator, room) -> Session:
+def _new_session(programme, module, starts_at, venue, capacity, facilitator, room) -> CourseSession:
     now = clock.now()
-    return Session(
+    return CourseSession(
         programme_id=programme.id,
         module=module,
         starts_at=starts_at,
@@ -84,7 +84,7 @@ def publish_session(
     capacity: int,
     facilitator: str | None = None,
     room: str | None = None,
-) -> Session:
+) -> CourseSession:
     """Publish one session; never in the past or on a public holiday."""
     actor.require("coordinator")
     with transaction():
@@ -113,7 +113,7 @@ def publish_series(
     capacity: int,
     facilitator: str | None = None,
     room: str | None = None,
-) -> tuple[list[Session], list[dict]]:
+) -> tuple[list[CourseSession], list[dict]]:
     """Publish a series at one local wall-clock time; holidays move to the next day."""
     actor.require("coordinator")
     with transaction():
@@ -161,48 +161,49 @@ def list_sessions(
     include_cancelled: bool = True,
     after_id: int | None = None,
     limit: int = 100,
-) -> list[Session]:
+) -> list[CourseSession]:
     """List sessions by start time (keyset on id within the filter)."""
-    query = sa.select(Session).options(so.joinedload(Session.venue))
+    query = sa.select(CourseSession).options(so.joinedload(CourseSession.venue))
     if programme_id is not None:
-        query = query.where(Session.programme_id == programme_id)
+        query = query.where(CourseSession.programme_id == programme_id)
     if start is not None:
-        query = query.where(Session.starts_at >= start)
+        query = query.where(CourseSession.starts_at >= start)
     if end is not None:
-        query = query.where(Session.starts_at < end)
+        query = query.where(CourseSession.starts_at < end)
     if module is not None:
-        query = query.where(Session.module == module)
+        query = query.where(CourseSession.module == module)
     if venue_id is not None:
-        query = query.where(Session.venue_id == venue_id)
+        query = query.where(CourseSession.venue_id == venue_id)
     if not include_cancelled:
-        query = query.where(Session.status == "scheduled")
+        query = query.where(CourseSession.status == "scheduled")
     if after_id is not None:
-        anchor = db.session.get(Session, after_id)
+        anchor = db.session.get(CourseSession, after_id)
         if anchor is not None:
             query = query.where(
                 sa.or_(
-                    Session.starts_at > anchor.starts_at,
-                    sa.and_(Session.starts_at == anchor.starts_at, Session.id > anchor.id),
+                    CourseSession.starts_at > anchor.starts_at,
+                    sa.and_(CourseSession.starts_at == anchor.starts_at,
+                        CourseSession.id > anchor.id),
                 )
             )
-    query = query.order_by(Session.starts_at, Session.id).limit(limit)
+    query = query.order_by(CourseSession.starts_at, CourseSession.id).limit(limit)
     return list(db.session.scalars(query))
 
 
-def get_session(session_id: int) -> Session:
-    session = db.session.get(Session, session_id)
+def get_session(session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
     if session is None:
         raise NotFound("session")
     return session
 
 
-def lock_session(session_id: int) -> Session:
+def lock_session(session_id: int) -> CourseSession:
     """Load a session row locked for this transaction (FOR UPDATE on PostgreSQL)."""
     session = db.session.scalar(
-        sa.select(Session).where(Session.id == session_id)
-        .options(so.joinedload(Session.venue, innerjoin=True),
-                 so.joinedload(Session.programme, innerjoin=True))
-        .with_for_update(of=Session)
+        sa.select(CourseSession).where(CourseSession.id == session_id)
+        .options(so.joinedload(CourseSession.venue, innerjoin=True),
+                 so.joinedload(CourseSession.programme, innerjoin=True))
+        .with_for_update(of=CourseSession)
         .execution_options(populate_existing=True)
     )
     if session is None:
@@ -237,7 +238,7 @@ def move_session(
     capacity: int | None = None,
     room: str | None = None,
     facilitator: str | None = None,
-) -> Session:
+) -> CourseSession:
     """Change a session's time, venue or capacity; every booked participant is told."""
     actor.require("coordinator")
     with transaction():
@@ -297,9 +298,9 @@ def _booked(session_id: int) -> list[Booking]:
     )
 
 
-def local_date(session: Session) -> date:
+def local_date(session: CourseSession) -> date:
     return session.starts_at.astimezone(ZoneInfo(session.programme.timezone)).date()
 
 
-def rules_of(session: Session):
+def rules_of(session: CourseSession):
     return rules_for(session.programme)

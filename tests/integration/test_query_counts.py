@@ -9,11 +9,11 @@ from diversion.extensions import db
 from diversion.models import (
     Booking,
     Case,
+    CourseSession,
     Decision,
     Enrolment,
     Extension,
     Flag,
-    Session,
     User,
     Venue,
 )
@@ -32,7 +32,7 @@ def _enrolments(app, count: int, start: int = 0) -> list[int]:
         sessions = []
         for module in range(1, 4):
             starts = AT + timedelta(days=7 * module, minutes=start)
-            sessions.append(Session(programme_id=1, module=module, starts_at=starts,
+            sessions.append(CourseSession(programme_id=1, module=module, starts_at=starts,
                                     ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
                                     capacity=500, booked=count, created_at=AT, updated_at=AT))
         db.session.add_all(sessions)

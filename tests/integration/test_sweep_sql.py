@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.domain.compliance import flags_due
 from diversion.extensions import db
-from diversion.models import Booking, Case, Enrolment, Flag, Force, Programme, Session, User, Venue
+from diversion.models import (
+    Booking,
+    Case,
+    CourseSession,
+    Enrolment,
+    Flag,
+    Force,
+    Programme,
+    User,
+    Venue,
+)
 from diversion.services import compliance
 from diversion.services.facts import enrolment_facts
 from diversion.services.programmes import rules_for
@@ -43,7 +53,7 @@ def _world(rng: random.Random, now: datetime) -> list[Programme]:
         sessions = []
         for _ in range(40):
             starts = now + timedelta(days=rng.randint(-150, 60), minutes=rng.randrange(0, 1440))
-            sessions.append(Session(
+            sessions.append(CourseSession(
                 programme_id=programme.id, module=rng.randint(0, programme.core_modules),
                 starts_at=starts, ends_at=starts + timedelta(minutes=90), venue_id=venue.id,
                 capacity=500, booked=0, created_at=at, updated_at=at))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.extensions import db
-from diversion.models import OutboxMessage, Session
+from diversion.models import CourseSession, OutboxMessage
 from tests.integration.notify.conftest import deliver, kind_of
 
 STARTS = datetime.fromisoformat("2027-01-12T18:00:00+00:00")
@@ -100,7 +100,8 @@ def test_a_reminder_whose_session_moved_without_a_new_reminder_is_withdrawn_not_
     # Belt and braces: if some path moved the session but left the old reminder
     # pending, the mailer itself must notice that the time no longer holds.
     with booked["app"].app_context():
-        db.session.execute(sa.update(Session).where(Session.id == booked["session_"]["id"])
+        db.session.execute(sa.update(CourseSession)
+                           .where(CourseSession.id == booked["session_"]["id"])
                            .values(starts_at=STARTS + timedelta(hours=2),
                                    ends_at=STARTS + timedelta(hours=3, minutes=30)))
         db.session.commit()
