@@ -1,0 +1,102 @@
+"""The domain's words: every status, outcome, kind and decision, stated once.
+
+Models build their CHECK constraints from these values, schemas validate against
+them, and templates compare with them. A ``StrEnum`` member equals its value, so
+rows read back as plain strings still compare equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+# Every programme runs in the UK; its sessions are held in London's local time.
+LONDON_TZID = "Europe/London"
+LONDON = ZoneInfo(LONDON_TZID)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CASE_OFFICER = "case_officer"
+
+
+class EnrolmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    AWAITING_FOLLOW_UP = "awaiting_follow_up"
+    COMPLETED = "completed"
+    REFERRED = "referred"
+    WITHDRAWN = "withdrawn"
+
+
+# An enrolment still on the programme: its flags, bookings and deadlines are live.
+OPEN_ENROLMENT = frozenset({EnrolmentStatus.ENROLLED, EnrolmentStatus.AWAITING_FOLLOW_UP})
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    ABSENT_EXCUSED = "absent_excused"
+    ABSENT_UNEXCUSED = "absent_unexcused"
+    CANCELLED = "cancelled"
+
+
+# A booking that holds its module: one still to happen, or one attended.
+HOLDS_MODULE = frozenset({BookingStatus.BOOKED, BookingStatus.ATTENDED})
+
+
+class Outcome(StrEnum):
+    """What the register records for a booking."""
+
+    ATTENDED = "attended"
+    ABSENT_EXCUSED = "absent_excused"
+    ABSENT_UNEXCUSED = "absent_unexcused"
+
+
+class FlagKind(StrEnum):
+    AT_RISK = "at_risk"
+    NON_COMPLETION = "non_completion"
+    FOLLOW_UP_MISSED = "follow_up_missed"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DecisionKind(StrEnum):
+    REFER = "refer"
+    CONTINUE = "continue"
+
+
+class MessageKind(StrEnum):
+    """What an outbox row carries: the participant's messages, and the staff digest."""
+
+    INVITATION = "invitation"
+    UPDATE = "update"
+    CANCELLATION = "cancellation"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class JobOutcome(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """Return an enumeration's values in order, as a CHECK constraint or a choice lists them."""
+    return tuple(member.value for member in enum)
