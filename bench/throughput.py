@@ -66,10 +66,11 @@ def _gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
 
 def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict,
           method: str = "POST") -> dict:
-    """Send every request from CLIENTS threads; return status counts and the rate."""
+    """Send every request from CLIENTS threads; return status counts, rate and latency."""
     queue = list(reversed(requests))
     lock = threading.Lock()
     statuses: dict[int, int] = {}
+    durations: list[float] = []
 
     def client():
         while True:
@@ -77,12 +78,15 @@ def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict,
                 if not queue:
                     return
                 path, body = queue.pop()
+            sent = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             connection.request(method, path, body=body, headers=headers)
             status = connection.getresponse().status
             connection.close()
+            took = time.perf_counter() - sent
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
+                durations.append(took)
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
     began = time.perf_counter()
@@ -91,7 +95,10 @@ def _fire(port: int, requests: list[tuple[str, bytes]], headers: dict,
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    return {"seconds": elapsed, "statuses": statuses, "per_second": len(requests) / elapsed}
+    durations.sort()
+    return {"seconds": elapsed, "statuses": statuses, "per_second": len(requests) / elapsed,
+            "p50_ms": 1000 * durations[len(durations) // 2],
+            "p95_ms": 1000 * durations[int(len(durations) * 0.95)]}
 
 
 def _warm(port: int, path: str, method: str) -> None:

@@ -6,7 +6,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from diversion import clock, logs
-from diversion.config import ROOT, from_environment, normalise_database_url
+from diversion.config import ROOT, engine_options, from_environment, normalise_database_url
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config.get("DIVERSION_NOW"):
         clock.set_now(app.config["DIVERSION_NOW"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

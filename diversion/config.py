@@ -32,6 +32,26 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _prepare_threshold() -> int | None:
+    # PgBouncer in transaction mode hands each transaction any server connection, where
+    # a statement prepared on another one does not exist: "none" turns preparing off.
+    value = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    return None if value in {"", "none", "off"} else int(value)
+
+
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy engine options for the configured database, over any given in config."""
+    options: dict = {
+        "pool_pre_ping": True,
+        # Errors reach the logs; their statement parameters hold personal data.
+        "hide_parameters": True,
+    }
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # psycopg prepares a statement on a connection once it has run this many times.
+        options["connect_args"] = {"prepare_threshold": config["DATABASE_PREPARE_THRESHOLD"]}
+    return options | config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+
+
 def from_environment() -> dict:
     """Read every setting the service knows from the environment."""
     production = os.environ.get("DIVERSION_ENV", "development") == "production"
@@ -42,11 +62,7 @@ def from_environment() -> dict:
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True,
-            # Errors reach the logs; their statement parameters hold personal data.
-            "hide_parameters": True,
-        },
+        "DATABASE_PREPARE_THRESHOLD": _prepare_threshold(),
         "DIVERSION_NOW": os.environ.get("DIVERSION_NOW"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from diversion.domain.programme import FOLLOW_UP
 from diversion.models import Booking, Case, Enrolment
-from diversion.services.bookings import Booked
 from diversion.services.cases import SCREENING_FIELDS
 
 
@@ -28,7 +27,7 @@ def case(c: Case) -> dict:
     }
 
 
-def booking(b: Booking | Booked) -> dict:
+def booking(b: Booking) -> dict:
     return {
         "id": b.id,
         "enrolment_id": b.enrolment_id,

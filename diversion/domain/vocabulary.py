@@ -77,11 +77,11 @@ class DecisionKind(StrEnum):
 class MessageKind(StrEnum):
     """What an outbox row carries: the participant's messages, and the staff digest."""
 
-    INVITATION = "invitation"
-    UPDATE = "update"
-    CANCELLATION = "cancellation"
-    REMINDER = "reminder"
-    DIGEST = "digest"
+    INVITATION = "invitation"  # a new booking: METHOD:REQUEST, SEQUENCE 0
+    UPDATE = "update"  # the booked session moved: REQUEST, a higher SEQUENCE
+    CANCELLATION = "cancellation"  # booking or session cancelled: METHOD:CANCEL
+    REMINDER = "reminder"  # an email some hours before the session
+    DIGEST = "digest"  # the case officers' daily summary
 
 
 class MessageStatus(StrEnum):

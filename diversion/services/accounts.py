@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from diversion import clock
-from diversion.database import run_one, transaction
+from diversion.database import transaction
 from diversion.extensions import db
 from diversion.models import ROLES, ApiToken, Force, User
 from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
@@ -240,20 +240,13 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
-    row = run_one(_token_statement(), {"token_hash": _token_hash(token)})
+    row = db.session.execute(
+        sa.select(User.id, User.email, User.role, User.force_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+    ).first()
     return None if row is None else actor_for(row, remote_addr)
-
-
-@lru_cache(maxsize=1)
-def _token_statement() -> sa.Select:
-    # Built once: every API request runs it, and building it cost more than running it.
-    users, tokens = User.__table__.c, ApiToken.__table__.c
-    return (
-        sa.select(users.id, users.email, users.role, users.force_id)
-        .join_from(User.__table__, ApiToken.__table__, tokens.user_id == users.id)
-        .where(tokens.token_hash == sa.bindparam("token_hash"),
-               tokens.revoked_at.is_(None), users.active.is_(True))
-    )
 
 
 # ---- second factor for administrators (TOTP, RFC 6238) ----------------------

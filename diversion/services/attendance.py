@@ -9,7 +9,7 @@ from diversion.domain.progress import check_attendance, check_outcome
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking
 from diversion.services import Actor, audit, compliance, progress
-from diversion.services.bookings import _bookings_of, lock_booking
+from diversion.services.bookings import bookings_of, lock_booking
 
 
 def record(actor: Actor, booking_id: int, outcome: str, reason: str | None = None) -> Booking:
@@ -52,7 +52,7 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
                                     recorded_by_id=actor.user_id, recorded_at=clock.now()))
     db.session.flush()
-    bookings = _bookings_of(enrolment)
+    bookings = bookings_of(enrolment)
     progress.refresh(enrolment, bookings)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
     compliance.raise_flags_for(enrolment, bookings)

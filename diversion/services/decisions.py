@@ -15,7 +15,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Decision, Extension, Flag
 from diversion.services import Actor, InvalidInput, NotFound, audit, progress
-from diversion.services.bookings import _bookings_of, cancel_future_bookings, lock_enrolment
+from diversion.services.bookings import bookings_of, cancel_future_bookings, lock_enrolment
 
 MAX_EXTENSION_DAYS = 365
 
@@ -88,7 +88,7 @@ def _extend(actor, enrolment, record, days: int, target: str | None, reason: str
                                 "There is no follow-up window yet to extend.")
         previous = enrolment.follow_up_closes
         enrolment.follow_up_extension_days += days
-        progress.refresh(enrolment, _bookings_of(enrolment))
+        progress.refresh(enrolment, bookings_of(enrolment))
         new = enrolment.follow_up_closes
     else:
         raise InvalidInput("Extend core_deadline or follow_up_window", field="extend")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from functools import lru_cache
 
 import sqlalchemy as sa
 
 from diversion import clock
 from diversion.calendar.events import Appointment, feed, invitation
-from diversion.database import run, transaction
+from diversion.database import transaction
+from diversion.domain.vocabulary import BookingStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, FeedToken, Programme, Venue
 from diversion.services import Actor, NotFound, audit, outbox
@@ -117,7 +117,7 @@ def feed_for_token(token: str) -> bytes | None:
         return None
     # Calendar apps poll every feed each hour: one statement reads the token, the
     # programme and every live appointment.
-    rows = run(_feed_statement(), {"token_hash": _hash(token)})
+    rows = db.session.execute(_feed_statement(_hash(token))).all()
     if not rows:
         return None
     appointments = [
@@ -128,8 +128,7 @@ def feed_for_token(token: str) -> bytes | None:
                 tzid=rows[0].timezone)
 
 
-@lru_cache(maxsize=1)
-def _feed_statement() -> sa.Select:
+def _feed_statement(token_hash: str) -> sa.Select:
     t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
     s, v, p = CourseSession.__table__, Venue.__table__, Programme.__table__
     # The enrolment's programme, which is every booked session's too. A chain of outer
@@ -141,9 +140,10 @@ def _feed_statement() -> sa.Select:
                   v.c.address.label("venue_address"))
         .select_from(t.join(e, e.c.id == t.c.enrolment_id)
                      .join(p, p.c.id == e.c.programme_id)
-                     .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id, b.c.status == "booked"))
+                     .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id,
+                                           b.c.status == BookingStatus.BOOKED))
                      .outerjoin(s, s.c.id == b.c.session_id)
                      .outerjoin(v, v.c.id == s.c.venue_id))
-        .where(t.c.token_hash == sa.bindparam("token_hash"), t.c.revoked_at.is_(None))
+        .where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None))
         .order_by(b.c.id)
     )

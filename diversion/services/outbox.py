@@ -7,14 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.domain.vocabulary import MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, OutboxMessage
-
-# invitation: a new booking (METHOD:REQUEST, SEQUENCE 0)
-# update: the booked session moved (REQUEST, higher SEQUENCE)
-# cancellation: booking or session cancelled (METHOD:CANCEL)
-# reminder: an email some hours before the session
-PARTICIPANT_KINDS = ("invitation", "update", "cancellation", "reminder")
 
 
 def place(venue_name: str, room: str | None, address: str) -> str:
@@ -26,33 +21,23 @@ def location(session: CourseSession) -> str:
     return place(session.venue.name, session.room, session.venue.address)
 
 
-def appointment(*, uid: str, sequence: int, starts_at: datetime, ends_at: datetime,
-                programme, location: str, attendee_name: str) -> dict:
-    """What the participant's calendar is told: the payload every message carries.
-
-    ``programme`` is anything with the programme's invitation settings, a row or a model.
-    """
+def _snapshot(booking: Booking) -> dict:
+    """What the participant's calendar is told: the payload every message carries."""
+    session = booking.session
+    programme = session.programme
+    case = booking.enrolment.case
     return {
-        "uid": uid,
-        "sequence": sequence,
-        "starts_at": starts_at.isoformat(),
-        "ends_at": ends_at.isoformat(),
+        "uid": booking.uid,
+        "sequence": booking.sequence,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
         "summary": programme.invite_title,
-        "location": location,
+        "location": location(session),
         "contact_phone": programme.contact_phone,
         "organizer": programme.organizer_email,
         "timezone": programme.timezone,
-        "attendee_name": attendee_name,
+        "attendee_name": f"{case.given_name} {case.family_name}",
     }
-
-
-def _snapshot(booking: Booking) -> dict:
-    session = booking.session
-    case = booking.enrolment.case
-    return appointment(uid=booking.uid, sequence=booking.sequence,
-                       starts_at=session.starts_at, ends_at=session.ends_at,
-                       programme=session.programme, location=location(session),
-                       attendee_name=f"{case.given_name} {case.family_name}")
 
 
 def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
@@ -64,7 +49,7 @@ def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
         "recipient": recipient,
         "payload": payload,
         "idempotency_key": key,
-        "status": "pending",
+        "status": MessageStatus.PENDING,
         "due_at": due,
         "next_attempt_at": due,
         "created_at": clock.now(),
@@ -77,8 +62,6 @@ def _row(booking: Booking, kind: str, key: str, due) -> dict:
 
 
 def _insert(rows: list[dict]) -> None:
-    # Plain INSERTs, not ORM objects: a plan queues ten of these in one statement, and
-    # the unit of work would cost more than the rest of the booking.
     if rows:
         db.session.execute(sa.insert(OutboxMessage.__table__), rows)
 
@@ -96,7 +79,7 @@ def _reminder(booking: Booking, reminder_hours: int) -> dict | None:
     due = _reminder_due(booking.session.starts_at, reminder_hours)
     if due is None:
         return None
-    return _row(booking, "reminder", f"reminder:{booking.id}:{booking.sequence}", due)
+    return _row(booking, MessageKind.REMINDER, f"reminder:{booking.id}:{booking.sequence}", due)
 
 
 def queue(booking: Booking, kind: str) -> None:
@@ -104,28 +87,16 @@ def queue(booking: Booking, kind: str) -> None:
     _insert([_row(booking, kind, f"{kind}:{booking.id}:{booking.sequence}", clock.now())])
 
 
-def invitation_messages(*, enrolment_id: int, booking_id: int, recipient: str,
-                        payload: dict, starts_at: datetime, reminder_hours: int) -> list[dict]:
-    """A new booking's invitation, and its reminder unless the session is too close."""
-    messages = [_message(enrolment_id, booking_id, recipient, payload, "invitation",
-                         f"invitation:{booking_id}:{payload['sequence']}", clock.now())]
-    due = _reminder_due(starts_at, reminder_hours)
-    if due is not None:
-        messages.append(_message(enrolment_id, booking_id, recipient, payload, "reminder",
-                                 f"reminder:{booking_id}:{payload['sequence']}", due))
-    return messages
-
-
 def invite(bookings: list[Booking]) -> None:
-    """Queue each new booking's invitation and its reminder, all in one statement."""
-    _insert([
-        message for booking in bookings
-        for message in invitation_messages(
-            enrolment_id=booking.enrolment_id, booking_id=booking.id,
-            recipient=booking.enrolment.case.email, payload=_snapshot(booking),
-            starts_at=booking.session.starts_at,
-            reminder_hours=booking.session.programme.reminder_hours)
-    ])
+    """Queue each new booking's invitation, and its reminder unless the session is too close."""
+    rows = []
+    for booking in bookings:
+        rows.append(_row(booking, MessageKind.INVITATION,
+                         f"invitation:{booking.id}:{booking.sequence}", clock.now()))
+        reminder = _reminder(booking, booking.session.programme.reminder_hours)
+        if reminder is not None:
+            rows.append(reminder)
+    _insert(rows)
 
 
 def schedule_reminder(booking: Booking, reminder_hours: int) -> None:
@@ -142,8 +113,8 @@ def supersede_reminders(booking: Booking) -> None:
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.booking_id == booking.id,
-            OutboxMessage.kind == "reminder",
-            OutboxMessage.status == "pending",
+            OutboxMessage.kind == MessageKind.REMINDER,
+            OutboxMessage.status == MessageStatus.PENDING,
         )
-        .values(status="superseded")
+        .values(status=MessageStatus.SUPERSEDED)
     )

@@ -4,11 +4,11 @@ One enrolment or a whole cohort goes through the same code. A cohort is planned
 in batches, one transaction each: the batch's enrolments are locked in id order,
 then the sessions they could use are locked in id order and read once (the
 order every booking takes its locks in, so plans and single bookings cannot
-deadlock), each enrolment is planned in turn against the seats the ones before
-it took, and the seats, bookings, invitations, reminders and audit rows are
-written a statement each for the whole batch. An enrolment that cannot be
-planned is refused with its reason and nothing is booked for it; the others in
-its batch are booked.
+deadlock), and each enrolment is planned in turn against the seats the ones
+before it took. Each plan is then booked through the same path as a single
+booking (seat, rules, insert), so a planned booking is checked like any other.
+An enrolment that cannot be planned is refused with its reason and nothing is
+booked for it; the others in its batch are booked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
@@ -27,11 +26,17 @@ from diversion.domain.booking import EnrolmentFacts, SessionFacts, check_open
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+from diversion.domain.vocabulary import Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound
-from diversion.services.bookings import insert_bookings, lock_enrolments
-from diversion.services.facts import booking_facts_for, enrolment_facts, session_facts
+from diversion.services.bookings import book_locked, lock_enrolments
+from diversion.services.facts import (
+    booking_facts,
+    booking_facts_for,
+    enrolment_facts,
+    session_facts,
+)
 from diversion.services.programmes import rules_for
 
 # Locks are held for a whole batch: large enough to share the reads and writes,
@@ -50,7 +55,7 @@ class PlanOutcome:
 
 def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
     """Book every remaining module into the earliest sessions that satisfy every rule."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         outcome = _plan_batch(actor, [enrolment_id])
         if enrolment_id in outcome.refused:
@@ -62,7 +67,7 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
 
 def plan_enrolments(actor: Actor, enrolment_ids: list[int]) -> PlanOutcome:
     """Plan each enrolment in turn, lowest id first; refusals do not stop the others."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     ids = sorted(set(enrolment_ids))
     if len(ids) > MOST_AT_ONCE:
         raise RuleViolation("too_many", f"Plan at most {MOST_AT_ONCE:,} participants at once.")
@@ -129,20 +134,25 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
                 session, booked=programme_seats[session.id].booked + 1)
         chosen.append((want, found))
 
-    # The plans were made on the locked rows with the batch's own seat counts, so the
-    # rules already hold: what remains is to write them.
-    rows = _load_sessions(sorted({s.id for _, found in chosen for s in found}))
-    taken: dict[int, int] = defaultdict(int)
-    to_book: list[tuple[Enrolment, list[CourseSession]]] = []
     for want, found in chosen:
-        for session in found:
-            taken[session.id] += 1
-        to_book.append((want.enrolment, [rows[s.id] for s in found]))
-    _take_seats(taken)
-    made = insert_bookings(actor, to_book, planned=True)
-    for (enrolment, _), bookings in zip(to_book, made, strict=True):
-        outcome.planned[enrolment.id] = bookings
+        try:
+            # All or nothing for each person: a refusal undoes only their bookings.
+            with db.session.begin_nested():
+                outcome.planned[want.enrolment.id] = _book_plan(actor, want, found)
+        except RuleViolation as refusal:
+            outcome.refused[want.enrolment.id] = refusal
     return outcome
+
+
+def _book_plan(actor: Actor, want: _Wanted, found: list[SessionFacts]) -> list[Booking]:
+    """Book a plan's sessions in order through the one booking path."""
+    facts = want.facts
+    made = []
+    for session in found:
+        booking = book_locked(actor, want.enrolment, session.id, facts=facts, planned=True)
+        facts = dataclasses.replace(facts, bookings=(*facts.bookings, booking_facts(booking)))
+        made.append(booking)
+    return made
 
 
 def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, SessionFacts]]:
@@ -155,12 +165,11 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
         modules = sorted({m for w in wants for m in w.modules})
         query = sa.select(
             CourseSession.id, CourseSession.module, CourseSession.starts_at,
-                CourseSession.status, CourseSession.capacity,
-            CourseSession.booked,
+            CourseSession.status, CourseSession.capacity, CourseSession.booked,
         ).where(
             CourseSession.programme_id == programme_id,
             CourseSession.module.in_(modules),
-            CourseSession.status == "scheduled",
+            CourseSession.status == SessionStatus.SCHEDULED,
             CourseSession.starts_at > now,
             CourseSession.booked < CourseSession.capacity,
         )
@@ -185,30 +194,3 @@ def _no_plan(want: _Wanted) -> RuleViolation:
         f"{want.rules.min_days_between_sessions} days between sessions. Publish more "
         "sessions or ask the case officer about an extension.",
     )
-
-
-def _load_sessions(ids: list[int]) -> dict[int, CourseSession]:
-    """Load the chosen sessions (already locked) with what invitations show of them."""
-    if not ids:
-        return {}
-    return {
-        s.id: s for s in db.session.scalars(
-            sa.select(CourseSession).where(CourseSession.id.in_(ids))
-            .options(so.joinedload(CourseSession.venue, innerjoin=True),
-                     so.joinedload(CourseSession.programme, innerjoin=True))
-        )
-    }
-
-
-def _take_seats(taken: dict[int, int]) -> None:
-    """Take the batch's seats on the locked sessions; the CHECK on booked is the backstop."""
-    if taken:
-        db.session.execute(
-            sa.update(CourseSession.__table__)
-            .where(CourseSession.__table__.c.id == sa.bindparam("session_id"))
-            .values(booked=CourseSession.__table__.c.booked + sa.bindparam("seats")),
-            [{"session_id": session_id, "seats": n} for session_id, n in taken.items()],
-        )
-        for session_id, n in taken.items():
-            session = db.session.get(CourseSession, session_id)
-            so.attributes.set_committed_value(session, "booked", session.booked + n)
