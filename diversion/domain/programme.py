@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+
+from diversion.domain.vocabulary import LONDON, LONDON_TZID
 
 # Module number of the follow-up session; core modules are numbered from 1.
 FOLLOW_UP = 0
@@ -52,7 +54,7 @@ class ProgrammeRules:
     follow_up_window_days: int = 14
     min_days_between_sessions: int = 7
     reminder_hours: int = 48
-    timezone: str = "Europe/London"
+    timezone: str = LONDON_TZID
     holiday_region: str = "GB-ENG"
     modules_in_order: bool = True
 
@@ -72,14 +74,16 @@ class ProgrammeRules:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        # Invitations carry only London's VTIMEZONE, and pages, mail and jobs read
+        # times in London: a programme in another zone would be shown at wrong hours.
+        if self.timezone != LONDON_TZID:
+            raise ValueError(
+                f"a programme's time zone must be {LONDON_TZID}, not {self.timezone!r}"
+            )
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return LONDON
 
     @property
     def core_module_numbers(self) -> range:

@@ -67,8 +67,17 @@ def test_a_naive_date_time_is_refused_rather_than_guessed():
         RULES.local_date(datetime(2027, 7, 1, 23, 30))
 
 
-def test_the_time_zone_is_the_programme_setting():
-    assert ProgrammeRules(timezone="Europe/Dublin").tz.key == "Europe/Dublin"
+def test_a_programme_runs_in_london_time():
+    assert ProgrammeRules().tz.key == "Europe/London"
+    assert ProgrammeRules(timezone="Europe/London").tz.key == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    "timezone", ["Europe/Dublin", "America/New_York", "UTC", "GMT", "europe/london", ""]
+)
+def test_a_programme_in_any_other_time_zone_is_refused(timezone):
+    with pytest.raises(ValueError, match="time zone must be Europe/London"):
+        ProgrammeRules(timezone=timezone)
 
 
 @pytest.mark.parametrize(
