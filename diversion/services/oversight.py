@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
 from diversion.services import Actor
@@ -40,7 +41,7 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
         starts.append(first)
         first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
     starts.reverse()
-    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=clock.LONDON)
+    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=LONDON)
     rows = db.session.execute(
         sa.select(Enrolment.status, Enrolment.closed_at)
         .where(Enrolment.force_id == actor.force_id,
@@ -49,7 +50,7 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
     )
     buckets = {s: {"month": s, "completed": 0, "referred": 0} for s in starts}
     for status, closed_at in rows:
-        local = closed_at.astimezone(clock.LONDON).date()
+        local = closed_at.astimezone(LONDON).date()
         key = date(local.year, local.month, 1)
         if key in buckets:
             buckets[key][status] += 1
@@ -72,7 +73,7 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
     bookings = {b.id: b for b in enrolment.bookings}
     for b in enrolment.bookings:
         name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
-        local = b.session.starts_at.astimezone(clock.LONDON)
+        local = b.session.starts_at.astimezone(LONDON)
         events.append(Event(b.created_at, "booked",
                             f"{name} booked for {format_date(local.date())} at "
                             f"{_clock_time(local)} ({b.session.venue.name})"))

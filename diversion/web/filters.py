@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
-
-LONDON = ZoneInfo("Europe/London")
+from diversion.domain.vocabulary import LONDON
 
 STATUS_TAGS = {
     "enrolled": ("Enrolled", "govuk-tag--blue"),
