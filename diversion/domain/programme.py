@@ -8,36 +8,17 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+# Re-exported for services.planning, which names it from here.
+from diversion.domain.dates import format_date as format_date
 from diversion.domain.vocabulary import LONDON, LONDON_TZID
 
 # Module number of the follow-up session; core modules are numbered from 1.
 FOLLOW_UP = 0
 
-# Fixed English names rather than strftime("%B"), which follows the process locale.
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def add_months(d: date, months: int) -> date:
     """Add calendar months to a date, clamping to the end of a shorter month."""
     return d + relativedelta(months=months)
-
-
-def format_date(d: date) -> str:
-    """Write a date the way a coordinator reads it: 4 March 2027."""
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def module_name(module: int) -> str:

@@ -8,7 +8,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from diversion import clock
-from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.domain.dates import format_date, format_time
+from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
@@ -76,7 +77,7 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         local = b.session.starts_at.astimezone(LONDON)
         events.append(Event(b.created_at, "booked",
                             f"{name} booked for {format_date(local.date())} at "
-                            f"{_clock_time(local)} ({b.session.venue.name})"))
+                            f"{format_time(local)} ({b.session.venue.name})"))
         if b.cancelled_at:
             events.append(Event(b.cancelled_at, "cancelled",
                                 f"{name} booking cancelled: {b.cancel_reason or 'no reason'}"
@@ -112,10 +113,3 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
                             f"{format_date(extension.new_date)}"))
     events.sort(key=lambda e: e.at)
     return enrolment, events
-
-
-def _clock_time(local: datetime) -> str:
-    """Say a time as people in the UK write it: 6pm, 6:30pm."""
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diversion.domain.programme import ProgrammeRules, add_months, format_date
+from diversion.domain.programme import ProgrammeRules, add_months
 
 RULES = ProgrammeRules()
 
@@ -87,11 +87,6 @@ def test_a_programme_in_any_other_time_zone_is_refused(timezone):
 def test_nonsense_programme_settings_are_refused(settings):
     with pytest.raises(ValueError):
         ProgrammeRules(**settings)
-
-
-def test_dates_are_written_in_words():
-    assert format_date(date(2027, 3, 4)) == "4 March 2027"
-    assert format_date(date(2027, 2, 28)) == "28 February 2027"
 
 
 def test_a_local_day_ends_at_the_next_local_midnight_whatever_the_clock_change():
