@@ -10,7 +10,7 @@ import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from diversion.domain.vocabulary import LONDON
 
 _override: datetime | None = None
 

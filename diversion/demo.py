@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from diversion import clock
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.models import User
 from diversion.services import (
@@ -31,7 +31,6 @@ from diversion.services import (
 )
 from diversion.services.accounts import actor_for
 
-LONDON = ZoneInfo("Europe/London")
 FORCES = [("MET", "Metropolitan Police Service"), ("KENT", "Kent Police"),
           ("WMP", "West Midlands Police")]
 GIVEN = ["Alex", "Sam", "Jordan", "Chris", "Jamie", "Robin", "Lee", "Daniel", "Mark", "Paul",

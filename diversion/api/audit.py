@@ -3,6 +3,7 @@
 from diversion.api import Blueprint, next_url
 from diversion.api.auth import requires
 from diversion.api.schemas import AuditList, AuditQuery
+from diversion.domain.vocabulary import LONDON
 from diversion.services import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit trail")
@@ -40,7 +41,5 @@ def index(query):
 def _aware(value):
     # A date-time without an offset is read in Europe/London (api.md).
     if value is not None and value.tzinfo is None:
-        from diversion.api.fields import LONDON
-
         return value.replace(tzinfo=LONDON)
     return value

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields
 
 from diversion.domain.programme import FOLLOW_UP
-
-LONDON = ZoneInfo("Europe/London")
+from diversion.domain.vocabulary import LONDON
 
 
 class Instant(fields.Field):

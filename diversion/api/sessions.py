@@ -1,7 +1,6 @@
 """Sessions: publish, list, move, cancel."""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
@@ -17,11 +16,11 @@ from diversion.api.schemas import (
     SessionPatch,
     SessionQuery,
 )
+from diversion.domain.vocabulary import LONDON
 from diversion.services import bookings, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                description="Sessions and series")
-LONDON = ZoneInfo("Europe/London")
 
 
 @bp.post("")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, vCalAddress
 
 from diversion.calendar.timezones import vtimezone
+from diversion.domain.vocabulary import LONDON_TZID
 
 __all__ = [
     "DISCLOSING_WORDS",
@@ -89,7 +90,7 @@ def invitation(
     attendee: str,
     attendee_name: str | None,
     dtstamp: datetime,
-    tzid: str = "Europe/London",
+    tzid: str = LONDON_TZID,
     method: str = "REQUEST",
 ) -> bytes:
     """Render one iMIP REQUEST or CANCEL for one attendee as iCalendar bytes."""
@@ -122,7 +123,7 @@ def feed(
     *,
     dtstamp: datetime,
     name: str,
-    tzid: str = "Europe/London",
+    tzid: str = LONDON_TZID,
 ) -> bytes:
     """Render a participant's subscribable feed of their live appointments."""
     zone = _zone(tzid)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
 
 # Bookings that hold a module: an absent or cancelled one leaves it to be rebooked.
 ACTIVE = frozenset({"booked", "attended"})

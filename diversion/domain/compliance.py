@@ -10,7 +10,8 @@ from diversion.domain.booking import (
     attended_modules,
     booked_modules,
 )
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+from diversion.domain.dates import format_date
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
 
 # How close to the core deadline an unbooked module puts the enrolment at risk.
 UNBOOKED_WARNING_DAYS = 28

@@ -4,38 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+# Re-exported for services.planning, which names it from here.
+from diversion.domain.dates import format_date as format_date
+from diversion.domain.vocabulary import LONDON, LONDON_TZID
+
 # Module number of the follow-up session; core modules are numbered from 1.
 FOLLOW_UP = 0
-
-# Fixed English names rather than strftime("%B"), which follows the process locale.
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def add_months(d: date, months: int) -> date:
     """Add calendar months to a date, clamping to the end of a shorter month."""
     return d + relativedelta(months=months)
-
-
-def format_date(d: date) -> str:
-    """Write a date the way a coordinator reads it: 4 March 2027."""
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def module_name(module: int) -> str:
@@ -52,7 +35,7 @@ class ProgrammeRules:
     follow_up_window_days: int = 14
     min_days_between_sessions: int = 7
     reminder_hours: int = 48
-    timezone: str = "Europe/London"
+    timezone: str = LONDON_TZID
     holiday_region: str = "GB-ENG"
     modules_in_order: bool = True
 
@@ -72,14 +55,16 @@ class ProgrammeRules:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        # Invitations carry only London's VTIMEZONE, and pages, mail and jobs read
+        # times in London: a programme in another zone would be shown at wrong hours.
+        if self.timezone != LONDON_TZID:
+            raise ValueError(
+                f"a programme's time zone must be {LONDON_TZID}, not {self.timezone!r}"
+            )
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return LONDON
 
     @property
     def core_module_numbers(self) -> range:

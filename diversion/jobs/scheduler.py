@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 import signal
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from diversion.domain.vocabulary import LONDON
 from diversion.jobs import tasks
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 # Interval runs start on multiples of the interval since the Unix epoch, the
 # same boundaries as tasks.mail_slot, so each tick is one slot.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from diversion import clock
+from diversion.domain.vocabulary import LONDON
 from diversion.jobs.runs import run_once
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 
 # Each daily job's setting and its default local time (Europe/London).
 DAILY_AT = {

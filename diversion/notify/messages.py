@@ -26,6 +26,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from diversion.calendar.events import DISCLOSING_WORDS, clean_email, clean_text, invitation
 from diversion.config import ROOT
+from diversion.domain.dates import format_day, format_time, format_weekday_date
+from diversion.domain.vocabulary import LONDON_TZID
 from diversion.services.invitations import appointment_from_payload
 
 __all__ = [
@@ -36,7 +38,6 @@ __all__ = [
     "envelope_address",
     "message_id_for",
     "render",
-    "spoken_time",
     "when",
 ]
 
@@ -112,7 +113,7 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
             # The iTIP message was made when the change was queued, so a retry or a
             # resend after a crash carries the same DTSTAMP as the first attempt.
             dtstamp=row.created_at,
-            tzid=payload.get("timezone") or "Europe/London",
+            tzid=payload.get("timezone") or LONDON_TZID,
             method=method,
         )
         # base64 keeps the object's CRLF line ends and 75-octet folds byte for byte;
@@ -131,11 +132,11 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
 
 
 def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
-    zone = ZoneInfo(payload.get("timezone") or "Europe/London")
+    zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
     starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
     ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
 
-    subject = _SUBJECT[kind].format(when=f"{_day(starts_at)} at {spoken_time(starts_at)}")
+    subject = _SUBJECT[kind].format(when=f"{format_day(starts_at)} at {format_time(starts_at)}")
     # No name: the preview on a locked phone or a shared screen shows only this.
     context = {
         "title": clean_text(payload.get("summary") or "") or "Appointment",
@@ -179,15 +180,8 @@ def message_id_for(idempotency_key: str, uid: str, sender: str) -> str:
 
 def when(starts_at: datetime, ends_at: datetime) -> str:
     """Say a session's time as people read it: 'Tuesday 5 January 2027, 6pm to 7:30pm'."""
-    return (f"{_day(starts_at)} {starts_at.year}, "
-            f"{spoken_time(starts_at)} to {spoken_time(ends_at)}")
-
-
-def spoken_time(value: datetime) -> str:
-    """Return '6pm', '6:30pm', '12pm' (GOV.UK style)."""
-    hour = value.hour % 12 or 12
-    minutes = f":{value.minute:02d}" if value.minute else ""
-    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+    return (f"{format_weekday_date(starts_at)}, "
+            f"{format_time(starts_at)} to {format_time(ends_at)}")
 
 
 def render(template: str, context: dict) -> str:
@@ -205,10 +199,6 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def _day(value: datetime) -> str:
-    return f"{value:%A} {value.day} {value:%B}"
 
 
 def _one_line(value: str) -> str:

@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, audit
@@ -35,7 +36,7 @@ def safe_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(clock.LONDON).strftime("%Y-%m-%d %H:%M")
+        value = value.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -173,8 +174,8 @@ def sessions(
 
 
 def _session_row(s: CourseSession) -> tuple:
-    starts = s.starts_at.astimezone(clock.LONDON)
-    ends = s.ends_at.astimezone(clock.LONDON)
+    starts = s.starts_at.astimezone(LONDON)
+    ends = s.ends_at.astimezone(LONDON)
     return (starts.date(), f"{starts:%H:%M}", f"{ends:%H:%M}", _module(s.module),
             s.programme.name, s.venue.name, s.room, s.facilitator, s.capacity, s.booked,
             max(s.capacity - s.booked, 0), _words(s.status))

@@ -8,7 +8,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from diversion import clock
-from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.domain.dates import format_date, format_time
+from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
 from diversion.services import Actor
@@ -40,7 +42,7 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
         starts.append(first)
         first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
     starts.reverse()
-    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=clock.LONDON)
+    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=LONDON)
     rows = db.session.execute(
         sa.select(Enrolment.status, Enrolment.closed_at)
         .where(Enrolment.force_id == actor.force_id,
@@ -49,7 +51,7 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
     )
     buckets = {s: {"month": s, "completed": 0, "referred": 0} for s in starts}
     for status, closed_at in rows:
-        local = closed_at.astimezone(clock.LONDON).date()
+        local = closed_at.astimezone(LONDON).date()
         key = date(local.year, local.month, 1)
         if key in buckets:
             buckets[key][status] += 1
@@ -72,10 +74,10 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
     bookings = {b.id: b for b in enrolment.bookings}
     for b in enrolment.bookings:
         name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
-        local = b.session.starts_at.astimezone(clock.LONDON)
+        local = b.session.starts_at.astimezone(LONDON)
         events.append(Event(b.created_at, "booked",
                             f"{name} booked for {format_date(local.date())} at "
-                            f"{_clock_time(local)} ({b.session.venue.name})"))
+                            f"{format_time(local)} ({b.session.venue.name})"))
         if b.cancelled_at:
             events.append(Event(b.cancelled_at, "cancelled",
                                 f"{name} booking cancelled: {b.cancel_reason or 'no reason'}"
@@ -111,10 +113,3 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
                             f"{format_date(extension.new_date)}"))
     events.sort(key=lambda e: e.at)
     return enrolment, events
-
-
-def _clock_time(local: datetime) -> str:
-    """Say a time as people in the UK write it: 6pm, 6:30pm."""
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"

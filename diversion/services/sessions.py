@@ -10,9 +10,10 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.holidays import is_public_holiday, series_dates
-from diversion.domain.programme import FOLLOW_UP, format_date
+from diversion.domain.programme import FOLLOW_UP
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Programme
 from diversion.services import Actor, InvalidInput, NotFound, audit, outbox

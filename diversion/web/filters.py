@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from diversion.domain.dates import (
+    format_date,
+    format_month,
+    format_short_month,
+    format_time,
+    format_weekday_date,
+)
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
-
-LONDON = ZoneInfo("Europe/London")
+from diversion.domain.vocabulary import LONDON
 
 STATUS_TAGS = {
     "enrolled": ("Enrolled", "govuk-tag--blue"),
@@ -37,24 +42,20 @@ def long_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%B %Y}"
+    return format_date(value)
 
 
 def local_time(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    suffix = "am" if local.hour < 12 else "pm"
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{suffix}"
+    return format_time(value.astimezone(LONDON))
 
 
 def long_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(LONDON)
-    return f"{local:%A} {long_date(local)} at {local_time(local)}"
+    return f"{format_weekday_date(local)} at {format_time(local)}"
 
 
 def module_name(value: int) -> str:
@@ -82,6 +83,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(local_time)
     app.add_template_filter(long_datetime)
+    app.add_template_filter(format_month, "month_year")
+    app.add_template_filter(format_short_month, "short_month")
     app.add_template_filter(module_name)
     app.add_template_filter(describe, "reason_text")
     app.add_template_global(STATUS_TAGS, "STATUS_TAGS")

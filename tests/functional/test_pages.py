@@ -7,6 +7,7 @@ from html import unescape
 
 import sqlalchemy as sa
 
+from diversion import clock
 from diversion.extensions import db
 from diversion.models import Case, Enrolment, Force, User
 from tests.conftest import PASSWORD, csrf_from, make_force, make_user
@@ -117,6 +118,19 @@ def test_a_wrong_password_keeps_the_person_on_the_sign_in_page_with_an_error(cli
 def test_a_case_officer_sees_dashboard_cases_and_enrolments_in_the_navigation(client, login_as):
     login_as("case_officer")
     assert navigation(client.get("/cases/dashboard")) == ["Dashboard", "Cases", "Enrolments"]
+
+
+def test_the_dashboard_names_the_last_twelve_months_in_english(client, login_as):
+    clock.set_now("2027-03-10T12:00:00+00:00")
+    login_as("case_officer")
+    html = client.get("/cases/dashboard").get_data(as_text=True)
+    described = re.search(r'<desc id="closure-chart-desc">(.*?)</desc>', html, re.S).group(1)
+    assert described.startswith("April 2026: 0 completed, 0 referred. May 2026:")
+    assert described.endswith("March 2027: 0 completed, 0 referred. ")
+    assert re.findall(r'class="app-chart__axis">([^<]*)<', html) == [
+        "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar"]
+    table = re.search(r'<table class="govuk-table".*?</table>', html, re.S).group(0)
+    assert re.search(r">\s*September 2026\s*<", table)
 
 
 def test_an_administrator_sees_users_and_forces_in_the_navigation(client, login_as):

@@ -45,7 +45,7 @@ def _world(rng: random.Random, now: datetime) -> list[Programme]:
                 created_at=at)
     venue = Venue(name="Hall", address="1 Street", created_at=at)
     other = Programme(name="Other rules", core_modules=3, min_days_between_sessions=10,
-                      follow_up_window_days=7, timezone="America/New_York")
+                      follow_up_window_days=7)
     db.session.add_all([user, venue, other])
     db.session.flush()
     programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.id)))

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from diversion import clock
 from diversion.config import ROOT
 from diversion.domain.holidays import is_public_holiday
+from diversion.domain.vocabulary import LONDON
 from tests.conftest import case_body
 from tests.integration.notify.conftest import Mailbox, free_port
 
@@ -135,7 +136,7 @@ def bookings(api_as):
     day = today + timedelta(days=7)
     while day.weekday() != 1 or is_public_holiday(day, "GB-ENG"):
         day += timedelta(days=1)
-    starts_at = datetime.combine(day, clock_time(18), tzinfo=clock.LONDON)
+    starts_at = datetime.combine(day, clock_time(18), tzinfo=LONDON)
     session = coordinator.post("/sessions", {
         "programme_id": 1, "module": 1, "starts_at": starts_at.isoformat(),
         "venue_id": venue.get_json()["id"], "capacity": 50})

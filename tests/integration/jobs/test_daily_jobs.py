@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.domain.vocabulary import LONDON
 from diversion.extensions import db
 from diversion.jobs import tasks
 from diversion.models import Flag, JobRun, OutboxMessage
@@ -15,7 +16,6 @@ from diversion.notify.delivery import deliver_all
 from tests.conftest import case_body
 from tests.integration.jobs.conftest import SENDER
 
-LONDON = clock.LONDON
 DAILY = {"sweep": time(6, 0), "digest": time(7, 0), "retention": time(2, 30)}
 DISCLOSING = re.compile(r"\b(offence|prosecution|police|child|abuse|images|court|sexual|"
                         r"flag|risk|diversion|case)\b", re.IGNORECASE)

@@ -282,10 +282,9 @@ def test_there_is_one_vtimezone_for_the_tzid_used(kind):
     assert [str(z["TZID"]) for z in zones] == ["Europe/London"]
 
 
-def test_another_tzid_gets_its_own_vtimezone_and_wall_time():
-    raw = invite(tzid="Europe/Paris")
-    assert named(raw, "DTSTART") == ["DTSTART;TZID=Europe/Paris:20270329T110000"]
-    assert [str(z["TZID"]) for z in Calendar.from_ical(raw).walk("VTIMEZONE")] == ["Europe/Paris"]
+def test_a_tzid_other_than_london_is_refused():
+    with pytest.raises(ValueError, match="every programme runs in Europe/London"):
+        invite(tzid="Europe/Paris")
 
 
 def test_an_unknown_tzid_is_refused():

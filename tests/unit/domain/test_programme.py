@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diversion.domain.programme import ProgrammeRules, add_months, format_date
+from diversion.domain.programme import ProgrammeRules, add_months
 
 RULES = ProgrammeRules()
 
@@ -67,8 +67,17 @@ def test_a_naive_date_time_is_refused_rather_than_guessed():
         RULES.local_date(datetime(2027, 7, 1, 23, 30))
 
 
-def test_the_time_zone_is_the_programme_setting():
-    assert ProgrammeRules(timezone="Europe/Dublin").tz.key == "Europe/Dublin"
+def test_a_programme_runs_in_london_time():
+    assert ProgrammeRules().tz.key == "Europe/London"
+    assert ProgrammeRules(timezone="Europe/London").tz.key == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    "timezone", ["Europe/Dublin", "America/New_York", "UTC", "GMT", "europe/london", ""]
+)
+def test_a_programme_in_any_other_time_zone_is_refused(timezone):
+    with pytest.raises(ValueError, match="time zone must be Europe/London"):
+        ProgrammeRules(timezone=timezone)
 
 
 @pytest.mark.parametrize(
@@ -78,11 +87,6 @@ def test_the_time_zone_is_the_programme_setting():
 def test_nonsense_programme_settings_are_refused(settings):
     with pytest.raises(ValueError):
         ProgrammeRules(**settings)
-
-
-def test_dates_are_written_in_words():
-    assert format_date(date(2027, 3, 4)) == "4 March 2027"
-    assert format_date(date(2027, 2, 28)) == "28 February 2027"
 
 
 def test_a_local_day_ends_at_the_next_local_midnight_whatever_the_clock_change():

@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from diversion.notify.delivery import MailConfigError, backoff, mail_settings
-from diversion.notify.messages import KINDS, TEMPLATES, build, render, spoken_time, when
+from diversion.notify.messages import KINDS, TEMPLATES, build, render, when
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 SENDER = "Appointments <appointments@diversion.invalid>"
@@ -69,12 +69,6 @@ def test_times_are_said_in_london_time_across_the_clock_change():
     built = build(row(payload=summer), sender=SENDER, now=NOW)
     assert built.subject == "Your appointment on Tuesday 6 April at 6:30pm"
     assert "Tuesday 6 April 2027, 6:30pm to 8pm" in built.message.get_body(("plain",)).get_content()
-
-
-@pytest.mark.parametrize(("hour", "minute", "said"), [
-    (0, 0, "12am"), (9, 5, "9:05am"), (12, 0, "12pm"), (18, 0, "6pm"), (19, 30, "7:30pm")])
-def test_spoken_times_follow_gov_uk_style(hour, minute, said):
-    assert spoken_time(datetime(2027, 1, 5, hour, minute, tzinfo=UTC)) == said
 
 
 def test_when_gives_weekday_date_year_and_both_times():

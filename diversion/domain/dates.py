@@ -1,0 +1,59 @@
+"""Dates and times as people in the UK write them, in fixed English words.
+
+strftime's ``%A`` and ``%B`` (and Jinja's ``strftime``) follow the process locale,
+so a server started with another ``LANG`` would name days and months in another
+language. Every function here takes a local value: the caller converts an instant
+to Europe/London first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def format_date(d: date) -> str:
+    """Write a date the way a coordinator reads it: 4 March 2027."""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def format_day(d: date) -> str:
+    """Write a day without its year, as a subject line names it: Thursday 4 March."""
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}"
+
+
+def format_weekday_date(d: date) -> str:
+    """Write a date with its day of the week: Thursday 4 March 2027."""
+    return f"{format_day(d)} {d.year}"
+
+
+def format_month(d: date) -> str:
+    """Write the month a date falls in: March 2027."""
+    return f"{MONTHS[d.month - 1]} {d.year}"
+
+
+def format_short_month(d: date) -> str:
+    """Write a month's name in three letters, as a chart's axis does: Mar."""
+    return MONTHS[d.month - 1][:3]
+
+
+def format_time(t: datetime | time) -> str:
+    """Write a time of day in GOV.UK style: 6pm, 6:30pm, 12pm, 12am."""
+    hour = t.hour % 12 or 12
+    minutes = f":{t.minute:02d}" if t.minute else ""
+    return f"{hour}{minutes}{'am' if t.hour < 12 else 'pm'}"
