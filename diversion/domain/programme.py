@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 # Re-exported for services.planning, which names it from here.
-from diversion.domain.dates import format_date as format_date
 from diversion.domain.vocabulary import LONDON, LONDON_TZID
 
 # Module number of the follow-up session; core modules are numbered from 1.

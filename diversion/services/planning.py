@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.booking import EnrolmentFacts, SessionFacts, check_open
+from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import plan, remaining_modules
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, format_date, module_name
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
 from diversion.domain.vocabulary import Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
