@@ -246,7 +246,7 @@ def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
 
 @lru_cache(maxsize=1)
 def _token_statement() -> sa.Select:
-    # Built once: every API request runs it, and building it cost more than running it.
+    # Built once per process: every API request runs it.
     users, tokens = User.__table__.c, ApiToken.__table__.c
     return (
         sa.select(users.id, users.email, users.role, users.force_id)
