@@ -38,7 +38,7 @@ def index(query):
 
 
 def _aware(value):
-    # A date-time without an offset is read in Europe/London (api.md).
+    # A date-time without an offset is read in Europe/London (docs/api.md).
     if value is not None and value.tzinfo is None:
         from diversion.api.fields import LONDON
 
