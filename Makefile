@@ -50,7 +50,7 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check diversion tests migrations bench
 
-# Benchmarks at national scale (issue 7): PostgreSQL and SQLite, one table, bench/results.json.
+# Benchmarks at national scale: PostgreSQL and SQLite, one table, bench/results.json.
 # `make bench BENCH_SIZES=12000` for a quick run. The PostgreSQL database is dropped and recreated.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
 BENCH_SIZES ?= 12000 120000

@@ -1,6 +1,6 @@
 """CPU per request in process: the booking endpoint beside the service's bare endpoint.
 
-    python bench/cpu.py DATABASE_URL   # after make bench, or on any generate-load database
+    python bench/cpu.py DATABASE_URL   # after make bench, or any database bench/loadgen.py filled
 
 Not part of the table. Under gunicorn one run of each swings by a fifth on a shared
 machine; here both go through the Flask test client in alternating blocks of 50, and

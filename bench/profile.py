@@ -3,7 +3,7 @@
     python bench/profile.py booking URL    # 300 bookings through the API (test client)
     python bench/profile.py planning URL   # 200 new enrolments planned as a cohort
 
-Run against a database filled by ``generate-load`` (``make bench`` leaves one).
+Run against a database filled by ``bench/loadgen.py`` (``make bench`` leaves one).
 """
 
 from __future__ import annotations

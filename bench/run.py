@@ -2,7 +2,7 @@
 
     python bench/run.py            # BENCH_SIZES="12000 120000" by default
 
-For each size and backend: a fresh database, the migrations, ``generate-load``,
+For each size and backend: a fresh database, the migrations, ``bench/loadgen.py``,
 then the sweep (own process, for its peak memory), the pages, feed and planning
 (own process), and on PostgreSQL booking throughput against gunicorn.
 """
@@ -61,7 +61,7 @@ def _load(backend: str, size: int) -> tuple[str, float]:
         url = f"sqlite:///{path}"
     _run([*FLASK, "db", "upgrade"], url)
     began = time.perf_counter()
-    _run([*FLASK, "generate-load", "--enrolments", str(size)], url)
+    _run([PY, "bench/loadgen.py", "--enrolments", str(size)], url)
     loaded = time.perf_counter() - began
     if backend == "postgresql":
         from throughput import settle

@@ -8,17 +8,13 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from diversion.loadgen import generate_load
 from diversion.services import InvalidInput, NotFound, accounts
 
 
 def register(app: Flask) -> None:
     for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep,
-                    send_mail):
+                    send_mail, scheduler, run_job):
         app.cli.add_command(command)
-    for command in (scheduler, run_job):
-        app.cli.add_command(command)
-    app.cli.add_command(generate_load)
 
 
 def _fail(message: str) -> None:

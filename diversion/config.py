@@ -99,7 +99,7 @@ def from_environment() -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
             "security": [{"bearerAuth": []}],
-            "info": {"description": "Integration contract: see api.md. Bearer tokens from "
-                                    "`flask --app wsgi create-token EMAIL`."},
+            "info": {"description": "Integration contract: docs/api.md in the repository. "
+                                    "Bearer tokens from `flask --app wsgi create-token EMAIL`."},
         },
     }

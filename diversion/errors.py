@@ -40,7 +40,7 @@ def error_body(code: str, message: str, field: str | None = None) -> dict:
 
 
 def _flatten(messages, prefix: str = "") -> list[dict]:
-    """Turn webargs/marshmallow nested messages into api.md error items."""
+    """Turn webargs/marshmallow nested messages into docs/api.md error items."""
     items: list[dict] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -80,7 +80,7 @@ def _respond(status: int, body: dict, page_title: str | None = None, message: st
 
 
 def register(app: Flask) -> None:
-    """Map every error to api.md's JSON shape or a plain page."""
+    """Map every error to docs/api.md's JSON shape or a plain page."""
 
     @app.errorhandler(RuleViolation)
     def rule_violation(error: RuleViolation):

@@ -10,7 +10,7 @@ from diversion.extensions import api, csrf
 
 
 class _Parser(FlaskParser):
-    # api.md keeps 422 for a rule that says no, with a rule code; a body or query
+    # docs/api.md keeps 422 for a rule that says no, with a rule code; a body or query
     # that does not fit its schema is a malformed request.
     DEFAULT_VALIDATION_STATUS = 400
 

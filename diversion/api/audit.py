@@ -39,7 +39,7 @@ def index(query):
 
 
 def _aware(value):
-    # A date-time without an offset is read in Europe/London (api.md).
+    # A date-time without an offset is read in Europe/London (docs/api.md).
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=LONDON)
     return value

@@ -1,4 +1,4 @@
-"""Marshmallow fields for api.md's date-time and module conventions."""
+"""Marshmallow fields for docs/api.md's date-time and module conventions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Turn records into the shapes api.md names, minimised by the reader's role."""
+"""Turn records into the shapes docs/api.md names, minimised by the reader's role."""
 
 from __future__ import annotations
 

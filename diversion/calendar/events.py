@@ -1,7 +1,7 @@
 """iCalendar objects for participants: iMIP invitations and the private feed.
 
 Everything here follows docs/calendar.md. What reaches a participant's
-calendar must not reveal the programme (domain.md, "Privacy"), so text is
+calendar must not reveal the programme (docs/domain.md, "Privacy"), so text is
 sanitised and checked for disclosing words before it is written.
 """
 
@@ -155,7 +155,7 @@ def clean_text(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected str, got {type(value).__name__}")
     # Line breaks become spaces rather than vanishing, so "Room 1\nBlock B" keeps
-    # its words apart; icalendar would escape them, but calendar.md wants none.
+    # its words apart; icalendar would escape them, but docs/calendar.md wants none.
     value = _LINE_BREAKS.sub(" ", value).replace("\t", " ")
     value = "".join(ch for ch in value if not _is_control(ch))
     return _SPACES.sub(" ", value).strip()

@@ -1,7 +1,7 @@
 """The VTIMEZONE for Europe/London, the only zone the service writes.
 
 icalendar's own ``Timezone.from_tzid`` lists every change as an RDATE, a shape
-Outlook desktop has been reported to misread (calendar.md). The UK's changes
+Outlook desktop has been reported to misread (docs/calendar.md). The UK's changes
 since 1996 follow two yearly rules, so the zone is written as those two RRULEs.
 Every programme runs in London (``domain.programme``): any other zone is refused
 rather than derived.

@@ -8,7 +8,7 @@ CONFLICT_CODES = frozenset({"session_full", "already_booked"})
 
 
 class RuleViolation(Exception):
-    """A domain rule refused the operation; ``code`` is the api.md rule code."""
+    """A domain rule refused the operation; ``code`` is the docs/api.md rule code."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)

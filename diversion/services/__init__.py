@@ -44,7 +44,7 @@ class Forbidden(Exception):
 class InvalidInput(Exception):
     """Input failed a validation a schema cannot express; ``field`` names it.
 
-    A 400, as a body that fails its schema is: api.md keeps 422 for rule refusals.
+    A 400, as a body that fails its schema is: docs/api.md keeps 422 for rule refusals.
     """
 
     def __init__(

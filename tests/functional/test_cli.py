@@ -1,4 +1,4 @@
-"""The command-line operations of api.md."""
+"""The command-line operations of docs/api.md."""
 
 import re
 
@@ -51,21 +51,5 @@ def test_the_demo_data_has_forces_staff_and_forty_participants_at_every_stage(ru
     assert "new flags" in sweep.output
 
 
-def test_generate_load_fills_an_empty_database_with_enrolments_at_every_stage(runner, app):
-    result = runner.invoke(args=["generate-load", "--enrolments", "400"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        statuses = dict(db.session.execute(sa.text(
-            "SELECT status, count(*) FROM enrolments GROUP BY status")).all())
-        assert sum(statuses.values()) == 400
-        assert {"enrolled", "awaiting_follow_up", "completed"} <= statuses.keys()
-        # Every session's counter agrees with its bookings, as the booking code keeps it.
-        drift = db.session.scalar(sa.text(
-            "SELECT count(*) FROM sessions s WHERE s.booked <> (SELECT count(*) FROM bookings b"
-            " WHERE b.session_id = s.id AND b.status <> 'cancelled') OR s.booked > s.capacity"))
-        assert drift == 0
-        kinds = set(db.session.scalars(sa.text("SELECT DISTINCT status FROM bookings")))
-        assert {"booked", "attended"} <= kinds
-    again = runner.invoke(args=["generate-load", "--enrolments", "10"])
-    assert again.exit_code != 0
-    assert "needs an empty database" in again.output
+def test_the_load_generator_is_not_a_command_of_the_service(runner):
+    assert "generate-load" not in runner.invoke(args=["--help"]).output

@@ -1,32 +1,38 @@
-"""Fill an empty database with national-scale data for benchmarks: ``generate-load``.
+"""Fill an empty database with national-scale data for the benchmarks.
+
+    python bench/loadgen.py --enrolments N   # the database named by DATABASE_URL
 
 Rows are written in bulk (COPY on PostgreSQL, executemany on SQLite), never one
 ORM object at a time. Every constraint holds: a session never takes more
 participants than its capacity, ``sessions.booked`` equals its non-cancelled
 bookings, and a module has at most one booking still to happen.
+
+The staff accounts it writes have no password, so nobody can sign in as them: the
+benchmarks act through API tokens issued by ``accounts.create_token``.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import with_appcontext
 
-from diversion import clock
-from diversion.domain.booking import BookingFacts, EnrolmentFacts
-from diversion.domain.compliance import flags_due
-from diversion.domain.holidays import is_public_holiday
-from diversion.domain.programme import FOLLOW_UP
-from diversion.extensions import db
-from diversion.models import Programme
-from diversion.services.programmes import rules_for
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# The password of every generated account (one hash, made once, shared by all).
-PASSWORD = "load-generator passphrase"
+from diversion import clock, create_app  # noqa: E402
+from diversion.domain.booking import BookingFacts, EnrolmentFacts  # noqa: E402
+from diversion.domain.compliance import flags_due  # noqa: E402
+from diversion.domain.holidays import is_public_holiday  # noqa: E402
+from diversion.domain.programme import FOLLOW_UP  # noqa: E402
+from diversion.extensions import db  # noqa: E402
+from diversion.models import Programme  # noqa: E402
+from diversion.services.programmes import rules_for  # noqa: E402
+
 FORCES = 50
 # Venues per force at the design volume; fewer for smaller runs, so sessions fill alike.
 VENUES_PER_FORCE = 4
@@ -171,10 +177,8 @@ class _Ids:
 
 def generate(enrolments: int, *, seed: int = 7, echo=click.echo) -> dict:
     """Write forces, staff, venues, a year of sessions and ``enrolments`` participants."""
-    from argon2 import PasswordHasher
-
     if db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("forces"))):
-        raise click.ClickException("generate-load needs an empty database (forces exist)")
+        raise click.ClickException("the load generator needs an empty database (forces exist)")
     programme = db.session.scalar(sa.select(Programme).order_by(Programme.id))
     if programme is None:
         raise click.ClickException("no programme: run `flask db upgrade` first")
@@ -182,7 +186,6 @@ def generate(enrolments: int, *, seed: int = 7, echo=click.echo) -> dict:
     rng = random.Random(seed)
     now = clock.now()
     today = clock.today(rules.tz)
-    password_hash = PasswordHasher().hash(PASSWORD)
     db.session.close()
     counts: dict[str, int] = {}
     venues = max(1, min(VENUES_PER_FORCE, round(VENUES_PER_FORCE * enrolments
@@ -190,8 +193,7 @@ def generate(enrolments: int, *, seed: int = 7, echo=click.echo) -> dict:
     began = time_now = _timer()
     with db.engine.begin() as connection:
         writer = _Writer(connection)
-        officers = _staff(writer, counts, password_hash, _utc(now) - timedelta(days=500),
-                          venues)
+        officers = _staff(writer, counts, _utc(now) - timedelta(days=500), venues)
         calendar = _sessions(writer, counts, rules, programme.id, today, now, venues)
         stages = {"staff and sessions": _timer() - time_now}
         time_now = _timer()
@@ -235,8 +237,7 @@ def _timer() -> float:
     return timer.perf_counter()
 
 
-def _staff(writer: _Writer, counts: dict, password_hash: str, created: datetime,
-           venues_per_force: int) -> list:
+def _staff(writer: _Writer, counts: dict, created: datetime, venues_per_force: int) -> list:
     forces = [(i, f"F{i:02d}", f"Force {i:02d} Constabulary", created)
               for i in range(1, FORCES + 1)]
     users, officers = [], []
@@ -245,14 +246,13 @@ def _staff(writer: _Writer, counts: dict, password_hash: str, created: datetime,
         for n in range(count):
             uid += 1
             users.append((uid, f"{role}{n}@load.diversion.test", f"{role.title()} {n}", role,
-                          None, password_hash, True, 1, created))
+                          None, None, True, 1, created))
     for force_id, *_ in forces:
         mine = []
         for n in range(CASE_OFFICERS_PER_FORCE):
             uid += 1
             users.append((uid, f"officer{n}.f{force_id:02d}@load.diversion.test",
-                          f"Officer {n}", "case_officer", force_id, password_hash, True, 1,
-                          created))
+                          f"Officer {n}", "case_officer", force_id, None, True, 1, created))
             mine.append(uid)
         officers.append(mine)
     venues = [
@@ -479,11 +479,15 @@ def _finish(connection: sa.Connection) -> None:
     connection.execute(sa.text("ANALYZE"))
 
 
-@click.command("generate-load")
-@with_appcontext
+@click.command()
 @click.option("--enrolments", "count", type=click.IntRange(1, 2_000_000), default=12_000,
               show_default=True, help="How many participants to enrol")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed")
-def generate_load(count: int, seed: int) -> None:
-    """Fill an empty database with forces, staff, sessions and COUNT participants."""
-    generate(count, seed=seed)
+def main(count: int, seed: int) -> None:
+    """Fill the empty database at DATABASE_URL with forces, staff, sessions and participants."""
+    with create_app().app_context():
+        generate(count, seed=seed)
+
+
+if __name__ == "__main__":
+    main()
