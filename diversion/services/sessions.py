@@ -16,7 +16,7 @@ from diversion.domain.programme import FOLLOW_UP, format_date
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Programme
 from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
-from diversion.services.programmes import get_programme, rules_for
+from diversion.services.programmes import get_programme
 from diversion.services.venues import get_venue
 
 MAX_CAPACITY = 500
@@ -300,7 +300,3 @@ def _booked(session_id: int) -> list[Booking]:
 
 def local_date(session: CourseSession) -> date:
     return session.starts_at.astimezone(ZoneInfo(session.programme.timezone)).date()
-
-
-def rules_of(session: CourseSession):
-    return rules_for(session.programme)
