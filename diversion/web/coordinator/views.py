@@ -25,7 +25,7 @@ from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.facts import enrolment_facts
 from diversion.services.programmes import list_programmes, rules_for
-from diversion.web.coordinator import bp, queries
+from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
     ActionForm,
     BookForm,
@@ -231,7 +231,7 @@ def _render_session(session, *, register=None):
             else [])
     if register is None and started and session.status != "cancelled" and rows:
         register = register_form(rows)
-    affected = queries.affected_by_cancellation(session) if session.status == "cancelled" \
+    affected = session_service.affected_by_cancellation(session) if session.status == "cancelled" \
         else []
     return render_template(
         "coordinator/session.html", session=session, bookings=rows, started=started,
@@ -358,7 +358,7 @@ def cancel_session(session_id: int):
 @role_required("coordinator")
 def cancel_booking(booking_id: int):
     """Cancel one participant's booking, recording who asked and why."""
-    booking = queries.get_booking(booking_id)
+    booking = session_service.get_booking(booking_id)
     form = CancelBookingForm()
     if form.validate_on_submit():
         try:
@@ -451,7 +451,7 @@ def _render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None,
             held, key=lambda b: (b.session.starts_at, b.id))})
     is_open = enrolment.status in ("enrolled", "awaiting_follow_up")
     next_modules = _next_modules(rules, facts) if is_open else []
-    choices = queries.bookable_sessions(enrolment, next_modules)
+    choices = session_service.bookable_sessions(enrolment, next_modules)
     if book_form is None:
         book_form = BookForm()
     book_form.session_id.choices = [
