@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -262,15 +261,17 @@ def record_register(session_id: int):
         return redirect(url_for(".session", session_id=session_id))
     try:
         attendance.record_register(actor(), outcomes)
-    except (RuleViolation, InvalidInput) as error:
-        row = re.fullmatch(r"bookings\.(\d+)\.(outcome|reason)", error.field or "")
-        if row and f"{row.group(2)}_{row.group(1)}" in form:
-            field = form[f"{row.group(2)}_{row.group(1)}"]
-            name = next(b.enrolment.case.participant_name for b in rows
-                        if b.id == int(row.group(1)))
-            field.errors = [*field.errors, f"{error.message} ({name})"]
+    except attendance.RowRefused as error:
+        name = f"{error.field}_{error.booking_id}"
+        if name in form:
+            person = next(b.enrolment.case.participant_name for b in rows
+                          if b.id == error.booking_id)
+            form[name].errors = [*form[name].errors, f"{error.message} ({person})"]
         else:
             form.form_errors.append(error.message)
+        return _render_session(record, register=form)
+    except (RuleViolation, InvalidInput) as error:
+        form.form_errors.append(error.message)
         return _render_session(record, register=form)
     flash(f"Register saved: {len(outcomes)} "
           f"{'participant' if len(outcomes) == 1 else 'participants'} marked")
