@@ -7,6 +7,12 @@ scheduled_for). On SQLite the unique row is the lease. A run that crashed stays
 "running"; the next attempt for the same slot takes it over (on PostgreSQL at
 once, since holding the lock proves its owner is gone; on SQLite once the lease
 is stale), and the jobs are idempotent, so resuming sends nothing twice.
+
+The run's bookkeeping is kept apart from the job's work: claiming the slot and
+recording how the run ended are each a transaction of their own. The claim must
+be committed before the work starts, for another scheduler to see the slot taken
+while it runs; a failure must be recorded although the work was rolled back. The
+work's use cases own their own transactions.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from diversion import clock
+from diversion.database import transaction
+from diversion.domain.vocabulary import JobOutcome
 from diversion.extensions import db
 from diversion.models import JobRun
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)
+SUMMARY_LENGTH = 500
 
 
 def _lock_key(job: str) -> int:
@@ -33,37 +42,46 @@ def _lock_key(job: str) -> int:
     return int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
 
 
-def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> JobRun | None:
-    """Record the run, or return None when this slot is done or running elsewhere.
+def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> int | None:
+    """Record the run in a transaction of its own and return its id; return None when
+    this slot is done or running elsewhere.
 
     ``locked``: this process holds the job's advisory lock, so no other process
     can be running it and a "running" row is left over from a crash.
     """
     now = clock.now()
-    existing = db.session.scalar(
-        sa.select(JobRun).where(JobRun.job == job, JobRun.scheduled_for == scheduled_for)
-        .with_for_update()
-    )
-    if existing is not None:
-        if existing.outcome == "succeeded":
-            db.session.rollback()
-            return None
-        if existing.outcome == "running" and not locked and now - existing.started_at < LEASE:
-            db.session.rollback()
-            return None
-        existing.outcome = "running"
-        existing.started_at = now
-        existing.finished_at = None
-        db.session.commit()
-        return existing
-    run = JobRun(job=job, scheduled_for=scheduled_for, started_at=now, outcome="running")
-    db.session.add(run)
     try:
-        db.session.commit()
+        with transaction():
+            existing = db.session.scalar(
+                sa.select(JobRun).where(JobRun.job == job, JobRun.scheduled_for == scheduled_for)
+                .with_for_update()
+            )
+            if existing is None:
+                run = JobRun(job=job, scheduled_for=scheduled_for, started_at=now,
+                             outcome=JobOutcome.RUNNING)
+                db.session.add(run)
+                db.session.flush()
+                return run.id
+            if existing.outcome == JobOutcome.SUCCEEDED:
+                return None
+            if (existing.outcome == JobOutcome.RUNNING and not locked
+                    and now - existing.started_at < LEASE):
+                return None
+            existing.outcome = JobOutcome.RUNNING
+            existing.started_at = now
+            existing.finished_at = None
+            return existing.id
     except sa_exc.IntegrityError:
-        db.session.rollback()
-        return None
-    return run
+        return None  # another scheduler recorded this slot first
+
+
+def _finish(run_id: int, outcome: JobOutcome, summary: str) -> None:
+    """Record how the run ended, in a transaction of its own."""
+    with transaction():
+        run = db.session.get(JobRun, run_id)
+        run.outcome = outcome
+        run.finished_at = clock.now()
+        run.summary = summary[:SUMMARY_LENGTH]
 
 
 def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str | None:
@@ -79,24 +97,17 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str 
             if not got:
                 log.info("job %s: another scheduler holds it; skipping", job)
                 return None
-        run = _claim(job, scheduled_for, locked=lock_connection is not None)
-        if run is None:
+        run_id = _claim(job, scheduled_for, locked=lock_connection is not None)
+        if run_id is None:
             return None
         try:
             summary = work()
         except Exception as error:
+            # Nothing the failed work left open is kept; only its failure is recorded.
             db.session.rollback()
-            run = db.session.get(JobRun, run.id)
-            run.outcome = "failed"
-            run.finished_at = clock.now()
-            run.summary = f"{type(error).__name__}: {error}"[:500]
-            db.session.commit()
+            _finish(run_id, JobOutcome.FAILED, f"{type(error).__name__}: {error}")
             raise
-        run = db.session.get(JobRun, run.id)
-        run.outcome = "succeeded"
-        run.finished_at = clock.now()
-        run.summary = (summary or "")[:500]
-        db.session.commit()
+        _finish(run_id, JobOutcome.SUCCEEDED, summary or "")
         return summary
     finally:
         if lock_connection is not None:

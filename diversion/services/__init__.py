@@ -1,4 +1,12 @@
-"""Use cases. Each public function is one transaction and takes the acting person."""
+"""Use cases, and the reads and helpers they are built from.
+
+A use case (given the acting person, or run by a job as the system) owns one
+transaction, ``database.transaction()``: it commits once, on success, and rolls back on
+any error; nothing it calls commits. Helpers that lock, insert or cancel inside a
+caller's transaction say so in their docstrings. Reads that write nothing need no
+transaction of their own. The one write kept apart is the audit row of a refusal, which
+must outlast the refused request: see ``audit.record_now``.
+"""
 
 from __future__ import annotations
 

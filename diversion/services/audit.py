@@ -1,4 +1,5 @@
-"""The audit trail (DPA 2018 s.62): rows are added in the caller's transaction."""
+"""The audit trail (DPA 2018 s.62): rows are added in the caller's transaction, except a
+refusal's (``record_now``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.database import transaction
 from diversion.extensions import db
 from diversion.models import AuditEvent
 from diversion.services import Actor
@@ -53,9 +55,19 @@ def record_each(actor: Actor, action: str, object_type: str,
 
 
 def record_now(actor: Actor, action: str, object_type: str, object_id=None, **kw) -> None:
-    """Write one audit row in a transaction of its own (refusals, logins)."""
-    record(actor, action, object_type, object_id, **kw)
-    db.session.commit()
+    """Write one audit row that must be kept although the request is refused.
+
+    For refusals (a read of a record the actor may not see, a throttled sign-in): the
+    caller raises or answers with an error next, so its use case keeps nothing. What
+    the caller's transaction held is rolled back first, so none of it is committed with
+    the row, and the row is written in a short transaction of its own. It is the same
+    connection, not a second one beside the caller's: on SQLite the caller's open
+    transaction holds the write lock (BEGIN IMMEDIATE), which a second connection would
+    wait on until it timed out.
+    """
+    db.session.rollback()
+    with transaction():
+        record(actor, action, object_type, object_id, **kw)
 
 
 def list_events(

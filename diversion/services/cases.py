@@ -9,7 +9,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.eligibility import Screening, assess
 from diversion.extensions import db
-from diversion.models import Case, Force
+from diversion.models import Case
 from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
 
 SCREENING_FIELDS = (
@@ -112,7 +112,3 @@ def list_cases(
         audit.record(actor, "read", "case_list", None,
                      detail={"search": search or "", "page": page, "ids": [c.id for c in rows]})
     return rows, total
-
-
-def force_of(case: Case) -> Force:
-    return case.force

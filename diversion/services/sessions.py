@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,17 @@ from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.holidays import is_public_holiday, series_dates
 from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import (
+    HOLDS_MODULE,
+    BookingStatus,
+    MessageKind,
+    Role,
+    SessionStatus,
+)
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Programme
 from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
-from diversion.services.programmes import get_programme, rules_for
+from diversion.services.programmes import get_programme
 from diversion.services.venues import get_venue
 
 MAX_CAPACITY = 500
@@ -69,7 +77,7 @@ def _new_session(programme, module, starts_at, venue, capacity, facilitator, roo
         capacity=capacity,
         booked=0,
         facilitator=(facilitator or "").strip(),
-        status="scheduled",
+        status=SessionStatus.SCHEDULED,
         created_at=now,
         updated_at=now,
     )
@@ -87,7 +95,7 @@ def publish_session(
     room: str | None = None,
 ) -> CourseSession:
     """Publish one session; never in the past or on a public holiday."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
@@ -116,7 +124,7 @@ def publish_series(
     room: str | None = None,
 ) -> tuple[list[CourseSession], list[dict]]:
     """Publish a series at one local wall-clock time; holidays move to the next day."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
@@ -176,7 +184,7 @@ def list_sessions(
     if venue_id is not None:
         query = query.where(CourseSession.venue_id == venue_id)
     if not include_cancelled:
-        query = query.where(CourseSession.status == "scheduled")
+        query = query.where(CourseSession.status == SessionStatus.SCHEDULED)
     if after_id is not None:
         anchor = db.session.get(CourseSession, after_id)
         if anchor is not None:
@@ -189,6 +197,24 @@ def list_sessions(
             )
     query = query.order_by(CourseSession.starts_at, CourseSession.id).limit(limit)
     return list(db.session.scalars(query))
+
+
+def bookable_sessions(enrolment: Enrolment, modules: list[int],
+                      limit: int = 40) -> list[CourseSession]:
+    """Return the upcoming sessions of these modules that still have a place."""
+    if not modules:
+        return []
+    return list(db.session.scalars(
+        sa.select(CourseSession)
+        .where(CourseSession.programme_id == enrolment.programme_id,
+               CourseSession.module.in_(modules),
+               CourseSession.status == SessionStatus.SCHEDULED,
+               CourseSession.starts_at > clock.now(),
+               CourseSession.booked < CourseSession.capacity)
+        .options(so.joinedload(CourseSession.venue))
+        .order_by(CourseSession.starts_at, CourseSession.id)
+        .limit(limit)
+    ))
 
 
 def get_session(session_id: int) -> CourseSession:
@@ -214,11 +240,11 @@ def lock_session(session_id: int) -> CourseSession:
 
 def register(actor: Actor, session_id: int) -> list[Booking]:
     """Return the session's bookings (not cancelled) with their participants; audited."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     rows = list(
         db.session.scalars(
             sa.select(Booking)
-            .where(Booking.session_id == session_id, Booking.status != "cancelled")
+            .where(Booking.session_id == session_id, Booking.status != BookingStatus.CANCELLED)
             .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
             .order_by(Booking.id)
         )
@@ -228,6 +254,18 @@ def register(actor: Actor, session_id: int) -> list[Booking]:
         audit.record(actor, "read", "session_register", session_id, detail={
             "enrolment_ids": sorted({b.enrolment_id for b in rows})})
     return rows
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Return a booking with its session and participant, or raise NotFound."""
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id)
+        .options(so.joinedload(Booking.session).joinedload(CourseSession.venue),
+                 so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+    )
+    if booking is None:
+        raise NotFound("booking")
+    return booking
 
 
 def move_session(
@@ -241,10 +279,10 @@ def move_session(
     facilitator: str | None = None,
 ) -> CourseSession:
     """Change a session's time, venue or capacity; every booked participant is told."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         session = lock_session(session_id)
-        if session.status == "cancelled":
+        if session.status == SessionStatus.CANCELLED:
             raise RuleViolation("session_cancelled", "This session has been cancelled.")
         if session.starts_at <= clock.now():
             raise RuleViolation("session_in_past", "A session that has started cannot be moved.")
@@ -281,7 +319,7 @@ def move_session(
                 booking.sequence += 1
                 booking.updated_at = clock.now()
                 db.session.flush()
-                outbox.queue(booking, "update")
+                outbox.queue(booking, MessageKind.UPDATE)
                 outbox.schedule_reminder(booking, programme.reminder_hours)
         audit.record(actor, "update", "session", session.id,
                      detail={"moved": changed_time_or_place, "capacity": session.capacity})
@@ -292,7 +330,7 @@ def _booked(session_id: int) -> list[Booking]:
     return list(
         db.session.scalars(
             sa.select(Booking)
-            .where(Booking.session_id == session_id, Booking.status == "booked")
+            .where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
             .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
             .order_by(Booking.id)
         )
@@ -303,5 +341,31 @@ def local_date(session: CourseSession) -> date:
     return session.starts_at.astimezone(ZoneInfo(session.programme.timezone)).date()
 
 
-def rules_of(session: CourseSession):
-    return rules_for(session.programme)
+@dataclass(frozen=True)
+class Affected:
+    """A participant whose booking went with a cancelled session, and where they are now."""
+
+    booking: Booking
+    now_booked: Booking | None
+
+
+def affected_by_cancellation(session: CourseSession) -> list[Affected]:
+    """List the bookings a cancelled session took away, each with its current replacement."""
+    cancelled = list(db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.session_id == session.id, Booking.status == BookingStatus.CANCELLED)
+        .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+        .order_by(Booking.id)
+    ))
+    if not cancelled:
+        return []
+    replacements = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.enrolment_id.in_([b.enrolment_id for b in cancelled]),
+               Booking.module == session.module,
+               Booking.session_id != session.id,
+               Booking.status.in_(HOLDS_MODULE))
+        .options(so.joinedload(Booking.session).joinedload(CourseSession.venue))
+    )
+    by_enrolment = {b.enrolment_id: b for b in replacements}
+    return [Affected(b, by_enrolment.get(b.enrolment_id)) for b in cancelled]

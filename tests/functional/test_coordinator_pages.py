@@ -453,9 +453,9 @@ def text_of_html(html: str) -> str:
 # ---- participants and privacy ----------------------------------------------
 
 def test_participants_are_searched_by_name_and_paged(world, monkeypatch):
-    from diversion.web.coordinator import views
+    from diversion.web.coordinator import enrolments
 
-    monkeypatch.setattr(views, "PER_PAGE", 2)
+    monkeypatch.setattr(enrolments, "PER_PAGE", 2)
     client = world["client"]
     for name in ("Alex Smith", "Jo Brown", "Kim Jones"):
         world["enrol"](name)

@@ -1,5 +1,15 @@
+"""The course coordinator's pages, by area: sessions (the calendar, publishing, one session,
+its register), enrolments (participants and their bookings), planning, venues, and the CSV
+exports."""
+
 from flask import Blueprint
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
-from diversion.web.coordinator import exports, views  # noqa: E402,F401
+from diversion.web.coordinator import (  # noqa: E402,F401
+    enrolments,
+    exports,
+    planning,
+    sessions,
+    venues,
+)

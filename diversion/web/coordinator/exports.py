@@ -6,15 +6,16 @@ from datetime import timedelta
 
 from flask import request
 
+from diversion.domain.vocabulary import Role
 from diversion.services import exports
 from diversion.web.coordinator import bp
-from diversion.web.coordinator.views import shown_period
+from diversion.web.coordinator.sessions import shown_period
 from diversion.web.downloads import csv_download
 from diversion.web.roles import actor, role_required
 
 
 @bp.get("/sessions.csv")
-@role_required("coordinator")
+@role_required(Role.COORDINATOR)
 def sessions_csv():
     """Download the sessions of the week (or month) shown, with its filters, as CSV."""
     period = shown_period()
@@ -25,7 +26,7 @@ def sessions_csv():
 
 
 @bp.get("/participants.csv")
-@role_required("coordinator")
+@role_required(Role.COORDINATOR)
 def participants_csv():
     """Download every participant the name search matches, as CSV."""
     name = (request.args.get("q") or "").strip()[:100]

@@ -1,4 +1,5 @@
-"""Coordinator forms: sessions, series, venues, changes, the register and bookings."""
+"""Coordinator forms: sessions, series, venues, changes, the register and bookings; and
+the one way a service's refusal is shown on them."""
 
 from __future__ import annotations
 
@@ -27,14 +28,17 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from diversion.domain.errors import RuleViolation
+from diversion.domain.vocabulary import Outcome
+from diversion.services import InvalidInput
 from diversion.web.forms import BaseForm
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 OUTCOMES = [
-    SelectChoice("attended", "Attended"),
-    SelectChoice("absent_excused", "Absent (excused)"),
-    SelectChoice("absent_unexcused", "Absent (unexcused)"),
+    SelectChoice(Outcome.ATTENDED, "Attended"),
+    SelectChoice(Outcome.ABSENT_EXCUSED, "Absent (excused)"),
+    SelectChoice(Outcome.ABSENT_UNEXCUSED, "Absent (unexcused)"),
 ]
 
 REQUESTED_BY = [
@@ -42,6 +46,19 @@ REQUESTED_BY = [
     SelectChoice("case officer", "The case officer"),
     SelectChoice("coordinator", "The coordinator"),
 ]
+
+# Service field names that differ from the form's.
+FORM_FIELD = {"starts_at": "date", "first_starts_at": "date"}
+
+
+def show_refusal(form, error: RuleViolation | InvalidInput) -> None:
+    """Put a service's refusal on the form: on the field it names, or on the whole form."""
+    name = FORM_FIELD.get(error.field, error.field) if error.field else None
+    field = form._fields.get(name) if name else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
 
 
 class WholeNumberField(IntegerField):
@@ -239,7 +256,7 @@ def register_form(bookings, formdata=None):
         pass
 
     for booking in bookings:
-        outcome = booking.status if booking.status in {c.value for c in OUTCOMES} else None
+        outcome = booking.status if booking.status in set(Outcome) else None
         setattr(RegisterForm, f"outcome_{booking.id}", RadioField(
             booking.enrolment.case.participant_name, choices=OUTCOMES, default=outcome,
             widget=GovRadioInput(), validators=[Optional()],
