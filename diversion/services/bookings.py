@@ -72,6 +72,18 @@ def lock_booking(booking_id: int) -> tuple[Enrolment, Booking]:
     return enrolment, booking
 
 
+def get_booking(booking_id: int) -> Booking:
+    """Return a booking with its session and participant, or raise NotFound."""
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.id == booking_id)
+        .options(so.joinedload(Booking.session).joinedload(CourseSession.venue),
+                 so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
+    )
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
 def bookings_of(enrolment: Enrolment) -> list[Booking]:
     """Load an enrolment's bookings with their sessions, fresh from the database."""
     return list(

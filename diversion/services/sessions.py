@@ -256,18 +256,6 @@ def register(actor: Actor, session_id: int) -> list[Booking]:
     return rows
 
 
-def get_booking(booking_id: int) -> Booking:
-    """Return a booking with its session and participant, or raise NotFound."""
-    booking = db.session.scalar(
-        sa.select(Booking).where(Booking.id == booking_id)
-        .options(so.joinedload(Booking.session).joinedload(CourseSession.venue),
-                 so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
-    )
-    if booking is None:
-        raise NotFound("booking")
-    return booking
-
-
 def move_session(
     actor: Actor,
     session_id: int,

@@ -110,7 +110,7 @@ def book(enrolment_id: int):
 @role_required(Role.COORDINATOR)
 def cancel_booking(booking_id: int):
     """Cancel one participant's booking, recording who asked and why."""
-    booking = session_service.get_booking(booking_id)
+    booking = bookings.get_booking(booking_id)
     form = CancelBookingForm()
     if form.validate_on_submit():
         try:
