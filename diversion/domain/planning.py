@@ -16,8 +16,9 @@ from diversion.domain.booking import (
     check_booking,
     core_complete,
 )
+from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
 
 
 def remaining_modules(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[int]:
@@ -36,19 +37,41 @@ def remaining_modules(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[
     return []
 
 
+def no_plan(rules: ProgrammeRules, enrolment: EnrolmentFacts, modules: list[int]) -> RuleViolation:
+    """Say, in words, why no complete plan exists for these modules."""
+    names = ", ".join(module_name(m) for m in modules)
+    if modules == [FOLLOW_UP] and enrolment.follow_up_window is not None:
+        last_day = enrolment.follow_up_window[1]
+        spacing = ""
+    else:
+        last_day = enrolment.core_deadline
+        spacing = f" with {rules.min_days_between_sessions} days between sessions"
+    return RuleViolation(
+        "after_deadline",
+        f"No complete plan exists: {names} cannot all be booked into published sessions "
+        f"by {format_date(last_day)}{spacing}. Publish more sessions or ask the case "
+        "officer about an extension.",
+    )
+
+
 def plan(
     rules: ProgrammeRules,
     enrolment: EnrolmentFacts,
     sessions: Sequence[SessionFacts],
     now: datetime,
+    modules: Sequence[int] | None = None,
 ) -> list[SessionFacts] | None:
-    """Choose one session per remaining module, earliest first; None if none fits."""
+    """Choose one session per module, earliest first; None if none fits.
+
+    The modules are the remaining ones unless named (a re-plan books only what a change
+    took away).
+    """
     # "Earliest" is the smallest tuple of (starts_at, session id), taken in module order
     # for an in-order programme; a plan there is chronological by construction. For an
     # any-order programme it is the smallest such tuple sorted by time: the plan that
     # starts soonest, then keeps each next session as early as possible. Session ids
     # only break ties between sessions that start at the same instant.
-    modules = remaining_modules(rules, enrolment)
+    modules = remaining_modules(rules, enrolment) if modules is None else sorted(modules)
     if not modules:
         return []
     candidates = _candidates(rules, enrolment, sessions, modules, now)
