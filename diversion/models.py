@@ -14,6 +14,7 @@ from diversion.domain.vocabulary import (
     BookingStatus,
     DecisionKind,
     EnrolmentStatus,
+    ExtensionTarget,
     FlagKind,
     FlagStatus,
     JobOutcome,
@@ -380,13 +381,15 @@ class Extension(db.Model):
     decision_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("decisions.id"), index=True
     )
-    target: so.Mapped[str] = so.mapped_column(sa.String(24))  # core_deadline | follow_up_window
+    target: so.Mapped[str] = so.mapped_column(sa.String(24))
     days: so.Mapped[int]
     reason: so.Mapped[str] = so.mapped_column(sa.String(2000))
     previous_date: so.Mapped[date]
     new_date: so.Mapped[date]
     granted_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     granted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    __table_args__ = (_one_of("target", ExtensionTarget, name="ck_extensions_target"),)
 
 
 class OutboxMessage(db.Model):

@@ -1,4 +1,4 @@
-"""Hold every status, outcome, kind and decision column to the vocabulary's values.
+"""Hold each status, outcome, kind, decision and target column to the vocabulary's values.
 
 Revision ID: 0007
 Revises: 0006
@@ -35,6 +35,9 @@ CHECKS = {
     ],
     "decisions": [
         ("ck_decisions_decision", "decision", ("refer", "continue")),
+    ],
+    "extensions": [
+        ("ck_extensions_target", "target", ("core_deadline", "follow_up_window")),
     ],
     "outbox": [
         ("ck_outbox_kind", "kind",
