@@ -3,6 +3,7 @@
 from diversion.api import Blueprint, next_url
 from diversion.api.auth import requires
 from diversion.api.schemas import AuditList, AuditQuery
+from diversion.domain.vocabulary import Role
 from diversion.services import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit trail")
@@ -11,7 +12,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit
 @bp.get("")
 @bp.arguments(AuditQuery, location="query")
 @bp.response(200, AuditList)
-@requires("admin")
+@requires(Role.ADMIN)
 def index(query):
     """List audit rows, oldest first: who did what to which record, when (UTC)."""
     rows = audit.list_events(

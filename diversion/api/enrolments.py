@@ -13,6 +13,7 @@ from diversion.api.schemas import (
     ErrorResponse,
     ReferralSummaryOut,
 )
+from diversion.domain.vocabulary import Role
 from diversion.services import decisions, enrolments, referrals
 
 bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
@@ -22,7 +23,7 @@ bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
 @bp.get("")
 @bp.arguments(EnrolmentQuery, location="query")
 @bp.response(200, EnrolmentList)
-@requires("case_officer", "coordinator")
+@requires(Role.CASE_OFFICER, Role.COORDINATOR)
 def index(query):
     """List enrolments you may see, filtered by status or open flag."""
     actor = current_actor()
@@ -41,7 +42,7 @@ def index(query):
 
 @bp.get("/<int:enrolment_id>")
 @bp.response(200, EnrolmentOut)
-@requires("case_officer", "coordinator")
+@requires(Role.CASE_OFFICER, Role.COORDINATOR)
 def show(enrolment_id):
     """Show an enrolment (the coordinator's view omits case and screening detail)."""
     actor = current_actor()
@@ -52,7 +53,7 @@ def show(enrolment_id):
 @bp.arguments(DecisionIn)
 @bp.response(201, DecisionOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def decide(data, enrolment_id):
     """Record a decision: refer back to prosecution, or continue (optionally extending)."""
     return present.decision(decisions.decide(current_actor(), enrolment_id, **data))
@@ -60,7 +61,7 @@ def decide(data, enrolment_id):
 
 @bp.get("/<int:enrolment_id>/referral-summary")
 @bp.response(200, ReferralSummaryOut)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def referral_summary(enrolment_id):
     """The full record for a referral decision: JSON, or a PDF with Accept: application/pdf."""
     actor = current_actor()

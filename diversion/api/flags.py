@@ -3,6 +3,7 @@
 from diversion.api import Blueprint, next_url, present
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import FlagList, FlagQuery
+from diversion.domain.vocabulary import Role
 from diversion.services import compliance
 
 bp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Flags")
@@ -11,7 +12,7 @@ bp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Flags
 @bp.get("")
 @bp.arguments(FlagQuery, location="query")
 @bp.response(200, FlagList)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def index(query):
     """List your force's flags, oldest first (open by default)."""
     status = None if query["status"] == "all" else query["status"]

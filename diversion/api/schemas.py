@@ -5,6 +5,15 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from diversion.api.fields import DayOrInstant, Instant, Module, StrictBoolean
+from diversion.domain.vocabulary import (
+    DecisionKind,
+    EnrolmentStatus,
+    ExtensionTarget,
+    FlagKind,
+    FlagStatus,
+    Outcome,
+    values,
+)
 
 
 def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
@@ -174,14 +183,8 @@ class EnrolmentList(Schema):
 
 
 class EnrolmentQuery(Schema):
-    status = fields.String(
-        validate=validate.OneOf(
-            ["enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn"]
-        )
-    )
-    flag = fields.String(
-        validate=validate.OneOf(["at_risk", "non_completion", "follow_up_missed", "any"])
-    )
+    status = fields.String(validate=validate.OneOf(values(EnrolmentStatus)))
+    flag = fields.String(validate=validate.OneOf([*values(FlagKind), "any"]))
     after = fields.Integer(validate=validate.Range(min=0))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -361,14 +364,13 @@ class CohortPlanOut(Schema):
 
 
 class AttendanceIn(Schema):
-    outcome = fields.String(
-        required=True, validate=validate.OneOf(["attended", "absent_excused", "absent_unexcused"])
-    )
+    outcome = fields.String(required=True, validate=validate.OneOf(values(Outcome)))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class FlagQuery(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf(["open", "closed", "all"]))
+    status = fields.String(load_default=FlagStatus.OPEN,
+                           validate=validate.OneOf([*values(FlagStatus), "all"]))
     after = fields.Integer(validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -379,12 +381,12 @@ class FlagList(Schema):
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["refer", "continue"]))
+    decision = fields.String(required=True, validate=validate.OneOf(values(DecisionKind)))
     reason = text(2000)
     extend_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(min=1, max=365))
     extend = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["core_deadline", "follow_up_window"]))
+                           validate=validate.OneOf(values(ExtensionTarget)))
 
 
 class TokenOut(Schema):

@@ -84,11 +84,11 @@ class ExtensionTarget(StrEnum):
 class MessageKind(StrEnum):
     """What an outbox row carries: the participant's messages, and the staff digest."""
 
-    INVITATION = "invitation"
-    UPDATE = "update"
-    CANCELLATION = "cancellation"
-    REMINDER = "reminder"
-    DIGEST = "digest"
+    INVITATION = "invitation"  # a new booking: METHOD:REQUEST, SEQUENCE 0
+    UPDATE = "update"  # the booked session moved: REQUEST, a higher SEQUENCE
+    CANCELLATION = "cancellation"  # the booking or its session was cancelled: METHOD:CANCEL
+    REMINDER = "reminder"  # an email some hours before the session
+    DIGEST = "digest"  # a case officer's count of new flags
 
 
 class MessageStatus(StrEnum):

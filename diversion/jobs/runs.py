@@ -20,6 +20,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from diversion import clock
+from diversion.domain.vocabulary import JobOutcome
 from diversion.extensions import db
 from diversion.models import JobRun
 
@@ -45,18 +46,20 @@ def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> JobRun | None:
         .with_for_update()
     )
     if existing is not None:
-        if existing.outcome == "succeeded":
+        if existing.outcome == JobOutcome.SUCCEEDED:
             db.session.rollback()
             return None
-        if existing.outcome == "running" and not locked and now - existing.started_at < LEASE:
+        if (existing.outcome == JobOutcome.RUNNING and not locked
+                and now - existing.started_at < LEASE):
             db.session.rollback()
             return None
-        existing.outcome = "running"
+        existing.outcome = JobOutcome.RUNNING
         existing.started_at = now
         existing.finished_at = None
         db.session.commit()
         return existing
-    run = JobRun(job=job, scheduled_for=scheduled_for, started_at=now, outcome="running")
+    run = JobRun(job=job, scheduled_for=scheduled_for, started_at=now,
+                 outcome=JobOutcome.RUNNING)
     db.session.add(run)
     try:
         db.session.commit()
@@ -87,13 +90,13 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str 
         except Exception as error:
             db.session.rollback()
             run = db.session.get(JobRun, run.id)
-            run.outcome = "failed"
+            run.outcome = JobOutcome.FAILED
             run.finished_at = clock.now()
             run.summary = f"{type(error).__name__}: {error}"[:500]
             db.session.commit()
             raise
         run = db.session.get(JobRun, run.id)
-        run.outcome = "succeeded"
+        run.outcome = JobOutcome.SUCCEEDED
         run.finished_at = clock.now()
         run.summary = (summary or "")[:500]
         db.session.commit()

@@ -6,6 +6,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import check_attendance, check_outcome
+from diversion.domain.vocabulary import OPEN_ENROLMENT, BookingStatus, EnrolmentStatus, Role
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking
 from diversion.services import Actor, audit, compliance, progress
@@ -14,14 +15,14 @@ from diversion.services.bookings import _bookings_of, lock_booking
 
 def record(actor: Actor, booking_id: int, outcome: str, reason: str | None = None) -> Booking:
     """Record (or correct) one participant's outcome once the session has started."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         return _record(actor, booking_id, outcome, reason)
 
 
 def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -> list[Booking]:
     """Record a whole register at once: all outcomes or none."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     with transaction():
         recorded = []
         for booking_id, (outcome, reason) in outcomes.items():
@@ -38,9 +39,9 @@ def record_register(actor: Actor, outcomes: dict[int, tuple[str, str | None]]) -
 
 def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> Booking:
     enrolment, booking = lock_booking(booking_id)
-    if booking.status == "cancelled":
+    if booking.status == BookingStatus.CANCELLED:
         raise RuleViolation("booking_cancelled", "This booking was cancelled.")
-    if enrolment.status not in ("enrolled", "awaiting_follow_up", "completed"):
+    if enrolment.status not in (*OPEN_ENROLMENT, EnrolmentStatus.COMPLETED):
         raise RuleViolation("enrolment_closed", "This enrolment is closed.")
     check_attendance(booking.session.starts_at, clock.now())
     reason = (reason or "").strip() or None

@@ -7,14 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.domain.vocabulary import MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, OutboxMessage
-
-# invitation: a new booking (METHOD:REQUEST, SEQUENCE 0)
-# update: the booked session moved (REQUEST, higher SEQUENCE)
-# cancellation: booking or session cancelled (METHOD:CANCEL)
-# reminder: an email some hours before the session
-PARTICIPANT_KINDS = ("invitation", "update", "cancellation", "reminder")
 
 
 def place(venue_name: str, room: str | None, address: str) -> str:
@@ -64,7 +59,7 @@ def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
         "recipient": recipient,
         "payload": payload,
         "idempotency_key": key,
-        "status": "pending",
+        "status": MessageStatus.PENDING,
         "due_at": due,
         "next_attempt_at": due,
         "created_at": clock.now(),
@@ -96,7 +91,7 @@ def _reminder(booking: Booking, reminder_hours: int) -> dict | None:
     due = _reminder_due(booking.session.starts_at, reminder_hours)
     if due is None:
         return None
-    return _row(booking, "reminder", f"reminder:{booking.id}:{booking.sequence}", due)
+    return _row(booking, MessageKind.REMINDER, f"reminder:{booking.id}:{booking.sequence}", due)
 
 
 def queue(booking: Booking, kind: str) -> None:
@@ -107,11 +102,11 @@ def queue(booking: Booking, kind: str) -> None:
 def invitation_messages(*, enrolment_id: int, booking_id: int, recipient: str,
                         payload: dict, starts_at: datetime, reminder_hours: int) -> list[dict]:
     """A new booking's invitation, and its reminder unless the session is too close."""
-    messages = [_message(enrolment_id, booking_id, recipient, payload, "invitation",
+    messages = [_message(enrolment_id, booking_id, recipient, payload, MessageKind.INVITATION,
                          f"invitation:{booking_id}:{payload['sequence']}", clock.now())]
     due = _reminder_due(starts_at, reminder_hours)
     if due is not None:
-        messages.append(_message(enrolment_id, booking_id, recipient, payload, "reminder",
+        messages.append(_message(enrolment_id, booking_id, recipient, payload, MessageKind.REMINDER,
                                  f"reminder:{booking_id}:{payload['sequence']}", due))
     return messages
 
@@ -142,8 +137,8 @@ def supersede_reminders(booking: Booking) -> None:
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.booking_id == booking.id,
-            OutboxMessage.kind == "reminder",
-            OutboxMessage.status == "pending",
+            OutboxMessage.kind == MessageKind.REMINDER,
+            OutboxMessage.status == MessageStatus.PENDING,
         )
-        .values(status="superseded")
+        .values(status=MessageStatus.SUPERSEDED)
     )
