@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
+from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import (
     OPEN_ENROLMENT,
     BookingStatus,
@@ -203,6 +204,19 @@ class Enrolment(db.Model):
     flags: so.Mapped[list[Flag]] = so.relationship(order_by="Flag.id")
     extensions: so.Mapped[list[Extension]] = so.relationship(order_by="Extension.id")
     decisions: so.Mapped[list[Decision]] = so.relationship(order_by="Decision.id")
+
+    @property
+    def modules_attended(self) -> list[int]:
+        """The modules attended so far, in order, the follow-up last."""
+        attended = {b.module for b in self.bookings if b.status == BookingStatus.ATTENDED}
+        return sorted(attended, key=lambda module: (module == FOLLOW_UP, module))
+
+    @property
+    def follow_up_window(self) -> dict[str, date] | None:
+        """When the follow-up session may be held: known once the core modules are done."""
+        if self.follow_up_opens is None:
+            return None
+        return {"opens": self.follow_up_opens, "closes": self.follow_up_closes}
 
     __table_args__ = (
         _one_of("status", EnrolmentStatus, name="ck_enrolments_status"),

@@ -22,20 +22,7 @@ def index(query):
         after_id=query.get("after"),
         limit=query["limit"],
     )
-    items = [
-        {
-            "id": r.id,
-            "at": r.at.isoformat().replace("+00:00", "Z"),
-            "actor": r.actor,
-            "action": r.action,
-            "object_type": r.object_type,
-            "object_id": r.object_id,
-            "case_id": r.case_id,
-            "detail": r.detail,
-        }
-        for r in rows
-    ]
-    return {"items": items, "next": next_url("audit.index", rows, query["limit"])}
+    return {"items": rows, "next": next_url("audit.index", rows, query["limit"])}
 
 
 def _aware(value):

@@ -1,8 +1,15 @@
 """Cases: recording, screening and enrolling."""
 
-from diversion.api import Blueprint, present
+from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
-from diversion.api.schemas import CaseIn, CaseOut, EnrolmentIn, EnrolmentOut, ErrorResponse
+from diversion.api.schemas import (
+    CaseIn,
+    CaseOut,
+    EnrolmentIn,
+    EnrolmentOut,
+    ErrorResponse,
+    Shown,
+)
 from diversion.domain.vocabulary import Role
 from diversion.services import cases, enrolments
 
@@ -17,10 +24,9 @@ bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
 @requires(Role.CASE_OFFICER)
 def create(data):
     """Record a case and screen it for eligibility."""
-    case = cases.record_case(
+    return cases.record_case(
         current_actor(), data["reference"], data["participant"], data["screening"]
     )
-    return present.case(case)
 
 
 @bp.get("/<int:case_id>")
@@ -28,7 +34,7 @@ def create(data):
 @requires(Role.CASE_OFFICER)
 def show(case_id):
     """Show one of your force's cases with its screening result."""
-    return present.case(cases.get_case(current_actor(), case_id))
+    return cases.get_case(current_actor(), case_id)
 
 
 @bp.post("/<int:case_id>/enrolment")
@@ -40,4 +46,4 @@ def enrol(data, case_id):
     """Enrol an eligible case on a programme from a start date."""
     actor = current_actor()
     enrolment = enrolments.enrol(actor, case_id, data["programme_id"], data["start_date"])
-    return present.enrolment(enrolments.visible_enrolment(actor, enrolment.id), actor.role)
+    return Shown(enrolments.visible_enrolment(actor, enrolment.id), actor.role)

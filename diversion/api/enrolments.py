@@ -2,7 +2,7 @@
 
 from flask import Response, request
 
-from diversion.api import Blueprint, next_url, present
+from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     DecisionIn,
@@ -12,6 +12,7 @@ from diversion.api.schemas import (
     EnrolmentQuery,
     ErrorResponse,
     ReferralSummaryOut,
+    Shown,
 )
 from diversion.domain.vocabulary import Role
 from diversion.services import decisions, enrolments, referrals
@@ -35,7 +36,7 @@ def index(query):
         limit=query["limit"],
     )
     return {
-        "items": [present.enrolment_summary(e, actor.role) for e in rows],
+        "items": [Shown(e, actor.role) for e in rows],
         "next": next_url("enrolments.index", rows, query["limit"]),
     }
 
@@ -46,7 +47,7 @@ def index(query):
 def show(enrolment_id):
     """Show an enrolment (the coordinator's view omits case and screening detail)."""
     actor = current_actor()
-    return present.enrolment(enrolments.get_enrolment(actor, enrolment_id), actor.role)
+    return Shown(enrolments.get_enrolment(actor, enrolment_id), actor.role)
 
 
 @bp.post("/<int:enrolment_id>/decisions")
@@ -56,7 +57,7 @@ def show(enrolment_id):
 @requires(Role.CASE_OFFICER)
 def decide(data, enrolment_id):
     """Record a decision: refer back to prosecution, or continue (optionally extending)."""
-    return present.decision(decisions.decide(current_actor(), enrolment_id, **data))
+    return decisions.decide(current_actor(), enrolment_id, **data)
 
 
 @bp.get("/<int:enrolment_id>/referral-summary")

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from diversion.api import Blueprint, next_url, present
+from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     ErrorResponse,
@@ -95,6 +95,5 @@ def move(data, session_id):
 @requires(Role.COORDINATOR)
 def cancel(data, session_id):
     """Cancel a session; with rebook, move each participant into the next suitable one."""
-    result = bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
-                                     rebook=data["rebook"])
-    return {**result, "cancelled": [present.booking(b) for b in result["cancelled"]]}
+    return bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
+                                   rebook=data["rebook"])
