@@ -60,6 +60,23 @@ def register_templates(app: Flask) -> None:
     from diversion.web import filters
 
     filters.register(app)
+    register_vocabulary(app)
+
+
+def register_vocabulary(app: Flask) -> None:
+    """Let templates compare with the domain's words rather than spell them again."""
+    from diversion.domain import vocabulary
+
+    app.jinja_env.globals.update(
+        OPEN_ENROLMENT=vocabulary.OPEN_ENROLMENT,
+        BookingStatus=vocabulary.BookingStatus,
+        EnrolmentStatus=vocabulary.EnrolmentStatus,
+        FlagKind=vocabulary.FlagKind,
+        FlagStatus=vocabulary.FlagStatus,
+        JobOutcome=vocabulary.JobOutcome,
+        Role=vocabulary.Role,
+        SessionStatus=vocabulary.SessionStatus,
+    )
 
 
 def register_extensions(app: Flask) -> None:

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from diversion.domain.vocabulary import Role, values
 from diversion.services import InvalidInput, NotFound, accounts
 
 
@@ -38,7 +39,7 @@ def create_force(code: str, name: str) -> None:
 @click.command("create-user")
 @with_appcontext
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "case_officer"]))
+@click.option("--role", required=True, type=click.Choice(values(Role)))
 @click.option("--force", "force_code", default=None, help="Force code (case officers)")
 @click.option("--name", default="", help="Full name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")

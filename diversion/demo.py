@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.vocabulary import LONDON
+from diversion.domain.vocabulary import LONDON, DecisionKind, Outcome, Role
 from diversion.extensions import db
 from diversion.models import User
 from diversion.services import (
@@ -72,10 +72,10 @@ def _seed(rng: random.Random, real_now: datetime, echo) -> None:
         logins.append((email, role, force or "", password))
         return actor_for(user)
 
-    account("admin@demo.diversion.test", "admin", name="Ada Admin")
-    coordinator = account("coordinator@demo.diversion.test", "coordinator",
+    account("admin@demo.diversion.test", Role.ADMIN, name="Ada Admin")
+    coordinator = account("coordinator@demo.diversion.test", Role.COORDINATOR,
                           name="Cora Coordinator")
-    officers = {code: account(f"officer.{code.lower()}@demo.diversion.test", "case_officer",
+    officers = {code: account(f"officer.{code.lower()}@demo.diversion.test", Role.CASE_OFFICER,
                               code, name=f"{code} case officer")
                 for code, _ in FORCES}
 
@@ -141,7 +141,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     _attend_past(coordinator, planned, stage, real_now)
     if stage == "referred":
         clock.set_now(min(real_now, _at(start + timedelta(days=40))))
-        decisions.decide(officer, enrolment.id, decision="refer",
+        decisions.decide(officer, enrolment.id, decision=DecisionKind.REFER,
                          reason="The prosecutor ended the agreement after a new allegation")
     if stage == "completed":
         db.session.refresh(enrolment)
@@ -153,7 +153,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
                 return
             if follow_up.session.ends_at < real_now:
                 clock.set_now(follow_up.session.ends_at)
-                attendance.record(coordinator, follow_up.id, "attended")
+                attendance.record(coordinator, follow_up.id, Outcome.ATTENDED)
 
 
 def _screening(rng, stage: str) -> dict:
@@ -174,7 +174,8 @@ def _attend_past(coordinator: Actor, planned, stage: str, real_now: datetime) ->
         if booking.session.ends_at >= real_now:
             return
         clock.set_now(booking.session.ends_at)
-        outcome = "absent_unexcused" if stage == "at_risk" and index == 1 else "attended"
+        outcome = (Outcome.ABSENT_UNEXCUSED if stage == "at_risk" and index == 1
+                   else Outcome.ATTENDED)
         attendance.record(coordinator, booking.id, outcome)
-        if outcome != "attended":
+        if outcome != Outcome.ATTENDED:
             return

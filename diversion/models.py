@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
+from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
+    BookingStatus,
+    DecisionKind,
+    EnrolmentStatus,
+    ExtensionTarget,
+    FlagKind,
+    FlagStatus,
+    JobOutcome,
+    MessageKind,
+    MessageStatus,
+    Outcome,
+    Role,
+    SessionStatus,
+    values,
+)
 from diversion.extensions import db
 
 
@@ -34,11 +52,14 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-ROLES = ("admin", "coordinator", "case_officer")
-ENROLMENT_STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
-OPEN_STATUSES = ("enrolled", "awaiting_follow_up")
-BOOKING_STATUSES = ("booked", "attended", "absent_excused", "absent_unexcused", "cancelled")
-FLAG_KINDS = ("at_risk", "non_completion", "follow_up_missed")
+# kept for modules not yet moved to the vocabulary
+OPEN_STATUSES = OPEN_ENROLMENT
+
+
+def _one_of(column: str, enum: type[StrEnum], *, name: str) -> sa.CheckConstraint:
+    """Hold a column to the vocabulary's values, whatever writes the row."""
+    listed = ", ".join(f"'{value}'" for value in values(enum))
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 class Force(db.Model):
@@ -72,7 +93,7 @@ class User(UserMixin, db.Model):
 
     force: so.Mapped[Force | None] = so.relationship()
 
-    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="ck_users_role"),)
+    __table_args__ = (_one_of("role", Role, name="ck_users_role"),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
@@ -162,7 +183,7 @@ class Enrolment(db.Model):
     # Denormalised from the case so force isolation is one indexed filter.
     force_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forces.id"))
     programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programmes.id"), index=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(24), default="enrolled")
+    status: so.Mapped[str] = so.mapped_column(sa.String(24), default=EnrolmentStatus.ENROLLED)
     start_date: so.Mapped[date]
     original_core_deadline: so.Mapped[date]
     core_deadline: so.Mapped[date]
@@ -184,7 +205,21 @@ class Enrolment(db.Model):
     extensions: so.Mapped[list[Extension]] = so.relationship(order_by="Extension.id")
     decisions: so.Mapped[list[Decision]] = so.relationship(order_by="Decision.id")
 
+    @property
+    def modules_attended(self) -> list[int]:
+        """The modules attended so far, in order, the follow-up last."""
+        attended = {b.module for b in self.bookings if b.status == BookingStatus.ATTENDED}
+        return sorted(attended, key=lambda module: (module == FOLLOW_UP, module))
+
+    @property
+    def follow_up_window(self) -> dict[str, date] | None:
+        """When the follow-up session may be held: known once the core modules are done."""
+        if self.follow_up_opens is None:
+            return None
+        return {"opens": self.follow_up_opens, "closes": self.follow_up_closes}
+
     __table_args__ = (
+        _one_of("status", EnrolmentStatus, name="ck_enrolments_status"),
         sa.Index("ix_enrolments_force_status", "force_id", "status"),
         # The sweep's candidates, read from the index alone (INCLUDE) once vacuumed.
         sa.Index("ix_enrolments_status_deadline", "status", "core_deadline",
@@ -218,7 +253,7 @@ class CourseSession(db.Model):
     # capacity check is one conditional UPDATE on the locked row.
     booked: so.Mapped[int] = so.mapped_column(default=0)
     facilitator: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="scheduled")
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=SessionStatus.SCHEDULED)
     cancel_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
@@ -228,6 +263,7 @@ class CourseSession(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_sessions_booked"),
+        _one_of("status", SessionStatus, name="ck_sessions_status"),
         sa.Index("ix_sessions_programme_module_start", "programme_id", "module", "starts_at"),
         sa.Index("ix_sessions_starts_at", "starts_at"),
     )
@@ -239,7 +275,7 @@ class Booking(db.Model):
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"))
     session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("sessions.id"))
     module: so.Mapped[int]
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="booked")
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default=BookingStatus.BOOKED)
     reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     # The calendar identity of this appointment: the same UID for the
     # invitation, every update and the cancellation.
@@ -265,14 +301,15 @@ class Booking(db.Model):
         return self.session.ends_at
 
     __table_args__ = (
+        _one_of("status", BookingStatus, name="ck_bookings_status"),
         # An active (session, enrolment) pair can exist once, whatever races.
         sa.Index(
             "uq_bookings_active_session_enrolment",
             "session_id",
             "enrolment_id",
             unique=True,
-            postgresql_where=sa.text("status <> 'cancelled'"),
-            sqlite_where=sa.text("status <> 'cancelled'"),
+            postgresql_where=sa.text(f"status <> '{BookingStatus.CANCELLED}'"),
+            sqlite_where=sa.text(f"status <> '{BookingStatus.CANCELLED}'"),
         ),
         # One booking per module still to happen.
         sa.Index(
@@ -280,8 +317,8 @@ class Booking(db.Model):
             "enrolment_id",
             "module",
             unique=True,
-            postgresql_where=sa.text("status = 'booked'"),
-            sqlite_where=sa.text("status = 'booked'"),
+            postgresql_where=sa.text(f"status = '{BookingStatus.BOOKED}'"),
+            sqlite_where=sa.text(f"status = '{BookingStatus.BOOKED}'"),
         ),
         sa.Index("ix_bookings_enrolment", "enrolment_id"),
         sa.Index("ix_bookings_session_status", "session_id", "status"),
@@ -291,8 +328,8 @@ class Booking(db.Model):
             "ix_bookings_absent_unexcused",
             "enrolment_id",
             "id",
-            postgresql_where=sa.text("status = 'absent_unexcused'"),
-            sqlite_where=sa.text("status = 'absent_unexcused'"),
+            postgresql_where=sa.text(f"status = '{BookingStatus.ABSENT_UNEXCUSED}'"),
+            sqlite_where=sa.text(f"status = '{BookingStatus.ABSENT_UNEXCUSED}'"),
         ),
     )
 
@@ -310,6 +347,8 @@ class AttendanceRecord(db.Model):
     )
     recorded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
+    __table_args__ = (_one_of("outcome", Outcome, name="ck_attendance_records_outcome"),)
+
 
 class Flag(db.Model):
     __tablename__ = "flags"
@@ -318,7 +357,7 @@ class Flag(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(24))
     cause: so.Mapped[str] = so.mapped_column(sa.String(100))
     detail: so.Mapped[str] = so.mapped_column(sa.String(500))
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="open")
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=FlagStatus.OPEN)
     raised_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     closed_by_decision_id: so.Mapped[int | None] = so.mapped_column(
@@ -326,6 +365,8 @@ class Flag(db.Model):
     )
 
     __table_args__ = (
+        _one_of("kind", FlagKind, name="ck_flags_kind"),
+        _one_of("status", FlagStatus, name="ck_flags_status"),
         # The sweep raises a flag once per cause, however often it runs.
         sa.UniqueConstraint("enrolment_id", "cause", name="uq_flags_enrolment_cause"),
         sa.Index("ix_flags_status_raised", "status", "raised_at"),
@@ -344,6 +385,8 @@ class Decision(db.Model):
 
     decided_by: so.Mapped[User] = so.relationship()
 
+    __table_args__ = (_one_of("decision", DecisionKind, name="ck_decisions_decision"),)
+
 
 class Extension(db.Model):
     __tablename__ = "extensions"
@@ -352,13 +395,15 @@ class Extension(db.Model):
     decision_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("decisions.id"), index=True
     )
-    target: so.Mapped[str] = so.mapped_column(sa.String(24))  # core_deadline | follow_up_window
+    target: so.Mapped[str] = so.mapped_column(sa.String(24))
     days: so.Mapped[int]
     reason: so.Mapped[str] = so.mapped_column(sa.String(2000))
     previous_date: so.Mapped[date]
     new_date: so.Mapped[date]
     granted_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     granted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    __table_args__ = (_one_of("target", ExtensionTarget, name="ck_extensions_target"),)
 
 
 class OutboxMessage(db.Model):
@@ -376,7 +421,7 @@ class OutboxMessage(db.Model):
     # Everything needed to build the message, frozen at the time of the change.
     payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
     idempotency_key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="pending")
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=MessageStatus.PENDING)
     due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
@@ -387,7 +432,11 @@ class OutboxMessage(db.Model):
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        _one_of("kind", MessageKind, name="ck_outbox_kind"),
+        _one_of("status", MessageStatus, name="ck_outbox_status"),
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
 
 
 class FeedToken(db.Model):
@@ -429,7 +478,10 @@ class JobRun(db.Model):
     scheduled_for: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
-    outcome: so.Mapped[str] = so.mapped_column(sa.String(16), default="running")
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(16), default=JobOutcome.RUNNING)
     summary: so.Mapped[str | None] = so.mapped_column(sa.String(500))
 
-    __table_args__ = (sa.UniqueConstraint("job", "scheduled_for", name="uq_job_runs_job_time"),)
+    __table_args__ = (
+        _one_of("outcome", JobOutcome, name="ck_job_runs_outcome"),
+        sa.UniqueConstraint("job", "scheduled_for", name="uq_job_runs_job_time"),
+    )

@@ -2,7 +2,7 @@
 
 from flask import Response
 
-from diversion.api import Blueprint, present
+from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     AttendanceIn,
@@ -14,6 +14,7 @@ from diversion.api.schemas import (
     ErrorResponse,
     PlanOut,
 )
+from diversion.domain.vocabulary import Role
 from diversion.services import attendance, bookings, invitations, planning
 
 bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
@@ -24,56 +25,52 @@ bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings
 @bp.response(201, BookingOut)
 @bp.alt_response(409, schema=ErrorResponse)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def create(data, enrolment_id):
     """Book a participant into a session, or answer the rule that says no."""
-    return present.booking(bookings.book(current_actor(), enrolment_id, data["session_id"]))
+    return bookings.book(current_actor(), enrolment_id, data["session_id"])
 
 
 @bp.post("/enrolments/<int:enrolment_id>/plan")
 @bp.response(201, PlanOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def plan(enrolment_id):
     """Book every remaining module into the earliest sessions that satisfy every rule."""
-    made = planning.plan_enrolment(current_actor(), enrolment_id)
-    return {"bookings": [present.booking(b) for b in made]}
+    return {"bookings": planning.plan_enrolment(current_actor(), enrolment_id)}
 
 
 @bp.post("/plans")
 @bp.arguments(CohortPlanIn)
 @bp.response(200, CohortPlanOut)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def plan_cohort(data):
     """Plan a cohort: each enrolment in turn, lowest id first; refusals do not stop the rest."""
-    return present.cohort_plan(planning.plan_enrolments(current_actor(),
-                                                        data["enrolment_ids"]))
+    return planning.plan_enrolments(current_actor(), data["enrolment_ids"])
 
 
 @bp.delete("/bookings/<int:booking_id>")
 @bp.arguments(BookingCancelIn)
 @bp.response(200, BookingOut)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def cancel(data, booking_id):
     """Cancel a booking; the participant receives a cancellation."""
-    booking = bookings.cancel_booking(current_actor(), booking_id, reason=data["reason"],
-                                      requested_by=data["requested_by"])
-    return present.booking(booking)
+    return bookings.cancel_booking(current_actor(), booking_id, reason=data["reason"],
+                                   requested_by=data["requested_by"])
 
 
 @bp.put("/bookings/<int:booking_id>/attendance")
 @bp.arguments(AttendanceIn)
 @bp.response(200, BookingOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def record_attendance(data, booking_id):
     """Record whether the participant attended (only once the session has started)."""
-    booking = attendance.record(current_actor(), booking_id, data["outcome"], data["reason"])
-    return present.booking(booking)
+    return attendance.record(current_actor(), booking_id, data["outcome"], data["reason"])
 
 
 @bp.get("/bookings/<int:booking_id>/invite.ics")
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def invite(booking_id):
     """Return the current calendar object for this booking (REQUEST, or CANCEL if cancelled)."""
     body = invitations.current_invite(current_actor(), booking_id)

@@ -1,8 +1,16 @@
 """Cases: recording, screening and enrolling."""
 
-from diversion.api import Blueprint, present
+from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
-from diversion.api.schemas import CaseIn, CaseOut, EnrolmentIn, EnrolmentOut, ErrorResponse
+from diversion.api.schemas import (
+    CaseIn,
+    CaseOut,
+    EnrolmentIn,
+    EnrolmentOut,
+    ErrorResponse,
+    Shown,
+)
+from diversion.domain.vocabulary import Role
 from diversion.services import cases, enrolments
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
@@ -13,30 +21,29 @@ bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
 @bp.arguments(CaseIn)
 @bp.response(201, CaseOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def create(data):
     """Record a case and screen it for eligibility."""
-    case = cases.record_case(
+    return cases.record_case(
         current_actor(), data["reference"], data["participant"], data["screening"]
     )
-    return present.case(case)
 
 
 @bp.get("/<int:case_id>")
 @bp.response(200, CaseOut)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def show(case_id):
     """Show one of your force's cases with its screening result."""
-    return present.case(cases.get_case(current_actor(), case_id))
+    return cases.get_case(current_actor(), case_id)
 
 
 @bp.post("/<int:case_id>/enrolment")
 @bp.arguments(EnrolmentIn)
 @bp.response(201, EnrolmentOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def enrol(data, case_id):
     """Enrol an eligible case on a programme from a start date."""
     actor = current_actor()
     enrolment = enrolments.enrol(actor, case_id, data["programme_id"], data["start_date"])
-    return present.enrolment(enrolments.visible_enrolment(actor, enrolment.id), actor.role)
+    return Shown(enrolments.visible_enrolment(actor, enrolment.id), actor.role)

@@ -2,7 +2,7 @@
 
 from flask import Response, request
 
-from diversion.api import Blueprint, next_url, present
+from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     DecisionIn,
@@ -12,7 +12,9 @@ from diversion.api.schemas import (
     EnrolmentQuery,
     ErrorResponse,
     ReferralSummaryOut,
+    Shown,
 )
+from diversion.domain.vocabulary import Role
 from diversion.services import decisions, enrolments, referrals
 
 bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
@@ -22,7 +24,7 @@ bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
 @bp.get("")
 @bp.arguments(EnrolmentQuery, location="query")
 @bp.response(200, EnrolmentList)
-@requires("case_officer", "coordinator")
+@requires(Role.CASE_OFFICER, Role.COORDINATOR)
 def index(query):
     """List enrolments you may see, filtered by status or open flag."""
     actor = current_actor()
@@ -34,33 +36,33 @@ def index(query):
         limit=query["limit"],
     )
     return {
-        "items": [present.enrolment_summary(e, actor.role) for e in rows],
+        "items": [Shown(e, actor.role) for e in rows],
         "next": next_url("enrolments.index", rows, query["limit"]),
     }
 
 
 @bp.get("/<int:enrolment_id>")
 @bp.response(200, EnrolmentOut)
-@requires("case_officer", "coordinator")
+@requires(Role.CASE_OFFICER, Role.COORDINATOR)
 def show(enrolment_id):
     """Show an enrolment (the coordinator's view omits case and screening detail)."""
     actor = current_actor()
-    return present.enrolment(enrolments.get_enrolment(actor, enrolment_id), actor.role)
+    return Shown(enrolments.get_enrolment(actor, enrolment_id), actor.role)
 
 
 @bp.post("/<int:enrolment_id>/decisions")
 @bp.arguments(DecisionIn)
 @bp.response(201, DecisionOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def decide(data, enrolment_id):
     """Record a decision: refer back to prosecution, or continue (optionally extending)."""
-    return present.decision(decisions.decide(current_actor(), enrolment_id, **data))
+    return decisions.decide(current_actor(), enrolment_id, **data)
 
 
 @bp.get("/<int:enrolment_id>/referral-summary")
 @bp.response(200, ReferralSummaryOut)
-@requires("case_officer")
+@requires(Role.CASE_OFFICER)
 def referral_summary(enrolment_id):
     """The full record for a referral decision: JSON, or a PDF with Accept: application/pdf."""
     actor = current_actor()

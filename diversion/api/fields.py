@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, missing
 
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON
@@ -30,6 +30,32 @@ class Instant(fields.Field):
         if parsed.year < 2000 or parsed.year > 2100:
             raise ValidationError("Date-time must be between 2000 and 2100")
         return parsed
+
+
+class UTCInstant(fields.String):
+    """An instant written in UTC with a Z, as the audit trail states when."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Grouped(fields.Nested):
+    """Some of a record's own attributes, shown together under one key."""
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return obj
+
+
+class Lines(fields.List):
+    """A list of text kept one item a line in a single column (a venue's rooms)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value.split("\n") if value else [], attr, obj, **kwargs)
 
 
 class Module(fields.Field):

@@ -5,6 +5,7 @@ from flask import current_app
 from diversion.api import Blueprint
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import TokenOut
+from diversion.domain.vocabulary import Role
 from diversion.services import invitations
 
 bp = Blueprint("feeds", __name__, url_prefix="/api/v1", description="Calendar feeds")
@@ -19,7 +20,7 @@ def feed_urls(token: str) -> dict:
 
 @bp.post("/enrolments/<int:enrolment_id>/calendar-token")
 @bp.response(201, TokenOut)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def issue(enrolment_id):
     """Issue (or replace, revoking the old) the participant's private feed link."""
     return feed_urls(invitations.issue_feed_token(current_actor(), enrolment_id))

@@ -3,6 +3,7 @@
 from diversion.api import Blueprint
 from diversion.api.auth import requires
 from diversion.api.schemas import ProgrammeList
+from diversion.domain.vocabulary import Role
 from diversion.services.programmes import list_programmes
 
 bp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
@@ -11,7 +12,7 @@ bp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
 
 @bp.get("")
 @bp.response(200, ProgrammeList)
-@requires("admin", "coordinator", "case_officer")
+@requires(Role.ADMIN, Role.COORDINATOR, Role.CASE_OFFICER)
 def index():
     """List programmes with their rules."""
     return {"items": list_programmes(), "next": None}

@@ -1,10 +1,34 @@
-"""Request and response schemas: the OpenAPI document is generated from these."""
+"""Request and response schemas: the OpenAPI document is generated from these.
+
+Response schemas dump the records themselves: models, and the services' own results.
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from dataclasses import dataclass
+from typing import Any
 
-from diversion.api.fields import DayOrInstant, Instant, Module, StrictBoolean
+from marshmallow import Schema, fields, post_dump, pre_dump, validate
+
+from diversion.api.fields import (
+    DayOrInstant,
+    Grouped,
+    Instant,
+    Lines,
+    Module,
+    StrictBoolean,
+    UTCInstant,
+)
+from diversion.domain.vocabulary import (
+    DecisionKind,
+    EnrolmentStatus,
+    ExtensionTarget,
+    FlagKind,
+    FlagStatus,
+    Outcome,
+    Role,
+    values,
+)
 
 
 def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
@@ -88,13 +112,13 @@ class ParticipantOut(Schema):
 
 class CaseOut(Schema):
     id = fields.Integer()
-    force = fields.String()
+    force = fields.String(attribute="force.code")
     reference = fields.String()
-    participant = fields.Nested(ParticipantOut)
-    screening = fields.Nested(ScreeningIn)
+    participant = Grouped(ParticipantOut)
+    screening = Grouped(ScreeningIn)
     eligible = fields.Boolean()
-    ineligible_reasons = fields.List(fields.String())
-    enrolment_id = fields.Integer(allow_none=True)
+    ineligible_reasons = fields.List(fields.String(), attribute="reasons")
+    enrolment_id = fields.Integer(allow_none=True, attribute="enrolment.id", dump_default=None)
     created_at = Instant()
 
 
@@ -145,43 +169,78 @@ class DecisionOut(Schema):
     reason = fields.String()
     extend_days = fields.Integer(allow_none=True)
     decided_at = Instant()
-    decided_by = fields.String()
+    decided_by = fields.String(attribute="decided_by.email")
 
 
-class EnrolmentOut(Schema):
+@dataclass(frozen=True)
+class Shown:
+    """A record, and the role of the person it is shown to."""
+
+    record: Any
+    role: str
+
+
+class ForRole(Schema):
+    """Dump a ``Shown``, leaving out what only a case officer may see for anyone else."""
+
+    CASE_OFFICERS_ONLY: tuple[str, ...] = ()
+
+    @pre_dump
+    def _record(self, shown: Shown, **kwargs):
+        return shown.record
+
+    @post_dump(pass_original=True)
+    def _minimise(self, data: dict, shown: Shown, **kwargs) -> dict:
+        if shown.role != Role.CASE_OFFICER:
+            for name in self.CASE_OFFICERS_ONLY:
+                data.pop(name, None)
+        return data
+
+
+class ParticipantNameOut(Schema):
+    given_name = fields.String()
+    family_name = fields.String()
+
+
+class EnrolmentSummaryOut(ForRole):
+    """An enrolment in a list: its progress and flags; the bookings are on the enrolment."""
+
+    CASE_OFFICERS_ONLY = ("reference",)
+
     id = fields.Integer()
     case_id = fields.Integer()
     programme_id = fields.Integer()
     status = fields.String()
     start_date = fields.Date()
     core_deadline = fields.Date()
-    original_core_deadline = fields.Date()
     modules_attended = fields.List(Module())
     follow_up_due = fields.Date(allow_none=True)
     follow_up_window = fields.Nested(WindowOut, allow_none=True)
     flags = fields.List(fields.Nested(FlagOut))
+    participant = fields.Nested(ParticipantNameOut, attribute="case")
+    reference = fields.String(attribute="case.reference")
+
+
+class EnrolmentOut(EnrolmentSummaryOut):
+    """An enrolment: the coordinator's view carries no case reference and no decisions."""
+
+    CASE_OFFICERS_ONLY = ("reference", "decisions")
+
+    original_core_deadline = fields.Date()
     bookings = fields.List(fields.Nested(BookingOut))
     extensions = fields.List(fields.Nested(ExtensionOut))
     decisions = fields.List(fields.Nested(DecisionOut))
-    participant = fields.Dict()
-    reference = fields.String()
     force = fields.String()
 
 
 class EnrolmentList(Schema):
-    items = fields.List(fields.Nested(EnrolmentOut))
+    items = fields.List(fields.Nested(EnrolmentSummaryOut))
     next = fields.String(allow_none=True)
 
 
 class EnrolmentQuery(Schema):
-    status = fields.String(
-        validate=validate.OneOf(
-            ["enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn"]
-        )
-    )
-    flag = fields.String(
-        validate=validate.OneOf(["at_risk", "non_completion", "follow_up_missed", "any"])
-    )
+    status = fields.String(validate=validate.OneOf(values(EnrolmentStatus)))
+    flag = fields.String(validate=validate.OneOf([*values(FlagKind), "any"]))
     after = fields.Integer(validate=validate.Range(min=0))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -196,7 +255,7 @@ class AuditQuery(Schema):
 
 class AuditOut(Schema):
     id = fields.Integer()
-    at = fields.String()
+    at = UTCInstant()
     actor = fields.String()
     action = fields.String()
     object_type = fields.String()
@@ -221,7 +280,7 @@ class VenueOut(Schema):
     id = fields.Integer()
     name = fields.String()
     address = fields.String()
-    rooms = fields.List(fields.String())
+    rooms = Lines()
 
 
 class VenueList(Schema):
@@ -351,24 +410,33 @@ class CohortPlanned(Schema):
 
 class CohortRefused(Schema):
     enrolment_id = fields.Integer()
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(attribute="refusal.code")
+    message = fields.String(attribute="refusal.message")
 
 
 class CohortPlanOut(Schema):
     planned = fields.List(fields.Nested(CohortPlanned))
     refused = fields.List(fields.Nested(CohortRefused))
 
+    @pre_dump
+    def _by_enrolment(self, outcome, **kwargs):
+        # Planning answers by enrolment id; the response lists them, lowest id first.
+        return {
+            "planned": [{"enrolment_id": enrolment_id, "bookings": made}
+                        for enrolment_id, made in sorted(outcome.planned.items())],
+            "refused": [{"enrolment_id": enrolment_id, "refusal": refusal}
+                        for enrolment_id, refusal in sorted(outcome.refused.items())],
+        }
+
 
 class AttendanceIn(Schema):
-    outcome = fields.String(
-        required=True, validate=validate.OneOf(["attended", "absent_excused", "absent_unexcused"])
-    )
+    outcome = fields.String(required=True, validate=validate.OneOf(values(Outcome)))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class FlagQuery(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf(["open", "closed", "all"]))
+    status = fields.String(load_default=FlagStatus.OPEN,
+                           validate=validate.OneOf([*values(FlagStatus), "all"]))
     after = fields.Integer(validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -379,12 +447,12 @@ class FlagList(Schema):
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["refer", "continue"]))
+    decision = fields.String(required=True, validate=validate.OneOf(values(DecisionKind)))
     reason = text(2000)
     extend_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(min=1, max=365))
     extend = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(["core_deadline", "follow_up_window"]))
+                           validate=validate.OneOf(values(ExtensionTarget)))
 
 
 class TokenOut(Schema):

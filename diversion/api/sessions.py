@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from diversion.api import Blueprint, next_url, present
+from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
     ErrorResponse,
@@ -16,7 +16,7 @@ from diversion.api.schemas import (
     SessionPatch,
     SessionQuery,
 )
-from diversion.domain.vocabulary import LONDON
+from diversion.domain.vocabulary import LONDON, Role
 from diversion.services import bookings, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
@@ -27,7 +27,7 @@ bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
 @bp.arguments(SessionIn)
 @bp.response(201, SessionOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def create(data):
     """Publish one session (never in the past or on a public holiday)."""
     return sessions.publish_session(current_actor(), **data)
@@ -37,7 +37,7 @@ def create(data):
 @bp.arguments(SeriesIn)
 @bp.response(201, SeriesOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def create_series(data):
     """Publish a series at one local time; holiday dates move to the next day and are listed."""
     items, moved = sessions.publish_series(current_actor(), **data)
@@ -47,7 +47,7 @@ def create_series(data):
 @bp.get("")
 @bp.arguments(SessionQuery, location="query")
 @bp.response(200, SessionList)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def index(query):
     """List sessions by start time, with how many are booked."""
     start = query.get("from_")
@@ -71,7 +71,7 @@ def index(query):
 
 @bp.get("/<int:session_id>")
 @bp.response(200, SessionOut)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def show(session_id):
     """Show one session."""
     return sessions.get_session(session_id)
@@ -81,7 +81,7 @@ def show(session_id):
 @bp.arguments(SessionPatch)
 @bp.response(200, SessionOut)
 @bp.alt_response(422, schema=ErrorResponse)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def move(data, session_id):
     """Move a session or change its venue or capacity; booked participants are told."""
     return sessions.move_session(current_actor(), session_id, **data)
@@ -90,9 +90,8 @@ def move(data, session_id):
 @bp.post("/<int:session_id>/cancel")
 @bp.arguments(SessionCancelIn)
 @bp.response(200, SessionCancelOut)
-@requires("coordinator")
+@requires(Role.COORDINATOR)
 def cancel(data, session_id):
     """Cancel a session; with rebook, move each participant into the next suitable one."""
-    result = bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
-                                     rebook=data["rebook"])
-    return {**result, "cancelled": [present.booking(b) for b in result["cancelled"]]}
+    return bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
+                                   rebook=data["rebook"])

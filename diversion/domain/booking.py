@@ -8,10 +8,14 @@ from datetime import date, datetime
 from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
+from diversion.domain.vocabulary import (
+    HOLDS_MODULE,
+    OPEN_ENROLMENT,
+    BookingStatus,
+    SessionStatus,
+)
 
-# Bookings that hold a module: an absent or cancelled one leaves it to be rebooked.
-ACTIVE = frozenset({"booked", "attended"})
-OPEN_STATUSES = frozenset({"enrolled", "awaiting_follow_up"})
+# kept for modules not yet moved to the vocabulary
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class SessionFacts:
     id: int
     module: int
     starts_at: datetime
-    status: str = "scheduled"
+    status: str = SessionStatus.SCHEDULED
     capacity: int = 10
     booked: int = 0
 
@@ -44,12 +48,12 @@ class EnrolmentFacts:
 
 def attended_modules(enrolment: EnrolmentFacts) -> set[int]:
     """Return the modules (FOLLOW_UP included) the enrolment has attended."""
-    return {b.module for b in enrolment.bookings if b.status == "attended"}
+    return {b.module for b in enrolment.bookings if b.status == BookingStatus.ATTENDED}
 
 
 def booked_modules(enrolment: EnrolmentFacts) -> set[int]:
     """Return the modules the enrolment holds a not-yet-attended booking for."""
-    return {b.module for b in enrolment.bookings if b.status == "booked"}
+    return {b.module for b in enrolment.bookings if b.status == BookingStatus.BOOKED}
 
 
 def core_complete(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> bool:
@@ -73,7 +77,7 @@ def check_booking(
 
 def check_open(enrolment: EnrolmentFacts) -> None:
     """Refuse any booking or plan for an enrolment that is no longer open."""
-    if enrolment.status not in OPEN_STATUSES:
+    if enrolment.status not in OPEN_ENROLMENT:
         raise RuleViolation(
             "enrolment_closed",
             f"This enrolment is {enrolment.status.replace('_', ' ')}; "
@@ -86,7 +90,7 @@ def _check_enrolment_and_session(
 ) -> None:
     name = module_name(session.module)
     check_open(enrolment)
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         raise RuleViolation("session_cancelled", "This session has been cancelled.")
     if session.starts_at <= now:
         raise RuleViolation("session_in_past", "This session has already started.")
@@ -132,7 +136,8 @@ def _check_core(rules: ProgrammeRules, enrolment: EnrolmentFacts, session: Sessi
             f"This session on {format_date(on)} is after the core deadline "
             f"({format_date(enrolment.core_deadline)}).",
         )
-    active_core = [b for b in enrolment.bookings if b.status in ACTIVE and b.module != FOLLOW_UP]
+    active_core = [b for b in enrolment.bookings
+                   if b.status in HOLDS_MODULE and b.module != FOLLOW_UP]
     if rules.modules_in_order:
         _check_order(rules, active_core, session)
     _check_spacing(rules, active_core, session, on)

@@ -19,6 +19,7 @@ from diversion.domain.booking import (
 from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
+from diversion.domain.vocabulary import BookingStatus, EnrolmentStatus, SessionStatus
 
 
 def remaining_modules(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[int]:
@@ -29,7 +30,7 @@ def remaining_modules(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[
     if core:
         return core
     if (
-        enrolment.status == "awaiting_follow_up"
+        enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP
         and core_complete(rules, enrolment)
         and FOLLOW_UP not in held
     ):
@@ -109,7 +110,7 @@ def _candidates(
     for s in sessions:
         if (
             s.module not in wanted
-            or s.status == "cancelled"
+            or s.status == SessionStatus.CANCELLED
             or s.starts_at <= now
             or s.booked >= s.capacity
         ):
@@ -158,7 +159,7 @@ class _Search:
                 session_id=c.session.id,
                 module=c.session.module,
                 starts_at=c.session.starts_at,
-                status="booked",
+                status=BookingStatus.BOOKED,
             )
             for i, c in enumerate(chosen)
         )

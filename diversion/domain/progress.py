@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 from diversion.domain.booking import EnrolmentFacts, attended_modules, core_complete
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
+from diversion.domain.vocabulary import BookingStatus, EnrolmentStatus, Outcome, values
 
-CLOSED_STATUSES = frozenset({"referred", "withdrawn"})
-OUTCOMES = frozenset({"attended", "absent_excused", "absent_unexcused"})
+# A case officer's decision closed these for good: attendance no longer moves them.
+CLOSED_BY_DECISION = frozenset({EnrolmentStatus.REFERRED, EnrolmentStatus.WITHDRAWN})
 
 
 @dataclass(frozen=True)
@@ -28,26 +29,27 @@ def derive_progress(
 ) -> Progress:
     """Work out status, core completion and follow-up dates from the bookings."""
     if not core_complete(rules, enrolment):
-        status = enrolment.status if enrolment.status in CLOSED_STATUSES else "enrolled"
+        status = (enrolment.status if enrolment.status in CLOSED_BY_DECISION
+                  else EnrolmentStatus.ENROLLED)
         return Progress(status, None, None, None)
 
     core = set(rules.core_module_numbers)
     completed_on = max(
         rules.local_date(b.starts_at)
         for b in enrolment.bookings
-        if b.status == "attended" and b.module in core
+        if b.status == BookingStatus.ATTENDED and b.module in core
     )
     due = rules.follow_up_due(completed_on)
     opens, closes = rules.follow_up_window(due)
     window = (opens, closes + timedelta(days=follow_up_extension_days))
-    if enrolment.status in CLOSED_STATUSES:
+    if enrolment.status in CLOSED_BY_DECISION:
         # A case officer's decision closes the enrolment for good; the dates are still
         # worked out because the referral summary shows them.
         status = enrolment.status
     elif FOLLOW_UP in attended_modules(enrolment):
-        status = "completed"
+        status = EnrolmentStatus.COMPLETED
     else:
-        status = "awaiting_follow_up"
+        status = EnrolmentStatus.AWAITING_FOLLOW_UP
     return Progress(status, completed_on, due, window)
 
 
@@ -62,13 +64,13 @@ def check_attendance(session_starts_at: datetime, now: datetime) -> None:
 
 def check_outcome(outcome: str, reason: str | None) -> None:
     """Refuse an unknown outcome, or an excused absence without a reason."""
-    if outcome not in OUTCOMES:
+    if outcome not in values(Outcome):
         raise RuleViolation(
             "invalid_outcome",
             "The outcome must be attended, absent_excused or absent_unexcused.",
             field="outcome",
         )
-    if outcome == "absent_excused" and not (reason or "").strip():
+    if outcome == Outcome.ABSENT_EXCUSED and not (reason or "").strip():
         raise RuleViolation(
             "reason_required",
             "Give the reason the absence is excused.",

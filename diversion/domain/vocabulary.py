@@ -74,6 +74,13 @@ class DecisionKind(StrEnum):
     CONTINUE = "continue"
 
 
+class ExtensionTarget(StrEnum):
+    """The date a continue decision moves on."""
+
+    CORE_DEADLINE = "core_deadline"
+    FOLLOW_UP_WINDOW = "follow_up_window"
+
+
 class MessageKind(StrEnum):
     """What an outbox row carries: the participant's messages, and the staff digest."""
 

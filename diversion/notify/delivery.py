@@ -37,6 +37,7 @@ from flask import current_app
 
 from diversion import clock
 from diversion.database import is_postgresql, transaction
+from diversion.domain.vocabulary import BookingStatus, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, OutboxMessage
 from diversion.notify.messages import Outgoing, build, envelope_address
@@ -173,13 +174,13 @@ def _due(now: datetime) -> sa.Select:
         sa.select(earlier.id)
         .where(earlier.booking_id == OutboxMessage.booking_id,
                earlier.id < OutboxMessage.id,
-               earlier.status == "pending",
-               earlier.kind != "reminder")
+               earlier.status == MessageStatus.PENDING,
+               earlier.kind != MessageKind.REMINDER)
         .exists()
     )
     query = (
         sa.select(OutboxMessage)
-        .where(OutboxMessage.status == "pending",
+        .where(OutboxMessage.status == MessageStatus.PENDING,
                OutboxMessage.next_attempt_at <= now,
                OutboxMessage.due_at <= now,
                ~overtaking)
@@ -204,8 +205,8 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
         now = clock.now()
         rows = db.session.scalars(_due(now).limit(limit)).all()
         for row in rows:
-            if row.kind == "reminder" and _reminder_is_stale(row, now):
-                row.status = "superseded"
+            if row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now):
+                row.status = MessageStatus.SUPERSEDED
                 result.superseded += 1
                 continue
             if row.attempts >= MAX_ATTEMPTS:
@@ -232,7 +233,7 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
 
 def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
     booking = db.session.get(Booking, row.booking_id) if row.booking_id else None
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != BookingStatus.BOOKED:
         return True
     starts_at = booking.session.starts_at
     if starts_at != datetime.fromisoformat(row.payload["starts_at"]):
@@ -251,7 +252,7 @@ def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
     with transaction():
         row = db.session.get(OutboxMessage, item.row_id)
         now = clock.now()
-        row.status = "sent"
+        row.status = MessageStatus.SENT
         row.sent_at = now
         row.message_id = item.outgoing.message_id
         row.subject = item.outgoing.subject[:200]
@@ -284,7 +285,7 @@ def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> No
 
 
 def _fail(row: OutboxMessage, reason: str, now: datetime) -> None:
-    row.status = "failed"
+    row.status = MessageStatus.FAILED
     row.claimed_at = None
     row.next_attempt_at = now
     row.last_error = reason[:500]

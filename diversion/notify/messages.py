@@ -27,12 +27,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from diversion.calendar.events import DISCLOSING_WORDS, clean_email, clean_text, invitation
 from diversion.config import ROOT
 from diversion.domain.dates import format_day, format_time, format_weekday_date
-from diversion.domain.vocabulary import LONDON_TZID
+from diversion.domain.vocabulary import LONDON_TZID, MessageKind, values
 from diversion.services.invitations import appointment_from_payload
 
 __all__ = [
     "KINDS",
-    "STAFF_KINDS",
     "Outgoing",
     "build",
     "envelope_address",
@@ -42,15 +41,16 @@ __all__ = [
 ]
 
 TEMPLATES = ROOT / "templates" / "emails"
-KINDS = ("invitation", "update", "cancellation", "reminder")
-STAFF_KINDS = ("digest",)
-_CALENDAR_METHOD = {"invitation": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
+_CALENDAR_METHOD = {MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
+                    MessageKind.CANCELLATION: "CANCEL"}
 _SUBJECT = {
-    "invitation": "Your appointment on {when}",
-    "update": "Updated: your appointment is now on {when}",
-    "cancellation": "Cancelled: your appointment on {when}",
-    "reminder": "Reminder: your appointment on {when}",
+    MessageKind.INVITATION: "Your appointment on {when}",
+    MessageKind.UPDATE: "Updated: your appointment is now on {when}",
+    MessageKind.CANCELLATION: "Cancelled: your appointment on {when}",
+    MessageKind.REMINDER: "Reminder: your appointment on {when}",
 }
+# What a participant is sent about an appointment; the digest goes to staff.
+KINDS = tuple(_SUBJECT)
 DIGEST_SUBJECT = "Daily summary"
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -80,12 +80,12 @@ class Outgoing:
 
 def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
     """Build the email for one outbox row, or raise ValueError if it cannot be sent safely."""
-    if row.kind not in KINDS + STAFF_KINDS:
+    if row.kind not in values(MessageKind):
         raise ValueError(f"unknown message kind {row.kind!r}")
     payload = row.payload
     recipient = clean_email(row.recipient)
     envelope_from = envelope_address(sender)
-    if row.kind == "digest":
+    if row.kind == MessageKind.DIGEST:
         subject, text, html = _digest(payload)
     else:
         subject, text, html = _appointment(row.kind, payload)

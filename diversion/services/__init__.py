@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from diversion.domain.vocabulary import Role
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -29,7 +31,7 @@ class Actor:
 
     @property
     def is_case_officer(self) -> bool:
-        return self.role == "case_officer"
+        return self.role == Role.CASE_OFFICER
 
     def require(self, *roles: str) -> None:
         """Refuse (403) unless this actor has one of these roles."""

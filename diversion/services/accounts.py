@@ -14,8 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.vocabulary import Role, values
 from diversion.extensions import db
-from diversion.models import ROLES, ApiToken, Force, User
+from diversion.models import ApiToken, Force, User
 from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
 
 _hasher = PasswordHasher()
@@ -91,14 +92,14 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         raise InvalidInput("Enter an email address like name@example.gov.uk", field="email")
-    if role not in ROLES:
-        raise InvalidInput(f"Role must be one of: {', '.join(ROLES)}", field="role")
+    if role not in values(Role):
+        raise InvalidInput(f"Role must be one of: {', '.join(values(Role))}", field="role")
     force = None
     if force_code:
         force = force_by_code(force_code)
         if force is None:
             raise InvalidInput(f"No force with code {force_code}", field="force")
-    if role == "case_officer" and force is None:
+    if role == Role.CASE_OFFICER and force is None:
         raise InvalidInput("A case officer must belong to a force", field="force")
     password_hash = hash_password(password) if password is not None else None
     with transaction():
@@ -256,7 +257,7 @@ TOTP_ISSUER = "Diversion staff"
 
 def needs_second_factor(user: User) -> bool:
     """Administrators always sign in with a code from an authenticator app."""
-    return user.role == "admin"
+    return user.role == Role.ADMIN
 
 
 def totp_setup_secret(user_id: int) -> str:

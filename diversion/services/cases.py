@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.eligibility import Screening, assess
+from diversion.domain.vocabulary import Role
 from diversion.extensions import db
 from diversion.models import Case
 from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
@@ -24,7 +25,7 @@ SCREENING_FIELDS = (
 
 
 def _require_case_officer(actor: Actor) -> None:
-    if actor.role != "case_officer" or actor.force_id is None:
+    if actor.role != Role.CASE_OFFICER or actor.force_id is None:
         raise Forbidden()
 
 

@@ -12,6 +12,15 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
+from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
+    DecisionKind,
+    EnrolmentStatus,
+    ExtensionTarget,
+    FlagStatus,
+    Role,
+    values,
+)
 from diversion.extensions import db
 from diversion.models import Decision, Extension, Flag
 from diversion.services import Actor, InvalidInput, NotFound, audit, progress
@@ -30,38 +39,38 @@ def decide(
     extend: str | None = None,
 ) -> Decision:
     """Record refer or continue, with a reason; continue may extend a deadline."""
-    actor.require("case_officer")
+    actor.require(Role.CASE_OFFICER)
     reason = (reason or "").strip()
-    if decision not in ("refer", "continue"):
+    if decision not in values(DecisionKind):
         raise InvalidInput("Decision must be refer or continue", field="decision")
     if not reason:
         raise InvalidInput("Give the reason for the decision", field="reason")
-    if decision == "refer" and extend_days:
+    if decision == DecisionKind.REFER and extend_days:
         raise InvalidInput("A referral cannot extend a deadline", field="extend_days")
     with transaction():
         enrolment = lock_enrolment(enrolment_id)
         if enrolment.force_id != actor.force_id:
             raise NotFound("enrolment")
-        if enrolment.status not in ("enrolled", "awaiting_follow_up"):
+        if enrolment.status not in OPEN_ENROLMENT:
             raise RuleViolation("enrolment_closed",
                                 f"This enrolment is already {enrolment.status.replace('_', ' ')}.")
         now = clock.now()
         record = Decision(enrolment_id=enrolment.id, decision=decision, reason=reason,
-                          extend_days=extend_days if decision == "continue" else None,
+                          extend_days=extend_days if decision == DecisionKind.CONTINUE else None,
                           decided_by_id=actor.user_id, decided_at=now)
         db.session.add(record)
         db.session.flush()
         cancelled = []
-        if decision == "refer":
-            enrolment.status = "referred"
+        if decision == DecisionKind.REFER:
+            enrolment.status = EnrolmentStatus.REFERRED
             enrolment.closed_at = now
             cancelled = cancel_future_bookings(actor, enrolment, "Arrangement ended")
         elif extend_days:
             _extend(actor, enrolment, record, extend_days, extend, reason)
         db.session.execute(
             sa.update(Flag)
-            .where(Flag.enrolment_id == enrolment.id, Flag.status == "open")
-            .values(status="closed", closed_at=now, closed_by_decision_id=record.id)
+            .where(Flag.enrolment_id == enrolment.id, Flag.status == FlagStatus.OPEN)
+            .values(status=FlagStatus.CLOSED, closed_at=now, closed_by_decision_id=record.id)
         )
         audit.record(actor, "update", "enrolment", enrolment.id, case_id=enrolment.case_id,
                      detail={"decision": decision, "extend_days": extend_days,
@@ -74,15 +83,17 @@ def _extend(actor, enrolment, record, days: int, target: str | None, reason: str
         raise InvalidInput(f"An extension is 1 to {MAX_EXTENSION_DAYS} days",
                            field="extend_days")
     if target is None:
-        target = "follow_up_window" if enrolment.status == "awaiting_follow_up" else "core_deadline"
-    if target == "core_deadline":
-        if enrolment.status != "enrolled":
+        target = (ExtensionTarget.FOLLOW_UP_WINDOW
+                  if enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP
+                  else ExtensionTarget.CORE_DEADLINE)
+    if target == ExtensionTarget.CORE_DEADLINE:
+        if enrolment.status != EnrolmentStatus.ENROLLED:
             raise RuleViolation("enrolment_closed",
                                 "The core modules are complete; extend the follow-up window.")
         previous = enrolment.core_deadline
         enrolment.core_deadline = previous + timedelta(days=days)
         new = enrolment.core_deadline
-    elif target == "follow_up_window":
+    elif target == ExtensionTarget.FOLLOW_UP_WINDOW:
         if enrolment.follow_up_closes is None:
             raise RuleViolation("follow_up_not_due",
                                 "There is no follow-up window yet to extend.")

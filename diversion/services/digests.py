@@ -10,6 +10,7 @@ from flask import current_app
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.vocabulary import MessageKind, MessageStatus, Role
 from diversion.extensions import db
 from diversion.models import Enrolment, Flag, OutboxMessage, User
 
@@ -35,7 +36,7 @@ def queue_digests(since: datetime, until: datetime | None = None) -> str:
     queued = 0
     with transaction():
         officers = db.session.scalars(
-            sa.select(User).where(User.role == "case_officer", User.active.is_(True),
+            sa.select(User).where(User.role == Role.CASE_OFFICER, User.active.is_(True),
                                   User.force_id.in_(list(counts)))
         ).all()
         for officer in officers:
@@ -44,13 +45,13 @@ def queue_digests(since: datetime, until: datetime | None = None) -> str:
                                  .where(OutboxMessage.idempotency_key == key)):
                 continue
             db.session.add(OutboxMessage(
-                user_id=officer.id, kind="digest", recipient=officer.email,
+                user_id=officer.id, kind=MessageKind.DIGEST, recipient=officer.email,
                 # The email says how many and links to sign-in: the detail stays behind it.
                 # A random uid keeps two databases from minting the same Message-ID.
                 payload={"new_flags": counts[officer.force_id], "since": since.isoformat(),
                          "sign_in_url": current_app.config["PUBLIC_BASE_URL"],
                          "uid": uuid.uuid4().hex},
-                idempotency_key=key, status="pending", due_at=now, next_attempt_at=now,
+                idempotency_key=key, status=MessageStatus.PENDING, due_at=now, next_attempt_at=now,
                 created_at=now,
             ))
             queued += 1

@@ -10,17 +10,18 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
+from diversion.domain.vocabulary import EnrolmentStatus, FlagStatus, Role
 from diversion.extensions import db
 from diversion.models import Booking, Case, CourseSession, Decision, Enrolment, Flag
 from diversion.services import Actor, InvalidInput, NotFound, audit, like_term
 from diversion.services.programmes import get_programme, rules_for
 
-STAFF_WHO_SEE_ENROLMENTS = ("case_officer", "coordinator")
+STAFF_WHO_SEE_ENROLMENTS = (Role.CASE_OFFICER, Role.COORDINATOR)
 
 
 def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> Enrolment:
     """Enrol an eligible case; the core deadline follows from the programme."""
-    actor.require("case_officer")
+    actor.require(Role.CASE_OFFICER)
     with transaction():
         case = db.session.get(Case, case_id)
         if case is None or case.force_id != actor.force_id or case.erased_at is not None:
@@ -41,7 +42,7 @@ def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> En
             case_id=case.id,
             force_id=case.force_id,
             programme_id=programme.id,
-            status="enrolled",
+            status=EnrolmentStatus.ENROLLED,
             start_date=start_date,
             original_core_deadline=deadline,
             core_deadline=deadline,
@@ -77,7 +78,7 @@ def visible_enrolment(actor: Actor, enrolment_id: int, *, lock: bool = False) ->
         query = query.options(*_enrolment_options())
     enrolment = db.session.scalar(query)
     if enrolment is None or (
-        actor.role == "case_officer" and enrolment.force_id != actor.force_id
+        actor.role == Role.CASE_OFFICER and enrolment.force_id != actor.force_id
     ):
         if not lock:
             audit.record_now(actor, "refused", "enrolment", enrolment_id)
@@ -108,13 +109,13 @@ def enrolment_filter(
     """
     actor.require(*STAFF_WHO_SEE_ENROLMENTS)
     query = sa.select(Enrolment).join(Case, Case.id == Enrolment.case_id)
-    if actor.role == "case_officer":
+    if actor.role == Role.CASE_OFFICER:
         query = query.where(Enrolment.force_id == actor.force_id)
     if status:
         query = query.where(Enrolment.status == status)
     if flag:
         open_flag = sa.select(Flag.id).where(
-            Flag.enrolment_id == Enrolment.id, Flag.status == "open"
+            Flag.enrolment_id == Enrolment.id, Flag.status == FlagStatus.OPEN
         )
         if flag != "any":
             open_flag = open_flag.where(Flag.kind == flag)
@@ -123,7 +124,7 @@ def enrolment_filter(
         term = like_term(search)
         by_name = sa.func.lower(Case.given_name + " " + Case.family_name).like(
             term, escape="\\")
-        if actor.role == "case_officer":
+        if actor.role == Role.CASE_OFFICER:
             by_name = sa.or_(sa.func.lower(Case.reference).like(term, escape="\\"), by_name)
         query = query.where(by_name)
     return query
@@ -182,7 +183,7 @@ def enrolments_by_id(actor: Actor, ids: set[int]) -> list[Enrolment]:
         return []
     query = sa.select(Enrolment).where(Enrolment.id.in_(ids)).options(
         so.joinedload(Enrolment.case))
-    if actor.role == "case_officer":
+    if actor.role == Role.CASE_OFFICER:
         query = query.where(Enrolment.force_id == actor.force_id)
     rows = list(db.session.scalars(query))
     with transaction():

@@ -19,15 +19,21 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.vocabulary import LONDON
+from diversion.domain.vocabulary import (
+    LONDON,
+    BookingStatus,
+    EnrolmentStatus,
+    FlagKind,
+    FlagStatus,
+    Role,
+    values,
+)
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, audit
 from diversion.services.enrolments import enrolment_filter
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ENROLMENT_STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
-FLAG_KINDS = ("at_risk", "non_completion", "follow_up_missed")
 BATCH = 1000
 
 
@@ -68,7 +74,8 @@ def _module(number: int) -> str:
 
 
 def _attended(enrolment: Enrolment) -> int:
-    return sum(1 for b in enrolment.bookings if b.status == "attended" and b.module != FOLLOW_UP)
+    return sum(1 for b in enrolment.bookings if b.status == BookingStatus.ATTENDED
+               and b.module != FOLLOW_UP)
 
 
 def _in_batches(query: sa.Select) -> Iterator[Enrolment]:
@@ -87,9 +94,9 @@ def enrolments(
     actor: Actor, *, status: str | None = None, flag: str | None = None, search: str = ""
 ) -> Export:
     """Export the force's enrolments with the enrolment list's filters; record the read."""
-    actor.require("case_officer")
-    query = enrolment_filter(actor, status=status if status in ENROLMENT_STATUSES else None,
-                             flag=flag if flag in (*FLAG_KINDS, "any") else None,
+    actor.require(Role.CASE_OFFICER)
+    query = enrolment_filter(actor, status=status if status in values(EnrolmentStatus) else None,
+                             flag=flag if flag in (*values(FlagKind), "any") else None,
                              search=search).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings), so.selectinload(Enrolment.flags))
@@ -98,7 +105,7 @@ def enrolments(
         ids.append(e.id)
         rows.append((
             e.case.reference, f"{e.case.given_name} {e.case.family_name}", _words(e.status),
-            "; ".join(_words(f.kind) for f in e.flags if f.status == "open"),
+            "; ".join(_words(f.kind) for f in e.flags if f.status == FlagStatus.OPEN),
             e.programme.name, e.start_date, e.core_deadline, _attended(e), e.follow_up_due,
         ))
     with transaction():
@@ -114,7 +121,7 @@ def enrolments(
 
 def participants(actor: Actor, *, name: str = "") -> Export:
     """Export participants for a coordinator (no case reference or screening); record the read."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     term = name.strip().lower()
     query = enrolment_filter(actor, search=term).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
@@ -124,7 +131,7 @@ def participants(actor: Actor, *, name: str = "") -> Export:
     for e in _in_batches(query):
         ids.append(e.id)
         upcoming = sorted((b.session.starts_at, b.module) for b in e.bookings
-                          if b.status == "booked" and b.session.starts_at > now)
+                          if b.status == BookingStatus.BOOKED and b.session.starts_at > now)
         next_session = upcoming[0] if upcoming else None
         rows.append((
             f"{e.case.given_name} {e.case.family_name}", e.programme.name, _words(e.status),
@@ -148,7 +155,7 @@ def sessions(
     module: int | None = None, venue_id: int | None = None,
 ) -> Export:
     """Export the sessions starting in [start, end) with the calendar's filters; record it."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     query = (
         sa.select(CourseSession)
         .where(CourseSession.starts_at >= start, CourseSession.starts_at < end)

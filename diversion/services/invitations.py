@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.calendar.events import Appointment, feed, invitation
 from diversion.database import transaction
-from diversion.domain.vocabulary import BookingStatus
+from diversion.domain.vocabulary import BookingStatus, Role
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, FeedToken, Programme, Venue
 from diversion.services import Actor, NotFound, audit, outbox
@@ -42,7 +42,7 @@ def _description(phone: str) -> str:
 def appointment_for(booking: Booking) -> Appointment:
     session = booking.session
     return _appointment(booking, session, session.programme, outbox.location(session),
-                        cancelled=booking.status == "cancelled")
+                        cancelled=booking.status == BookingStatus.CANCELLED)
 
 
 def _appointment(booking, session, programme, location: str, *,
@@ -65,13 +65,13 @@ def _appointment(booking, session, programme, location: str, *,
 
 def current_invite(actor: Actor, booking_id: int) -> bytes:
     """Return the booking's current calendar object: REQUEST, or CANCEL once cancelled."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("booking")
     case = booking.enrolment.case
     programme = booking.session.programme
-    method = "CANCEL" if booking.status == "cancelled" else "REQUEST"
+    method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
     body = invitation(
         appointment_for(booking),
         organizer=programme.organizer_email,
@@ -93,7 +93,7 @@ def _hash(token: str) -> str:
 
 def issue_feed_token(actor: Actor, enrolment_id: int) -> str:
     """Issue the participant's feed token, revoking any earlier one; return the token."""
-    actor.require("coordinator")
+    actor.require(Role.COORDINATOR)
     token = secrets.token_urlsafe(32)
     with transaction():
         enrolment = db.session.get(Enrolment, enrolment_id)

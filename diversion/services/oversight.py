@@ -10,31 +10,37 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.domain.dates import format_date, format_time
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.vocabulary import LONDON
+from diversion.domain.vocabulary import (
+    LONDON,
+    EnrolmentStatus,
+    ExtensionTarget,
+    MessageStatus,
+    Outcome,
+    Role,
+    values,
+)
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
 from diversion.services import Actor
 from diversion.services.enrolments import get_enrolment
 
-STATUSES = ("enrolled", "awaiting_follow_up", "completed", "referred", "withdrawn")
-
 
 def status_counts(actor: Actor) -> dict[str, int]:
     """Count the force's enrolments by status (one grouped query)."""
-    actor.require("case_officer")
+    actor.require(Role.CASE_OFFICER)
     rows = db.session.execute(
         sa.select(Enrolment.status, sa.func.count())
         .where(Enrolment.force_id == actor.force_id)
         .group_by(Enrolment.status)
     )
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys(values(EnrolmentStatus), 0)
     counts.update({status: count for status, count in rows})
     return counts
 
 
 def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
     """Completions and referrals per month for the last ``months`` months."""
-    actor.require("case_officer")
+    actor.require(Role.CASE_OFFICER)
     today = clock.today()
     first = date(today.year, today.month, 1)
     starts = []
@@ -46,10 +52,11 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
     rows = db.session.execute(
         sa.select(Enrolment.status, Enrolment.closed_at)
         .where(Enrolment.force_id == actor.force_id,
-               Enrolment.status.in_(("completed", "referred")),
+               Enrolment.status.in_((EnrolmentStatus.COMPLETED, EnrolmentStatus.REFERRED)),
                Enrolment.closed_at >= since)
     )
-    buckets = {s: {"month": s, "completed": 0, "referred": 0} for s in starts}
+    buckets = {s: {"month": s, EnrolmentStatus.COMPLETED: 0, EnrolmentStatus.REFERRED: 0}
+               for s in starts}
     for status, closed_at in rows:
         local = closed_at.astimezone(LONDON).date()
         key = date(local.year, local.month, 1)
@@ -89,14 +96,15 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         ):
             b = bookings[record.booking_id]
             name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
-            outcome = {"attended": "attended", "absent_excused": "absent (excused)",
-                       "absent_unexcused": "absent (unexcused)"}[record.outcome]
+            outcome = {Outcome.ATTENDED: "attended",
+                       Outcome.ABSENT_EXCUSED: "absent (excused)",
+                       Outcome.ABSENT_UNEXCUSED: "absent (unexcused)"}[record.outcome]
             events.append(Event(record.recorded_at, "attendance",
                                 f"{name}: {outcome}"
                                 + (f" — {record.reason}" if record.reason else "")))
     for message in db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id,
-                                       OutboxMessage.status == "sent")
+                                       OutboxMessage.status == MessageStatus.SENT)
     ):
         events.append(Event(message.sent_at, "message",
                             f"{message.kind.capitalize()} sent to {message.recipient}"))
@@ -107,7 +115,8 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
                             f"Decision: {decision.decision} by {decision.decided_by.email} — "
                             f"{decision.reason}"))
     for extension in enrolment.extensions:
-        target = "Core deadline" if extension.target == "core_deadline" else "Follow-up window"
+        target = ("Core deadline" if extension.target == ExtensionTarget.CORE_DEADLINE
+                  else "Follow-up window")
         events.append(Event(extension.granted_at, "extension",
                             f"{target} extended by {extension.days} days to "
                             f"{format_date(extension.new_date)}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from diversion import clock
 from diversion.domain.progress import derive_progress
+from diversion.domain.vocabulary import EnrolmentStatus
 from diversion.models import Booking, Enrolment
 from diversion.services.facts import enrolment_facts
 from diversion.services.programmes import rules_for
@@ -14,9 +15,10 @@ def refresh(enrolment: Enrolment, bookings: list[Booking]) -> None:
     rules = rules_for(enrolment.programme)
     progress = derive_progress(rules, enrolment_facts(enrolment, bookings),
                                enrolment.follow_up_extension_days)
-    if progress.status != enrolment.status and progress.status == "completed":
+    if progress.status != enrolment.status and progress.status == EnrolmentStatus.COMPLETED:
         enrolment.closed_at = clock.now()
-    elif progress.status != "completed" and enrolment.status == "completed":
+    elif (progress.status != EnrolmentStatus.COMPLETED
+          and enrolment.status == EnrolmentStatus.COMPLETED):
         enrolment.closed_at = None
     enrolment.status = progress.status
     enrolment.core_completed_on = progress.core_completed_on

@@ -11,6 +11,7 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.vocabulary import Role
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, OutboxMessage
 from diversion.services import Actor, audit
@@ -23,7 +24,7 @@ def _iso(value):
 
 def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
     """Assemble the referral summary and record its disclosure."""
-    actor.require("case_officer")
+    actor.require(Role.CASE_OFFICER)
     enrolment = visible_enrolment(actor, enrolment_id)
     case = enrolment.case
     programme = enrolment.programme

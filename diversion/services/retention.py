@@ -14,12 +14,13 @@ from dateutil.relativedelta import relativedelta
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.vocabulary import EnrolmentStatus
 from diversion.extensions import db
 from diversion.models import Case, Enrolment, OutboxMessage, Programme
 from diversion.services import Actor, audit
 
 ERASED = "[erased]"
-CLOSED = ("completed", "referred", "withdrawn")
+CLOSED = (EnrolmentStatus.COMPLETED, EnrolmentStatus.REFERRED, EnrolmentStatus.WITHDRAWN)
 
 
 @dataclass

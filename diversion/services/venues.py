@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.vocabulary import Role
 from diversion.extensions import db
 from diversion.models import Venue
 from diversion.services import Actor, NotFound, audit
@@ -13,7 +14,7 @@ from diversion.services import Actor, NotFound, audit
 
 def create_venue(actor: Actor, name: str, address: str, rooms: list[str] | None = None) -> Venue:
     """Add a venue."""
-    actor.require("coordinator", "admin")
+    actor.require(Role.COORDINATOR, Role.ADMIN)
     with transaction():
         venue = Venue(name=name.strip(), address=address.strip(),
                       rooms="\n".join(r.strip() for r in rooms or [] if r.strip()),

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Regexp
 
+from diversion.domain.vocabulary import Role
 from diversion.web.forms import BaseForm
 
 
@@ -26,9 +27,9 @@ class UserForm(BaseForm):
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the person's name"), Length(max=200)])
     role = RadioField("Role", widget=GovRadioInput(), choices=[
-        SelectChoice("case_officer", "Case officer"),
-        SelectChoice("coordinator", "Course coordinator"),
-        SelectChoice("admin", "Administrator")], validators=[InputRequired("Select a role")])
+        SelectChoice(Role.CASE_OFFICER, "Case officer"),
+        SelectChoice(Role.COORDINATOR, "Course coordinator"),
+        SelectChoice(Role.ADMIN, "Administrator")], validators=[InputRequired("Select a role")])
     force = SelectField("Force (case officers only)", widget=GovSelect(), choices=[])
     password = PasswordField(
         "Initial password", widget=GovPasswordInput(),

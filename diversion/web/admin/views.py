@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from diversion.domain.vocabulary import Role
 from diversion.jobs.schedule import job_overview
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
@@ -17,7 +18,7 @@ PER_PAGE = 50
 
 
 @bp.get("/users")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def users():
     """List staff accounts, a page at a time, searchable by email or name."""
     search = (request.args.get("q") or "").strip()[:100]
@@ -30,7 +31,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def new_user():
     """Create a staff account."""
     form = UserForm()
@@ -51,7 +52,7 @@ def new_user():
 
 
 @bp.post("/users/<int:user_id>/active/<int:active>")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def set_active(user_id: int, active: int):
     """Enable or disable an account."""
     user = accounts.set_active(user_id, bool(active), actor())
@@ -60,7 +61,7 @@ def set_active(user_id: int, active: int):
 
 
 @bp.route("/forces", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.ADMIN)
 def forces():
     """List forces and add one."""
     form = ForceForm()
@@ -82,7 +83,7 @@ JOB_NAMES = {"send_mail": "Send mail", "sweep": "Compliance sweep", "digest": "D
 
 
 @bp.get("/jobs")
-@role_required("admin")
+@role_required(Role.ADMIN)
 def jobs():
     """Show each background job's last run, outcome and next run."""
     overview = [

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from diversion.domain.vocabulary import DecisionKind
 from diversion.web.forms import BaseForm, DateInput
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -103,8 +104,8 @@ class EnrolForm(BaseForm):
 class DecisionForm(BaseForm):
     decision = RadioField(
         "Decision", widget=GovRadioInput(),
-        choices=[SelectChoice("continue", "Continue on the programme"),
-                 SelectChoice("refer", "Refer back to prosecution")],
+        choices=[SelectChoice(DecisionKind.CONTINUE, "Continue on the programme"),
+                 SelectChoice(DecisionKind.REFER, "Refer back to prosecution")],
         validators=[InputRequired("Select a decision")],
     )
     reason = TextAreaField(

@@ -6,6 +6,15 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion.domain.errors import RuleViolation
+from diversion.domain.vocabulary import (
+    BookingStatus,
+    DecisionKind,
+    EnrolmentStatus,
+    FlagKind,
+    FlagStatus,
+    Role,
+    values,
+)
 from diversion.services import (
     InvalidInput,
     cases,
@@ -28,12 +37,12 @@ PER_PAGE = 25
 
 
 @bp.get("/dashboard")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def dashboard():
     """Show the force's enrolments by status and the open flags."""
     who = actor()
     counts = oversight.status_counts(who)
-    flags = compliance.list_flags(who, status="open", limit=50)
+    flags = compliance.list_flags(who, status=FlagStatus.OPEN, limit=50)
     flagged = {e.id: e for e in enrolments.enrolments_by_id(who, {f.enrolment_id for f in flags})}
     return render_template("case_officer/dashboard.html", counts=counts, flags=flags,
                            flagged=flagged, months=oversight.closures_by_month(who),
@@ -41,7 +50,7 @@ def dashboard():
 
 
 @bp.get("", endpoint="cases")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def cases_():
     """List the force's cases, searchable by reference or name."""
     search = (request.args.get("q") or "").strip()[:100]
@@ -55,7 +64,7 @@ def cases_():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def new_case():
     """Record a case and its screening answers."""
     form = CaseForm()
@@ -83,7 +92,7 @@ def new_case():
 
 
 @bp.get("/<int:case_id>")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def case(case_id: int):
     """Show a case: screening result and enrolment status."""
     record = cases.get_case(actor(), case_id)
@@ -92,7 +101,7 @@ def case(case_id: int):
 
 
 @bp.route("/<int:case_id>/enrol", methods=["GET", "POST"])
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def enrol(case_id: int):
     """Enrol an eligible case on a programme."""
     record = cases.get_case(actor(), case_id)
@@ -118,16 +127,16 @@ def _enrolment_filters() -> dict:
     """Read the enrolment list's filters (status, open flag, search) from the address."""
     status = request.args.get("status") or None
     flag = request.args.get("flag") or None
-    if status not in (None, *exports.ENROLMENT_STATUSES):
+    if status not in (None, *values(EnrolmentStatus)):
         status = None
-    if flag not in (None, *exports.FLAG_KINDS, "any"):
+    if flag not in (None, *values(FlagKind), "any"):
         flag = None
     search = (request.args.get("q") or "").strip()[:100]
     return {"status": status, "flag": flag, "search": search}
 
 
 @bp.get("/enrolments", endpoint="enrolments")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def enrolments_():
     """List the force's enrolments, filtered by status or flag, searchable by reference or name."""
     filters = _enrolment_filters()
@@ -140,7 +149,7 @@ def enrolments_():
 
 
 @bp.get("/enrolments.csv")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def enrolments_csv():
     """Download every enrolment the list's filters match, as CSV."""
     return csv_download(exports.enrolments(actor(), **_enrolment_filters()))
@@ -148,7 +157,7 @@ def enrolments_csv():
 
 
 @bp.route("/enrolments/<int:enrolment_id>", methods=["GET", "POST"])
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def enrolment(enrolment_id: int):
     """Show an enrolment's progress, what happens next, its timeline, and record a decision."""
     form = DecisionForm()
@@ -161,7 +170,7 @@ def enrolment(enrolment_id: int):
             (target.errors if target is not None else form.form_errors).append(error.message)
         else:
             flash("Decision recorded: " + ("referred back to prosecution"
-                                           if form.decision.data == "refer"
+                                           if form.decision.data == DecisionKind.REFER
                                            else "continues on the programme"))
             return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
     record, events = oversight.timeline(actor(), enrolment_id)
@@ -172,30 +181,30 @@ def enrolment(enrolment_id: int):
 
 def what_happens_next(e) -> list[str]:
     """Say, in plain words, what happens next for this enrolment."""
-    attended = {b.module for b in e.bookings if b.status == "attended"}
+    attended = {b.module for b in e.bookings if b.status == BookingStatus.ATTENDED}
     core = [m for m in range(1, e.programme.core_modules + 1)]
     left = [m for m in core if m not in attended]
-    upcoming = sorted((b for b in e.bookings if b.status == "booked"),
+    upcoming = sorted((b for b in e.bookings if b.status == BookingStatus.BOOKED),
                       key=lambda b: b.session.starts_at)
     steps = []
-    if any(f.status == "open" for f in e.flags):
+    if any(f.status == FlagStatus.OPEN for f in e.flags):
         steps.append("A flag is open: record a decision below (continue, with or without "
                      "an extension, or refer back to prosecution).")
-    if e.status == "enrolled":
+    if e.status == EnrolmentStatus.ENROLLED:
         steps.append(f"{len(left)} of {len(core)} modules still to attend by "
                      f"{long_date(e.core_deadline)}.")
         if upcoming:
             steps.append(f"Next session: {long_datetime(upcoming[0].session.starts_at)}.")
         elif left:
             steps.append("No session is booked yet: the coordinator books the next module.")
-    elif e.status == "awaiting_follow_up":
+    elif e.status == EnrolmentStatus.AWAITING_FOLLOW_UP:
         steps.append(f"Core modules complete. The follow-up is due {long_date(e.follow_up_due)}"
                      f" and must be attended between {long_date(e.follow_up_opens)} and "
                      f"{long_date(e.follow_up_closes)}.")
-    elif e.status == "completed":
+    elif e.status == EnrolmentStatus.COMPLETED:
         steps.append(f"Completed on {long_date(e.closed_at)}. No prosecution follows; "
                      "nothing more to do.")
-    elif e.status == "referred":
+    elif e.status == EnrolmentStatus.REFERRED:
         steps.append(f"Referred back to prosecution on {long_date(e.closed_at)}. Download the "
                      "referral summary for the file.")
     else:
@@ -204,7 +213,7 @@ def what_happens_next(e) -> list[str]:
 
 
 @bp.get("/enrolments/<int:enrolment_id>/referral-summary")
-@role_required("case_officer")
+@role_required(Role.CASE_OFFICER)
 def referral_summary(enrolment_id: int):
     """Show the referral summary to print, or download it as a PDF (?format=pdf)."""
     wants_pdf = request.args.get("format") == "pdf"
