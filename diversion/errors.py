@@ -85,8 +85,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(RuleViolation)
     def rule_violation(error: RuleViolation):
         db.session.rollback()
-        return _respond(error.status, error_body(error.code, error.message, error.field),
-                        message=error.message)
+        return _respond(error.status, {"errors": error.items()}, message=error.message)
 
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput):

@@ -314,6 +314,7 @@ class SeriesIn(Schema):
 
 
 class SessionPatch(Schema):
+    rebook = StrictBoolean(load_default=False)
     starts_at = Instant()
     venue_id = fields.Integer(strict=True)
     capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=500))
@@ -373,14 +374,35 @@ class RebookOut(Schema):
     booking_id = fields.Integer()
     session_id = fields.Integer()
     module = Module()
+    starts_at = Instant()
     previous_booking_id = fields.Integer()
+
+
+class NotRebookedOut(Schema):
+    enrolment_id = fields.Integer()
+    booking_id = fields.Integer()
+    module = Module()
+    code = fields.String()
+    reason = fields.String()
 
 
 class SessionCancelOut(Schema):
     session = fields.Nested(SessionOut)
     cancelled = fields.List(fields.Nested(BookingOut))
     rebooked = fields.List(fields.Nested(RebookOut))
-    not_rebooked = fields.List(fields.Nested(RebookOut))
+    not_rebooked = fields.List(fields.Nested(NotRebookedOut))
+
+
+class SessionChangeOut(SessionOut):
+    """The session as changed, and what the change did to each person it broke."""
+
+    rebooked = fields.List(fields.Nested(RebookOut))
+    not_rebooked = fields.List(fields.Nested(NotRebookedOut))
+
+    @pre_dump
+    def _session_and_people(self, change, **_kwargs):
+        shown = {name: getattr(change.session, name) for name in SessionOut().fields}
+        return {**shown, "rebooked": change.rebooked, "not_rebooked": change.not_rebooked}
 
 
 class BookingIn(Schema):

@@ -10,6 +10,7 @@ from diversion.api.schemas import (
     SeriesOut,
     SessionCancelIn,
     SessionCancelOut,
+    SessionChangeOut,
     SessionIn,
     SessionList,
     SessionOut,
@@ -17,7 +18,7 @@ from diversion.api.schemas import (
     SessionQuery,
 )
 from diversion.domain.vocabulary import LONDON, Role
-from diversion.services import bookings, sessions
+from diversion.services import rebooking, sessions
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                description="Sessions and series")
@@ -79,12 +80,17 @@ def show(session_id):
 
 @bp.patch("/<int:session_id>")
 @bp.arguments(SessionPatch)
-@bp.response(200, SessionOut)
+@bp.response(200, SessionChangeOut)
 @bp.alt_response(422, schema=ErrorResponse)
 @requires(Role.COORDINATOR)
 def move(data, session_id):
-    """Move a session or change its venue or capacity; booked participants are told."""
-    return sessions.move_session(current_actor(), session_id, **data)
+    """Move a session or change its venue or capacity; booked participants are told.
+
+    A new time that would break a booking rule for anyone booked is refused (422, one
+    error per person with their `enrolment_id`) unless `rebook` is true: then the change
+    goes ahead and each person it breaks is re-planned.
+    """
+    return rebooking.change_session(current_actor(), session_id, **data)
 
 
 @bp.post("/<int:session_id>/cancel")
@@ -93,5 +99,5 @@ def move(data, session_id):
 @requires(Role.COORDINATOR)
 def cancel(data, session_id):
     """Cancel a session; with rebook, move each participant into the next suitable one."""
-    return bookings.cancel_session(current_actor(), session_id, reason=data["reason"],
+    return rebooking.cancel_session(current_actor(), session_id, reason=data["reason"],
                                    rebook=data["rebook"])

@@ -20,5 +20,32 @@ class RuleViolation(Exception):
     def status(self) -> int:
         return 409 if self.code in CONFLICT_CODES else 422
 
+    def items(self) -> list[dict[str, object]]:
+        """The error items of docs/api.md's ``errors`` list this refusal answers with."""
+        return [{"code": self.code, "field": self.field, "message": self.message}]
+
     def __repr__(self) -> str:
         return f"RuleViolation({self.code!r}, {self.message!r})"
+
+
+class ChangeBreaksBookings(RuleViolation):
+    """A change refused because it would break a rule for people it affects.
+
+    Each breach names the enrolment and the rule, so the caller can show who and why.
+    """
+
+    def __init__(self, breaches: list[tuple[int, RuleViolation]]) -> None:
+        count = len(breaches)
+        super().__init__(
+            breaches[0][1].code,
+            f"This change would break the booking rules for {count} booked "
+            f"participant{'' if count == 1 else 's'}. Nothing has been changed.",
+        )
+        self.breaches = breaches
+
+    def items(self) -> list[dict[str, object]]:
+        return [
+            {"code": breach.code, "field": None, "message": breach.message,
+             "enrolment_id": enrolment_id}
+            for enrolment_id, breach in self.breaches
+        ]

@@ -27,7 +27,6 @@ from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound, audit, outbox
 from diversion.services.facts import booking_facts_of, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
-from diversion.services.sessions import lock_session
 
 
 def lock_enrolment(enrolment_id: int) -> Enrolment:
@@ -180,7 +179,8 @@ def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:
         return book_locked(actor, enrolment, session_id)
 
 
-def _cancel(booking: Booking, *, reason: str, requested_by: str | None) -> None:
+def cancel_locked(booking: Booking, *, reason: str, requested_by: str | None) -> None:
+    """Cancel a booking and queue its cancellation, inside the caller's transaction."""
     booking.status = BookingStatus.CANCELLED
     booking.sequence += 1
     booking.cancelled_at = clock.now()
@@ -203,7 +203,7 @@ def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
                 "booking_not_active",
                 "Only a booking that has not happened yet can be cancelled.",
             )
-        _cancel(booking, reason=reason.strip() or "Cancelled by the coordinator",
+        cancel_locked(booking, reason=reason.strip() or "Cancelled by the coordinator",
                 requested_by=requested_by)
         audit.record(actor, "update", "booking", booking.id, case_id=enrolment.case_id,
                      detail={"cancelled": True, "reason": reason, "requested_by": requested_by})
@@ -216,95 +216,6 @@ def cancel_future_bookings(actor: Actor, enrolment: Enrolment, reason: str) -> l
     cancelled = []
     for booking in bookings_of(enrolment):
         if booking.status == BookingStatus.BOOKED and booking.session.starts_at > now:
-            _cancel(booking, reason=reason, requested_by=actor.email)
+            cancel_locked(booking, reason=reason, requested_by=actor.email)
             cancelled.append(booking)
     return cancelled
-
-
-def cancel_session(actor: Actor, session_id: int, *, reason: str, rebook: bool = False) -> dict:
-    """Cancel a session and its bookings; with rebook, move each participant on."""
-    actor.require(Role.COORDINATOR)
-    with transaction():
-        # Enrolments before sessions, the order every booking takes its locks in: first
-        # the participants booked into this session, then the session itself.
-        lock_enrolments(sorted(set(db.session.scalars(
-            sa.select(Booking.enrolment_id).where(
-                Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)))))
-        if rebook:
-            _lock_session_and_alternatives(session_id)
-        session = lock_session(session_id)
-        if session.status == SessionStatus.CANCELLED:
-            raise RuleViolation("session_cancelled", "This session is already cancelled.")
-        affected = list(
-            db.session.scalars(
-                sa.select(Booking)
-                .where(Booking.session_id == session.id, Booking.status == BookingStatus.BOOKED)
-                .order_by(Booking.id)
-            )
-        )
-        session.status = SessionStatus.CANCELLED
-        session.cancel_reason = reason.strip()
-        session.updated_at = clock.now()
-        for booking in affected:
-            _cancel(booking, reason=f"Session cancelled: {reason.strip()}",
-                    requested_by=actor.email)
-        db.session.flush()
-        rebooked, not_rebooked = [], []
-        if rebook:
-            for booking in affected:
-                enrolment = lock_enrolment(booking.enrolment_id)
-                new = _rebook(actor, enrolment, booking.module, exclude=session.id)
-                if new is None:
-                    not_rebooked.append({"enrolment_id": enrolment.id,
-                                         "booking_id": booking.id, "module": booking.module})
-                else:
-                    rebooked.append({"enrolment_id": enrolment.id, "booking_id": new.id,
-                                     "session_id": new.session_id, "module": new.module,
-                                     "previous_booking_id": booking.id})
-        audit.record(actor, "update", "session", session.id,
-                     detail={"cancelled": True, "reason": reason, "rebook": rebook,
-                             "affected": [b.id for b in affected]})
-    return {"session": session, "cancelled": affected, "rebooked": rebooked,
-            "not_rebooked": not_rebooked}
-
-
-def _lock_session_and_alternatives(session_id: int) -> None:
-    """Lock the session and every later one its participants could move to, in id order.
-
-    Sessions are locked in id order everywhere several are held (a cohort plan does the
-    same); taking the cancelled one first and its alternatives one by one could meet a
-    plan holding them the other way round.
-    """
-    s = CourseSession.__table__.c
-    found = db.session.execute(
-        sa.select(s.programme_id, s.module).where(s.id == session_id)).first()
-    if found is None:
-        return  # lock_session says so
-    db.session.execute(
-        sa.select(s.id).where(sa.or_(
-            s.id == session_id,
-            sa.and_(s.programme_id == found.programme_id, s.module == found.module,
-                    s.status == SessionStatus.SCHEDULED, s.starts_at > clock.now())))
-        .order_by(s.id).with_for_update())
-
-
-def _rebook(actor: Actor, enrolment: Enrolment, module: int, exclude: int) -> Booking | None:
-    """Book the earliest later session of this module that every rule allows."""
-    now = clock.now()
-    candidates = db.session.scalars(
-        sa.select(CourseSession).where(
-            CourseSession.programme_id == enrolment.programme_id,
-            CourseSession.module == module,
-            CourseSession.status == SessionStatus.SCHEDULED,
-            CourseSession.starts_at > now,
-            CourseSession.booked < CourseSession.capacity,
-            CourseSession.id != exclude,
-        ).order_by(CourseSession.starts_at, CourseSession.id)
-    ).all()
-    for candidate in candidates:
-        try:
-            with db.session.begin_nested():
-                return book_locked(actor, enrolment, candidate.id)
-        except RuleViolation:
-            continue
-    return None

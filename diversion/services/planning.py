@@ -23,15 +23,15 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.booking import EnrolmentFacts, SessionFacts, check_open
-from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
-from diversion.domain.planning import plan, remaining_modules
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
-from diversion.domain.vocabulary import Role, SessionStatus
+from diversion.domain.planning import remaining_modules
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
+from diversion.domain.rebooking import Replan, replan
+from diversion.domain.vocabulary import BookingStatus, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound
-from diversion.services.bookings import book_locked, lock_enrolments
+from diversion.services.bookings import book_locked, cancel_locked, lock_enrolments
 from diversion.services.facts import (
     booking_facts,
     booking_facts_for,
@@ -120,19 +120,22 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     now = clock.now()
     # Seats as this batch has left them: each plan sees the seats the earlier ones took.
     seats = _open_sessions(wanted, now)
-    chosen: list[tuple[_Wanted, list[SessionFacts]]] = []
+    chosen: list[tuple[_Wanted, Replan]] = []
     for want in wanted:
         programme_seats = seats[want.enrolment.programme_id]
-        modules = set(want.modules)
-        bookable = [s for s in programme_seats.values()
-                    if s.module in modules and s.booked < s.capacity]
-        found = plan(want.rules, want.facts, bookable, now)
-        if found is None:
-            outcome.refused[want.enrolment.id] = _no_plan(want)
+        try:
+            found = replan(want.rules, want.facts, want.modules,
+                           list(programme_seats.values()), now)
+        except RuleViolation as refusal:
+            outcome.refused[want.enrolment.id] = refusal
             continue
-        for session in found:
-            programme_seats[session.id] = dataclasses.replace(
-                session, booked=programme_seats[session.id].booked + 1)
+        released = [b.session_id for b in want.facts.bookings if b.id in found.release]
+        for session_id, change in [*((s, -1) for s in released),
+                                   *((s.id, 1) for s in found.sessions)]:
+            if session_id in programme_seats:
+                held = programme_seats[session_id]
+                programme_seats[session_id] = dataclasses.replace(
+                    held, booked=held.booked + change)
         chosen.append((want, found))
 
     for want, found in chosen:
@@ -145,11 +148,18 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     return outcome
 
 
-def _book_plan(actor: Actor, want: _Wanted, found: list[SessionFacts]) -> list[Booking]:
-    """Book a plan's sessions in order through the one booking path."""
+def _book_plan(actor: Actor, want: _Wanted, found: Replan) -> list[Booking]:
+    """Release what the plan releases, then book its sessions through the one booking path."""
     facts = want.facts
+    if found.release:
+        for booking in db.session.scalars(
+                sa.select(Booking).where(Booking.id.in_(found.release)).order_by(Booking.id)):
+            cancel_locked(booking, reason="Re-planned with the modules still to attend",
+                          requested_by=actor.email)
+        facts = dataclasses.replace(
+            facts, bookings=tuple(b for b in facts.bookings if b.id not in found.release))
     made = []
-    for session in found:
+    for session in found.sessions:
         booking = book_locked(actor, want.enrolment, session.id, facts=facts, planned=True)
         facts = dataclasses.replace(facts, bookings=(*facts.bookings, booking_facts(booking)))
         made.append(booking)
@@ -163,16 +173,19 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
     for want in wanted:
         by_programme[want.enrolment.programme_id].append(want)
     for programme_id, wants in by_programme.items():
-        modules = sorted({m for w in wants for m in w.modules})
+        # Full sessions count only where a re-plan could free a place: one of the
+        # batch's own future bookings is in them.
+        held = {b.session_id for w in wants for b in w.facts.bookings
+                if b.status == BookingStatus.BOOKED and b.starts_at > now}
         query = sa.select(
             CourseSession.id, CourseSession.module, CourseSession.starts_at,
             CourseSession.status, CourseSession.capacity, CourseSession.booked,
         ).where(
             CourseSession.programme_id == programme_id,
-            CourseSession.module.in_(modules),
             CourseSession.status == SessionStatus.SCHEDULED,
             CourseSession.starts_at > now,
-            CourseSession.booked < CourseSession.capacity,
+            sa.or_(CourseSession.booked < CourseSession.capacity,
+                   CourseSession.id.in_(sorted(held))),
         )
         last_days = [w.last_day for w in wants]
         if None not in last_days:
@@ -186,12 +199,3 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
     return seats
 
 
-def _no_plan(want: _Wanted) -> RuleViolation:
-    names = ", ".join(module_name(m) for m in want.modules)
-    return RuleViolation(
-        "after_deadline",
-        f"No complete plan exists: {names} cannot all be booked into published "
-        f"sessions by {format_date(want.last_day)} with "
-        f"{want.rules.min_days_between_sessions} days between sessions. Publish more "
-        "sessions or ask the case officer about an extension.",
-    )

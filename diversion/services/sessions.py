@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,13 +18,12 @@ from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import (
     HOLDS_MODULE,
     BookingStatus,
-    MessageKind,
     Role,
     SessionStatus,
 )
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Programme
-from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
+from diversion.services import Actor, InvalidInput, NotFound, audit
 from diversion.services.programmes import get_programme
 from diversion.services.venues import get_venue
 
@@ -33,12 +32,19 @@ MAX_CAPACITY = 500
 
 
 def in_programme_time(programme: Programme, value: datetime) -> datetime:
-    """Read a date-time without an offset as the programme's local wall-clock time."""
-    zone = ZoneInfo(programme.timezone)
+    """Read a date-time without an offset as the programme's local wall-clock time; in UTC.
+
+    Every instant is kept in UTC, so durations and offsets from it are elapsed time.
+    """
     if value.tzinfo is None or value.utcoffset() is None:
-        # Round-trip through UTC so a time in the spring-forward gap becomes real.
-        return value.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).astimezone(zone)
-    return value
+        # Through UTC, so a time in the spring-forward gap becomes a real instant.
+        value = value.replace(tzinfo=ZoneInfo(programme.timezone))
+    return value.astimezone(UTC)
+
+
+def session_end(starts_at: datetime, minutes: int) -> datetime:
+    """When a session ends: its length in elapsed time, whatever the clocks do meanwhile."""
+    return starts_at.astimezone(UTC) + timedelta(minutes=minutes)
 
 
 def _check_module(programme: Programme, module: int) -> None:
@@ -48,12 +54,12 @@ def _check_module(programme: Programme, module: int) -> None:
         )
 
 
-def _check_capacity(capacity: int) -> None:
+def check_capacity(capacity: int) -> None:
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput(f"Capacity must be between 1 and {MAX_CAPACITY}", field="capacity")
 
 
-def _check_slot(programme: Programme, starts_at: datetime, field: str = "starts_at") -> None:
+def check_slot(programme: Programme, starts_at: datetime, field: str = "starts_at") -> None:
     if starts_at <= clock.now():
         raise RuleViolation("session_in_past", "A session cannot start in the past.", field)
     local_day = starts_at.astimezone(ZoneInfo(programme.timezone)).date()
@@ -71,7 +77,7 @@ def _new_session(programme, module, starts_at, venue, capacity, facilitator, roo
         programme_id=programme.id,
         module=module,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=programme.session_minutes),
+        ends_at=session_end(starts_at, programme.session_minutes),
         venue_id=venue.id,
         room=(room or "").strip(),
         capacity=capacity,
@@ -100,9 +106,9 @@ def publish_session(
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
         _check_module(programme, module)
-        _check_capacity(capacity)
+        check_capacity(capacity)
         starts_at = in_programme_time(programme, starts_at)
-        _check_slot(programme, starts_at)
+        check_slot(programme, starts_at)
         session = _new_session(programme, module, starts_at, venue, capacity, facilitator, room)
         db.session.add(session)
         db.session.flush()
@@ -129,7 +135,7 @@ def publish_series(
         programme = get_programme(programme_id)
         venue = get_venue(venue_id)
         _check_module(programme, module)
-        _check_capacity(capacity)
+        check_capacity(capacity)
         if not 1 <= count <= 200:
             raise InvalidInput("Count must be between 1 and 200", field="count")
         if not 1 <= interval_days <= 365:
@@ -224,15 +230,15 @@ def get_session(session_id: int) -> CourseSession:
     return session
 
 
-def lock_session(session_id: int) -> CourseSession:
-    """Load a session row locked for this transaction (FOR UPDATE on PostgreSQL)."""
-    session = db.session.scalar(
+def lock_session(session_id: int, *, lock: bool = True) -> CourseSession:
+    """Load a session with its venue and programme, locked for this transaction unless not."""
+    query = (
         sa.select(CourseSession).where(CourseSession.id == session_id)
         .options(so.joinedload(CourseSession.venue, innerjoin=True),
                  so.joinedload(CourseSession.programme, innerjoin=True))
-        .with_for_update(of=CourseSession)
         .execution_options(populate_existing=True)
     )
+    session = db.session.scalar(query.with_for_update(of=CourseSession) if lock else query)
     if session is None:
         raise NotFound("session")
     return session
@@ -254,75 +260,6 @@ def register(actor: Actor, session_id: int) -> list[Booking]:
         audit.record(actor, "read", "session_register", session_id, detail={
             "enrolment_ids": sorted({b.enrolment_id for b in rows})})
     return rows
-
-
-def move_session(
-    actor: Actor,
-    session_id: int,
-    *,
-    starts_at: datetime | None = None,
-    venue_id: int | None = None,
-    capacity: int | None = None,
-    room: str | None = None,
-    facilitator: str | None = None,
-) -> CourseSession:
-    """Change a session's time, venue or capacity; every booked participant is told."""
-    actor.require(Role.COORDINATOR)
-    with transaction():
-        session = lock_session(session_id)
-        if session.status == SessionStatus.CANCELLED:
-            raise RuleViolation("session_cancelled", "This session has been cancelled.")
-        if session.starts_at <= clock.now():
-            raise RuleViolation("session_in_past", "A session that has started cannot be moved.")
-        programme = session.programme
-        changed_time_or_place = False
-        if capacity is not None:
-            _check_capacity(capacity)
-            if capacity < session.booked:
-                raise InvalidInput(
-                    f"{session.booked} people are booked; capacity cannot go below that",
-                    field="capacity", code="capacity_below_booked", status=409,
-                )
-            session.capacity = capacity
-        if venue_id is not None and venue_id != session.venue_id:
-            session.venue_id = get_venue(venue_id).id
-            changed_time_or_place = True
-        if room is not None and room.strip() != session.room:
-            session.room = room.strip()
-            changed_time_or_place = True
-        if facilitator is not None:
-            session.facilitator = facilitator.strip()
-        if starts_at is not None:
-            starts_at = in_programme_time(programme, starts_at)
-            if starts_at != session.starts_at:
-                _check_slot(programme, starts_at)
-                session.starts_at = starts_at
-                session.ends_at = starts_at + timedelta(minutes=programme.session_minutes)
-                changed_time_or_place = True
-        session.updated_at = clock.now()
-        db.session.flush()
-        db.session.refresh(session, ["venue"])
-        if changed_time_or_place:
-            for booking in _booked(session.id):
-                booking.sequence += 1
-                booking.updated_at = clock.now()
-                db.session.flush()
-                outbox.queue(booking, MessageKind.UPDATE)
-                outbox.schedule_reminder(booking, programme.reminder_hours)
-        audit.record(actor, "update", "session", session.id,
-                     detail={"moved": changed_time_or_place, "capacity": session.capacity})
-    return session
-
-
-def _booked(session_id: int) -> list[Booking]:
-    return list(
-        db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)
-            .options(so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
-            .order_by(Booking.id)
-        )
-    )
 
 
 def local_date(session: CourseSession) -> date:

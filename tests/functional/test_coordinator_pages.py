@@ -345,8 +345,11 @@ def test_cancelling_with_rebook_lists_who_was_rebooked_and_who_could_not_be(worl
                              {"reason": "Room flooded", "rebook": "y"})
     assert response.status_code == 302, text_of(response)
     page = text_of(client.get(response.headers["Location"]))
-    assert ("Session cancelled. 1 of 2 booked participants rebooked; 1 could not be "
-            "rebooked and need a new booking.") in page
+    # Not everyone was placed: an important banner, not a success, says who and why.
+    assert "Success" not in page
+    assert ("Important Session cancelled. 1 of 2 booked participants rebooked. 1 could not be "
+            "re-planned and need a booking (Jo Brown: No complete plan exists: module 1 "
+            "cannot all be booked") in page
     assert "Why it was cancelled Room flooded" in page
     assert "Alex Smith Rebooked Tuesday 12 January 2027 at 6pm , Civic Centre" in page
     assert "Jo Brown Not rebooked Needs a new booking: book Jo Brown" in page

@@ -18,6 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -211,6 +212,8 @@ class MoveSessionForm(BaseForm):
     capacity = _capacity_field()
     room = _room_field()
     facilitator = _facilitator_field()
+    # Set once the coordinator has seen what the change does to the people it breaks.
+    confirmed = HiddenField()
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
     def starts_at(self) -> datetime:

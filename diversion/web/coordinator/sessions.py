@@ -3,16 +3,17 @@ move and cancellation."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion import clock
-from diversion.domain.errors import RuleViolation
+from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
-from diversion.services import InvalidInput, attendance, bookings
+from diversion.services import InvalidInput, attendance, rebooking
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
@@ -272,7 +273,7 @@ def _outcomes(form, rows) -> dict:
 @bp.route("/sessions/<int:session_id>/move", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def move_session(session_id: int):
-    """Change a session's date, time, venue or capacity."""
+    """Change a session's date, time, venue or capacity, confirming what it does to people."""
     record = session_service.get_session(session_id)
     local = record.starts_at.astimezone(LONDON)
     form = MoveSessionForm(data={
@@ -282,20 +283,46 @@ def move_session(session_id: int):
     form.venue_id.choices = [SelectChoice(str(v.id), v.name)
                              for v in venue_service.list_venues()]
     if form.validate_on_submit():
+        change = {"starts_at": form.starts_at(), "venue_id": form.venue_id.data,
+                  "capacity": form.capacity.data, "room": form.room.data or "",
+                  "facilitator": form.facilitator.data or ""}
+        confirmed = form.confirmed.data == "yes"
         try:
-            moved = session_service.move_session(
-                actor(), session_id, starts_at=form.starts_at(), venue_id=form.venue_id.data,
-                capacity=form.capacity.data, room=form.room.data or "",
-                facilitator=form.facilitator.data or "",
-            )
+            result = rebooking.change_session(actor(), session_id, rebook=confirmed, **change)
+        except ChangeBreaksBookings:
+            rehearsal = rebooking.change_session(actor(), session_id, rebook=True,
+                                                 rehearse=True, **change)
+            affected = rebooking.preview_change(session_id, starts_at=change["starts_at"])
+            form.confirmed.data = "yes"
+            return render_template(
+                "coordinator/move_session_confirm.html", form=form, session=record,
+                new_starts_at=change["starts_at"], affected=affected,
+                rebooked={r.enrolment_id: r for r in rehearsal.rebooked},
+                not_rebooked={n.enrolment_id: n for n in rehearsal.not_rebooked},
+                title="Check what this change does")
         except (RuleViolation, InvalidInput) as error:
             show_refusal(form, error)
         else:
-            flash(f"Session changed: {long_datetime(moved.starts_at)} at {moved.venue.name}, "
-                  f"{moved.capacity} places. Booked participants are sent the new details.")
+            moved = result.session
+            flash_outcome(
+                f"Session changed: {long_datetime(moved.starts_at)} at {moved.venue.name}, "
+                f"{moved.capacity} places. Booked participants are sent the new details.",
+                result)
             return redirect(url_for(".session", session_id=session_id))
     return render_template("coordinator/move_session.html", form=form, session=record,
                            title="Change the session")
+
+
+def flash_outcome(message: str, result: rebooking.SessionChange) -> None:
+    """Flash what a change did: a success only when everyone it affected was placed."""
+    if result.rebooked:
+        message += f" {len(result.rebooked)} re-planned into the earliest sessions that fit."
+    if not result.not_rebooked:
+        flash(message)
+        return
+    people = "; ".join(f"{n.participant}: {n.reason}" for n in result.not_rebooked)
+    flash(f"{message} {len(result.not_rebooked)} could not be re-planned and need a booking "
+          f"({people}).", "warning")
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -306,23 +333,19 @@ def cancel_session(session_id: int):
     form = CancelSessionForm()
     if form.validate_on_submit():
         try:
-            result = bookings.cancel_session(actor(), session_id, reason=form.reason.data,
-                                             rebook=form.rebook.data)
+            result = rebooking.cancel_session(actor(), session_id, reason=form.reason.data,
+                                              rebook=form.rebook.data)
         except (RuleViolation, InvalidInput) as error:
             show_refusal(form, error)
         else:
             message = "Session cancelled."
-            cancelled = len(result["cancelled"])
+            cancelled = len(result.cancelled)
             if form.rebook.data and cancelled:
-                message += (f" {len(result['rebooked'])} of {cancelled} booked participants "
-                            "rebooked")
-                if result["not_rebooked"]:
-                    message += (f"; {len(result['not_rebooked'])} could not be rebooked and "
-                                "need a new booking")
-                message += "."
+                message += (f" {len(result.rebooked)} of {cancelled} booked participants "
+                            "rebooked.")
             elif cancelled:
                 message += f" {cancelled} booked participants were sent a cancellation."
-            flash(message)
+            flash_outcome(message, dataclasses.replace(result, rebooked=[]))
             return redirect(url_for(".session", session_id=session_id))
     return render_template("coordinator/cancel_session.html", form=form, session=record,
                            booked=record.booked,
