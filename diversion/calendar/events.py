@@ -219,6 +219,18 @@ def _calendar(tzid: str) -> Calendar:
     return cal
 
 
+def _local_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in local time, or in UTC where the local time is ambiguous.
+
+    A local time in the hour repeated in October names two instants, and RFC 5545
+    §3.3.5 reads it as the first: UTC is the form no client can misread.
+    """
+    local = instant.astimezone(zone).replace(microsecond=0)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return instant.astimezone(UTC).replace(microsecond=0)
+    return local
+
+
 def _event(appt: Appointment, *, dtstamp: datetime, zone: ZoneInfo) -> Event:
     _require_aware(dtstamp, "dtstamp")
     summary = _clean_public_text(appt.summary, "summary") or "Appointment"
@@ -227,8 +239,8 @@ def _event(appt: Appointment, *, dtstamp: datetime, zone: ZoneInfo) -> Event:
     # Assigned, never add()ed: a second add appends a second SEQUENCE, which Gmail rejects.
     event.sequence = appt.sequence
     event.add("DTSTAMP", dtstamp.astimezone(UTC).replace(microsecond=0))
-    event.add("DTSTART", appt.starts_at.astimezone(zone).replace(microsecond=0))
-    event.add("DTEND", appt.ends_at.astimezone(zone).replace(microsecond=0))
+    event.add("DTSTART", _local_or_utc(appt.starts_at, zone))
+    event.add("DTEND", _local_or_utc(appt.ends_at, zone))
     event.add("SUMMARY", summary)
     location = _clean_public_text(appt.location, "location")
     if location:

@@ -586,3 +586,18 @@ def test_any_text_round_trips_on_lines_of_at_most_75_octets(location, descriptio
     parsed.validate(raiseException=True)
     if clean_text(location):
         assert parsed.vevent.location.value == clean_text(location)
+
+
+def test_an_end_in_the_repeated_october_hour_is_written_in_utc_so_no_client_misreads_it():
+    # 00:30 BST to 01:00 GMT: 90 minutes, but "01:00 Europe/London" names two instants.
+    starts = datetime(2027, 10, 30, 23, 30, tzinfo=UTC)
+    raw = invite(appointment(starts_at=starts, ends_at=starts + timedelta(minutes=90)))
+    assert named(raw, "DTSTART") == ["DTSTART;TZID=Europe/London:20271031T003000"]
+    assert named(raw, "DTEND") == ["DTEND:20271031T010000Z"]
+    event = Calendar.from_ical(raw).walk("VEVENT")[0]
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=90)
+
+
+def test_an_end_outside_the_repeated_hour_stays_in_local_time():
+    raw = invite(appointment())
+    assert named(raw, "DTEND") == ["DTEND;TZID=Europe/London:20270329T113000"]
