@@ -62,8 +62,12 @@ def check_attendance(session_starts_at: datetime, now: datetime) -> None:
         )
 
 
-def check_outcome(outcome: str, reason: str | None) -> None:
-    """Refuse an unknown outcome, or an excused absence without a reason."""
+def check_outcome(outcome: str, reason: str | None, recorded: str | None = None) -> None:
+    """Refuse an unknown outcome, an excused absence without a reason, or a silent correction.
+
+    ``recorded`` is the outcome already on the register, if any: changing it is a
+    correction, and a correction says why, so the history explains itself.
+    """
     if outcome not in values(Outcome):
         raise RuleViolation(
             "invalid_outcome",
@@ -74,5 +78,11 @@ def check_outcome(outcome: str, reason: str | None) -> None:
         raise RuleViolation(
             "reason_required",
             "Give the reason the absence is excused.",
+            field="reason",
+        )
+    if recorded in values(Outcome) and recorded != outcome and not (reason or "").strip():
+        raise RuleViolation(
+            "reason_required",
+            "Give the reason for correcting the outcome already recorded.",
             field="reason",
         )

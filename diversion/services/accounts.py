@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.staff import check_disable
 from diversion.domain.vocabulary import Role, values
 from diversion.extensions import db
 from diversion.models import ApiToken, Force, User
@@ -146,12 +147,28 @@ def list_users(*, search: str | None = None, after: str | None = None,
     return rows[:limit], after is not None, len(rows) > limit
 
 
+def get_user(user_id: int) -> User:
+    """Return a staff account, or raise NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
 def set_active(user_id: int, active: bool, actor: Actor) -> User:
     """Enable or disable an account; disabling ends its sessions at once."""
     with transaction():
+        # Every active administrator is locked, so two of them disabling each other at
+        # once cannot leave none.
+        admins = set(db.session.scalars(
+            sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
+            .order_by(User.id).with_for_update()))
         user = db.session.get(User, user_id)
         if user is None:
             raise NotFound("user")
+        if not active and user.active:
+            check_disable(actor_id=actor.user_id, user_id=user.id, role=user.role,
+                          other_active_admins=len(admins - {user.id}))
         user.active = active
         user.session_version += 1
         audit.record(actor, "update", "user", user.id, detail={"active": active})

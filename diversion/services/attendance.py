@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import check_attendance, check_outcome
 from diversion.domain.vocabulary import OPEN_ENROLMENT, BookingStatus, EnrolmentStatus, Role
 from diversion.extensions import db
-from diversion.models import AttendanceRecord, Booking
+from diversion.models import AttendanceRecord, Booking, Flag, User
 from diversion.services import Actor, audit, compliance, progress
 from diversion.services.bookings import bookings_of, lock_booking
 
@@ -54,8 +59,8 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
         raise RuleViolation("enrolment_closed", "This enrolment is closed.")
     check_attendance(booking.session.starts_at, clock.now())
     reason = (reason or "").strip() or None
-    check_outcome(outcome, reason)
     previous = booking.status
+    check_outcome(outcome, reason, recorded=previous)
     booking.status = outcome
     booking.reason = reason
     booking.updated_at = clock.now()
@@ -67,5 +72,67 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
     compliance.raise_flags_for(enrolment, bookings)
     audit.record(actor, "update", "attendance", booking.id, case_id=enrolment.case_id,
-                 detail={"outcome": outcome, "previous": previous})
+                 detail={"outcome": outcome, "previous": previous, "reason": reason})
     return booking
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What recording an outcome would do to the enrolment, worked out and undone."""
+
+    status_before: str
+    status_after: str
+    core_deadline: date
+    follow_up_window: tuple[date, date] | None
+    flags_raised: tuple[str, ...]
+
+
+def rehearse(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> Consequence:
+    """Work out what recording this outcome would change, and change nothing."""
+    actor.require(Role.COORDINATOR)
+    try:
+        with transaction():
+            enrolment, _ = lock_booking(booking_id)
+            before = enrolment.status
+            flags_before = set(db.session.scalars(
+                sa.select(Flag.id).where(Flag.enrolment_id == enrolment.id)))
+            _record(actor, booking_id, outcome, reason)
+            db.session.flush()
+            raised = tuple(db.session.scalars(
+                sa.select(Flag.detail).where(Flag.enrolment_id == enrolment.id,
+                                             Flag.id.not_in(flags_before))))
+            window = ((enrolment.follow_up_opens, enrolment.follow_up_closes)
+                      if enrolment.follow_up_opens and enrolment.follow_up_closes else None)
+            raise _Rehearsed(Consequence(before, enrolment.status, enrolment.core_deadline,
+                                         window, raised))
+    except _Rehearsed as rehearsal:
+        return rehearsal.consequence
+
+
+class _Rehearsed(Exception):
+    """Carries a rehearsed outcome out of its transaction, which it rolls back."""
+
+    def __init__(self, consequence: Consequence) -> None:
+        super().__init__("rehearsal")
+        self.consequence = consequence
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One outcome on a booking's register history: what, why, who and when."""
+
+    outcome: str
+    reason: str | None
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+def history(booking_id: int) -> list[Recorded]:
+    """Return every outcome recorded for a booking, oldest first: corrections included."""
+    rows = db.session.execute(
+        sa.select(AttendanceRecord.outcome, AttendanceRecord.reason, User.email,
+                  AttendanceRecord.recorded_at)
+        .outerjoin(User, User.id == AttendanceRecord.recorded_by_id)
+        .where(AttendanceRecord.booking_id == booking_id)
+        .order_by(AttendanceRecord.id))
+    return [Recorded(*row) for row in rows]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Case, Enrolment, Force, User
 from tests.conftest import PASSWORD, csrf_from, make_force, make_user
@@ -567,15 +569,41 @@ def test_disabling_a_user_ends_their_existing_session_at_once(app, client, login
 
     login_as("admin", force=None)
     users = client.get("/admin/users").get_data(as_text=True)
-    assert f'action="/admin/users/{officer.id}/active/0"' in users
+    assert f'href="/admin/users/{officer.id}/disable"' in users
+    confirm = client.get(f"/admin/users/{officer.id}/disable")
+    assert f"Disable {officer.email}?" in text_of(confirm)
+    assert officer_client.get("/cases").status_code == 200  # asking changed nothing
+    confirm_html = confirm.get_data(as_text=True)
+    assert f'action="/admin/users/{officer.id}/active/0"' in confirm_html
     response = client.post(f"/admin/users/{officer.id}/active/0",
-                           data={"csrf_token": csrf_from(users)})
+                           data={"csrf_token": csrf_from(confirm_html)})
     assert response.status_code == 302
     assert f"{officer.email} disabled" in text_of(client.get("/admin/users"))
 
     after = officer_client.get("/cases")
     assert after.status_code == 302
     assert after.headers["Location"].startswith("/login")
+
+
+def test_an_administrator_cannot_disable_their_own_account_or_the_last_administrator(
+    app, client, login_as,
+):
+    admin = login_as("admin", force=None)
+    token = csrf_from(client.get(f"/admin/users/{admin.id}/disable").get_data(as_text=True))
+    response = client.post(f"/admin/users/{admin.id}/active/0", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "You cannot disable your own account" in text_of(response)
+    assert "Active" in text_of(client.get("/admin/users"))
+    with app.app_context():
+        from diversion.services import Actor, accounts
+
+        with pytest.raises(RuleViolation) as refused:
+            accounts.set_active(admin.id, False, Actor.system("cli"))
+        assert refused.value.code == "last_administrator"
+        other = make_user(role="admin", email="second.admin@example.gov.uk")
+        accounts.set_active(admin.id, False, Actor.system("cli"))
+        with pytest.raises(RuleViolation):
+            accounts.set_active(other.id, False, Actor.system("cli"))
 
 
 # ---- headers ---------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Role
 from diversion.jobs.schedule import job_overview
 from diversion.services import InvalidInput, accounts
@@ -51,11 +52,24 @@ def new_user():
     return render_template("admin/new_user.html", form=form, title="Create an account")
 
 
+@bp.get("/users/<int:user_id>/disable")
+@role_required(Role.ADMIN)
+def confirm_disable(user_id: int):
+    """Ask before disabling an account: it signs the person out everywhere at once."""
+    return render_template("admin/confirm_disable.html", user=accounts.get_user(user_id),
+                           error=None, title="Disable this account?")
+
+
 @bp.post("/users/<int:user_id>/active/<int:active>")
 @role_required(Role.ADMIN)
 def set_active(user_id: int, active: int):
     """Enable or disable an account."""
-    user = accounts.set_active(user_id, bool(active), actor())
+    try:
+        user = accounts.set_active(user_id, bool(active), actor())
+    except RuleViolation as refusal:
+        return render_template("admin/confirm_disable.html",
+                               user=accounts.get_user(user_id), error=refusal.message,
+                               title="Disable this account?"), 422
     flash(f"{user.email} {'enabled' if active else 'disabled'}")
     return redirect(url_for(".users"))
 

@@ -252,6 +252,19 @@ class ActionForm(BaseForm):
     """A button that changes something: only the CSRF token is checked."""
 
 
+class CorrectOutcomeForm(BaseForm):
+    outcome = RadioField("What should the outcome be?", choices=OUTCOMES, widget=GovRadioInput(),
+                         validators=[InputRequired("Select the correct outcome")])
+    reason = TextAreaField(
+        "Why is the outcome being corrected?", widget=GovTextArea(),
+        description="For an excused absence, include the reason it is excused.",
+        validators=[InputRequired("Enter why the outcome is being corrected"),
+                    Length(max=500, message="Reason must be 500 characters or fewer")],
+    )
+    confirmed = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
 def register_form(bookings, formdata=None):
     """Build the register form: one outcome and one reason per booking."""
 
@@ -259,9 +272,10 @@ def register_form(bookings, formdata=None):
         pass
 
     for booking in bookings:
-        outcome = booking.status if booking.status in set(Outcome) else None
+        if booking.status in set(Outcome):
+            continue  # recorded: corrected on its own page, never by a stray key press
         setattr(RegisterForm, f"outcome_{booking.id}", RadioField(
-            booking.enrolment.case.participant_name, choices=OUTCOMES, default=outcome,
+            booking.enrolment.case.participant_name, choices=OUTCOMES,
             widget=GovRadioInput(), validators=[Optional()],
         ))
         setattr(RegisterForm, f"reason_{booking.id}", StringField(

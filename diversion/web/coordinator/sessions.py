@@ -13,13 +13,14 @@ from diversion import clock
 from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
-from diversion.services import InvalidInput, attendance, rebooking
+from diversion.services import InvalidInput, attendance, bookings, rebooking
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
     CancelSessionForm,
+    CorrectOutcomeForm,
     MoveSessionForm,
     SeriesForm,
     SessionForm,
@@ -257,6 +258,8 @@ def _outcomes(form, rows) -> dict:
     """Collect the outcomes that change (the service checks each one)."""
     outcomes = {}
     for booking in rows:
+        if f"outcome_{booking.id}" not in form:
+            continue  # already recorded: only the correction page changes it
         outcome_field = form[f"outcome_{booking.id}"]
         reason_field = form[f"reason_{booking.id}"]
         if form.mark_all.data:
@@ -350,3 +353,33 @@ def cancel_session(session_id: int):
     return render_template("coordinator/cancel_session.html", form=form, session=record,
                            booked=record.booked,
                            title="Cancel the session")
+
+
+@bp.route("/bookings/<int:booking_id>/correct", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def correct_outcome(booking_id: int):
+    """Correct an outcome already recorded: a reason, then a check of what it changes."""
+    booking = bookings.get_booking(booking_id)
+    form = CorrectOutcomeForm(data={"outcome": booking.status}) if request.method == "GET" \
+        else CorrectOutcomeForm()
+    if form.validate_on_submit():
+        if form.outcome.data == booking.status:
+            form.outcome.errors = [*form.outcome.errors,
+                                   "Select an outcome different from the one recorded"]
+        else:
+            try:
+                if form.confirmed.data != "yes":
+                    consequence = attendance.rehearse(actor(), booking_id, form.outcome.data,
+                                                      form.reason.data)
+                    form.confirmed.data = "yes"
+                    return render_template(
+                        "coordinator/correct_outcome_check.html", form=form, booking=booking,
+                        consequence=consequence, title="Check the correction")
+                attendance.record(actor(), booking_id, form.outcome.data, form.reason.data)
+            except (RuleViolation, InvalidInput) as error:
+                show_refusal(form, error)
+            else:
+                flash(f"Outcome corrected for {booking.enrolment.case.participant_name}")
+                return redirect(url_for(".session", session_id=booking.session_id))
+    return render_template("coordinator/correct_outcome.html", form=form, booking=booking,
+                           history=attendance.history(booking_id), title="Correct an outcome")

@@ -118,3 +118,21 @@ def test_an_unknown_outcome_is_refused():
     with pytest.raises(RuleViolation) as caught:
         check_outcome("late", None)
     assert caught.value.field == "outcome"
+
+
+def test_correcting_an_outcome_without_a_reason_is_refused():
+    with pytest.raises(RuleViolation) as refused:
+        check_outcome("attended", None, recorded="absent_unexcused")
+    assert refused.value.code == "reason_required"
+    assert refused.value.field == "reason"
+
+
+def test_recording_the_same_outcome_again_or_a_first_outcome_needs_no_reason():
+    check_outcome("attended", None, recorded="attended")
+    check_outcome("attended", None, recorded="booked")
+    check_outcome("absent_unexcused", None)
+
+
+def test_a_correction_with_its_reason_is_accepted():
+    check_outcome("attended", "Register was taken against the wrong name",
+                  recorded="absent_unexcused")
