@@ -10,12 +10,19 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
+from diversion.domain.programme import module_name
 from diversion.domain.progress import check_attendance, check_outcome
-from diversion.domain.vocabulary import OPEN_ENROLMENT, BookingStatus, EnrolmentStatus, Role
+from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
+    BookingStatus,
+    EnrolmentStatus,
+    Outcome,
+    Role,
+)
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking, Flag, User
 from diversion.services import Actor, audit, compliance, progress
-from diversion.services.bookings import bookings_of, lock_booking
+from diversion.services.bookings import bookings_of, cancel_locked, lock_booking
 
 # An outcome can be recorded, or corrected, on an open enrolment or a completed one;
 # a referred or withdrawn enrolment is closed.
@@ -67,6 +74,8 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
                                     recorded_by_id=actor.user_id, recorded_at=clock.now()))
     db.session.flush()
+    if outcome == Outcome.ATTENDED and previous != Outcome.ATTENDED:
+        _release_module_booked_again(actor, booking)
     bookings = bookings_of(enrolment)
     progress.refresh(enrolment, bookings)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
@@ -136,3 +145,14 @@ def history(booking_id: int) -> list[Recorded]:
         .where(AttendanceRecord.booking_id == booking_id)
         .order_by(AttendanceRecord.id))
     return [Recorded(*row) for row in rows]
+
+
+def _release_module_booked_again(actor: Actor, attended: Booking) -> None:
+    """A module corrected to attended needs no other booking: cancel any still to come."""
+    for other in db.session.scalars(
+            sa.select(Booking).where(Booking.enrolment_id == attended.enrolment_id,
+                                     Booking.module == attended.module,
+                                     Booking.status == BookingStatus.BOOKED,
+                                     Booking.id != attended.id)):
+        cancel_locked(other, reason=f"{module_name(other.module).capitalize()} was attended",
+                      requested_by=actor.email)
