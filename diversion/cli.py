@@ -122,7 +122,7 @@ def scheduler() -> None:
 
     from diversion.jobs.scheduler import run
 
-    run(current_app._get_current_object())
+    run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @click.command("run-job")

@@ -50,8 +50,8 @@ def _flatten(messages, prefix: str = "") -> list[dict]:
             name = str(key)
             path = f"{prefix}.{name}" if prefix else name
             if name == "_schema":
-                path = prefix or None
-            items += _flatten(value, path or "")
+                path = prefix
+            items += _flatten(value, path)
     elif isinstance(messages, list | tuple):
         if all(isinstance(m, str) for m in messages):
             for message in messages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -27,6 +28,12 @@ from diversion.domain.vocabulary import (
     values,
 )
 from diversion.extensions import db
+
+if TYPE_CHECKING:
+    # The typed declarative base Flask-SQLAlchemy's db.Model is built on.
+    from diversion.extensions import Base as Model
+else:
+    Model = db.Model
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -62,7 +69,7 @@ def _one_of(column: str, enum: type[StrEnum], *, name: str) -> sa.CheckConstrain
     return sa.CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
-class Force(db.Model):
+class Force(Model):
     __tablename__ = "forces"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
@@ -70,7 +77,7 @@ class Force(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
@@ -103,7 +110,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -115,7 +122,7 @@ class ApiToken(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
-class Programme(db.Model):
+class Programme(Model):
     __tablename__ = "programmes"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
@@ -135,7 +142,7 @@ class Programme(db.Model):
     retention_years: so.Mapped[int] = so.mapped_column(default=6)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     force_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forces.id"), index=True)
@@ -176,7 +183,7 @@ class Case(db.Model):
         return f"{self.given_name} {self.family_name}"
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     __tablename__ = "enrolments"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), unique=True)
@@ -214,7 +221,7 @@ class Enrolment(db.Model):
     @property
     def follow_up_window(self) -> dict[str, date] | None:
         """When the follow-up session may be held: known once the core modules are done."""
-        if self.follow_up_opens is None:
+        if self.follow_up_opens is None or self.follow_up_closes is None:
             return None
         return {"opens": self.follow_up_opens, "closes": self.follow_up_closes}
 
@@ -229,7 +236,7 @@ class Enrolment(db.Model):
     )
 
 
-class Venue(db.Model):
+class Venue(Model):
     __tablename__ = "venues"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
@@ -238,7 +245,7 @@ class Venue(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
 
-class CourseSession(db.Model):
+class CourseSession(Model):
     __tablename__ = "sessions"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     programme_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("programmes.id"))
@@ -269,7 +276,7 @@ class CourseSession(db.Model):
     )
 
 
-class Booking(db.Model):
+class Booking(Model):
     __tablename__ = "bookings"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"))
@@ -334,7 +341,7 @@ class Booking(db.Model):
     )
 
 
-class AttendanceRecord(db.Model):
+class AttendanceRecord(Model):
     """Every outcome ever recorded for a booking: corrections keep history."""
 
     __tablename__ = "attendance_records"
@@ -350,7 +357,7 @@ class AttendanceRecord(db.Model):
     __table_args__ = (_one_of("outcome", Outcome, name="ck_attendance_records_outcome"),)
 
 
-class Flag(db.Model):
+class Flag(Model):
     __tablename__ = "flags"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"))
@@ -373,7 +380,7 @@ class Flag(db.Model):
     )
 
 
-class Decision(db.Model):
+class Decision(Model):
     __tablename__ = "decisions"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
@@ -388,7 +395,7 @@ class Decision(db.Model):
     __table_args__ = (_one_of("decision", DecisionKind, name="ck_decisions_decision"),)
 
 
-class Extension(db.Model):
+class Extension(Model):
     __tablename__ = "extensions"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
@@ -406,7 +413,7 @@ class Extension(db.Model):
     __table_args__ = (_one_of("target", ExtensionTarget, name="ck_extensions_target"),)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """What a participant must be told, written in the transaction that caused it."""
 
     __tablename__ = "outbox"
@@ -439,7 +446,7 @@ class OutboxMessage(db.Model):
     )
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     __tablename__ = "feed_tokens"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
@@ -448,7 +455,7 @@ class FeedToken(db.Model):
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of who did what to which record (DPA 2018 s.62)."""
 
     __tablename__ = "audit_events"
@@ -471,7 +478,7 @@ class AuditEvent(db.Model):
     )
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     __tablename__ = "job_runs"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     job: so.Mapped[str] = so.mapped_column(sa.String(40))

@@ -44,7 +44,7 @@ def requires(*roles: str):
             return view(*args, **kwargs)
 
         # Read by the access-matrix test: every operation declares who may call it.
-        wrapper.allowed_roles = frozenset(roles)
+        wrapper.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -16,7 +16,7 @@ def healthz():
     except Exception:  # any database failure means "not healthy", never a 500 page
         db.session.rollback()
         return jsonify({"status": "unavailable"}), 503
-    body = {"status": "ok"}
+    body: dict[str, object] = {"status": "ok"}
     if request.args.get("detail"):
         from diversion.jobs.schedule import job_overview
 

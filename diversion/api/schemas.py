@@ -205,7 +205,7 @@ class ParticipantNameOut(Schema):
 class EnrolmentSummaryOut(ForRole):
     """An enrolment in a list: its progress and flags; the bookings are on the enrolment."""
 
-    CASE_OFFICERS_ONLY = ("reference",)
+    CASE_OFFICERS_ONLY: tuple[str, ...] = ("reference",)
 
     id = fields.Integer()
     case_id = fields.Integer()
@@ -224,7 +224,7 @@ class EnrolmentSummaryOut(ForRole):
 class EnrolmentOut(EnrolmentSummaryOut):
     """An enrolment: the coordinator's view carries no case reference and no decisions."""
 
-    CASE_OFFICERS_ONLY = ("reference", "decisions")
+    CASE_OFFICERS_ONLY: tuple[str, ...] = ("reference", "decisions")
 
     original_core_deadline = fields.Date()
     bookings = fields.List(fields.Nested(BookingOut))

@@ -78,7 +78,7 @@ def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> int | None:
 def _finish(run_id: int, outcome: JobOutcome, summary: str) -> None:
     """Record how the run ended, in a transaction of its own."""
     with transaction():
-        run = db.session.get(JobRun, run_id)
+        run = db.session.get_one(JobRun, run_id)
         run.outcome = outcome
         run.finished_at = clock.now()
         run.summary = summary[:SUMMARY_LENGTH]

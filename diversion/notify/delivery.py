@@ -250,7 +250,7 @@ def _case_id(enrolment_id: int | None) -> int | None:
 
 def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
     with transaction():
-        row = db.session.get(OutboxMessage, item.row_id)
+        row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
         row.status = MessageStatus.SENT
         row.sent_at = now
@@ -265,7 +265,7 @@ def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
 
 def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
     with transaction():
-        row = db.session.get(OutboxMessage, item.row_id)
+        row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
         if row.attempts >= MAX_ATTEMPTS:
             _fail(row, _describe(error), now)
@@ -279,7 +279,7 @@ def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -
 
 def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
     with transaction():
-        row = db.session.get(OutboxMessage, item.row_id)
+        row = db.session.get_one(OutboxMessage, item.row_id)
         _fail(row, _describe(error), clock.now())
     result.failed += 1
 

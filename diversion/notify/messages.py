@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Protocol
@@ -41,9 +41,10 @@ __all__ = [
 ]
 
 TEMPLATES = ROOT / "templates" / "emails"
-_CALENDAR_METHOD = {MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
-                    MessageKind.CANCELLATION: "CANCEL"}
-_SUBJECT = {
+_CALENDAR_METHOD: dict[str, str] = {
+    MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
+    MessageKind.CANCELLATION: "CANCEL"}
+_SUBJECT: dict[str, str] = {
     MessageKind.INVITATION: "Your appointment on {when}",
     MessageKind.UPDATE: "Updated: your appointment is now on {when}",
     MessageKind.CANCELLATION: "Cancelled: your appointment on {when}",
@@ -205,7 +206,7 @@ def _one_line(value: str) -> str:
     return _LINE_BREAKS.sub(" ", value).strip()
 
 
-def _drop_inner_mime_version(part: EmailMessage) -> None:
+def _drop_inner_mime_version(part: MIMEPart) -> None:
     # EmailMessage stamps MIME-Version on every part it creates; RFC 2045 wants
     # it once, at the top.
     del part["MIME-Version"]

@@ -196,7 +196,7 @@ def authenticate(email: str, password: str, remote_addr: str | None = None) -> U
         remote_addr=remote_addr,
     )
     with transaction():
-        if ok and user is not None and user.active:
+        if ok and user is not None and user.active and user.password_hash:
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
             user.last_login_at = clock.now()
@@ -239,13 +239,14 @@ def revoke_tokens(email: str) -> int:
     if user is None:
         raise NotFound("user")
     with transaction():
-        result = db.session.execute(
+        revoked = db.session.scalars(
             sa.update(ApiToken)
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=clock.now())
-        )
+            .returning(ApiToken.id)
+        ).all()
         audit.record(Actor.system("cli"), "delete", "api_token", user.id)
-    return result.rowcount
+    return len(revoked)
 
 
 def actor_for(user: User | sa.Row, remote_addr: str | None = None) -> Actor:
@@ -282,7 +283,7 @@ def totp_setup_secret(user_id: int) -> str:
     import pyotp
 
     with transaction():
-        user = db.session.get(User, user_id)
+        user = db.session.get_one(User, user_id)
         if user.totp_confirmed_at is not None:
             raise InvalidInput("A second factor is already set up", field="code")
         if not user.totp_secret:
@@ -293,6 +294,8 @@ def totp_setup_secret(user_id: int) -> str:
 def totp_uri(user: User) -> str:
     import pyotp
 
+    if not user.totp_secret:
+        raise InvalidInput("No second factor is being set up", field="code")
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email,
                                                          issuer_name=TOTP_ISSUER)
 

@@ -48,7 +48,7 @@ def record_each(actor: Actor, action: str, object_type: str,
     # A plain INSERT, not ORM objects: every use case writes these and never reads
     # them back, so the unit of work would be pure overhead.
     if entries:
-        db.session.execute(sa.insert(AuditEvent.__table__), [
+        db.session.execute(sa.insert(AuditEvent), [
             event(actor, action, object_type, object_id, case_id, detail)
             for object_id, case_id, detail in entries
         ])

@@ -64,10 +64,10 @@ def lock_booking(booking_id: int) -> tuple[Enrolment, Booking]:
     if enrolment_id is None:
         raise NotFound("booking")
     enrolment = lock_enrolment(enrolment_id)
-    booking = db.session.scalar(
+    booking = db.session.scalars(
         sa.select(Booking).where(Booking.id == booking_id).with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()
     return enrolment, booking
 
 

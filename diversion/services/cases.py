@@ -100,7 +100,7 @@ def list_cases(
                 sa.func.lower(Case.family_name).like(term, escape="\\"),
             )
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = list(
         db.session.scalars(
             query.options(so.selectinload(Case.enrolment))

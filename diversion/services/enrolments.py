@@ -122,8 +122,8 @@ def enrolment_filter(
         query = query.where(open_flag.exists())
     if search and search.strip():
         term = like_term(search)
-        by_name = sa.func.lower(Case.given_name + " " + Case.family_name).like(
-            term, escape="\\")
+        by_name: sa.ColumnElement[bool] = sa.func.lower(
+            Case.given_name + " " + Case.family_name).like(term, escape="\\")
         if actor.role == Role.CASE_OFFICER:
             by_name = sa.or_(sa.func.lower(Case.reference).like(term, escape="\\"), by_name)
         query = query.where(by_name)

@@ -67,11 +67,8 @@ def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None,
     if facts is None:
         rows = enrolment.bookings if bookings is None else bookings
         facts = tuple(booking_facts(b) for b in rows)
-    window = (
-        (enrolment.follow_up_opens, enrolment.follow_up_closes)
-        if enrolment.follow_up_opens is not None
-        else None
-    )
+    opens, closes = enrolment.follow_up_opens, enrolment.follow_up_closes
+    window = (opens, closes) if opens is not None and closes is not None else None
     return EnrolmentFacts(
         status=enrolment.status,
         start_date=enrolment.start_date,

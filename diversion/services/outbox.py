@@ -63,7 +63,7 @@ def _row(booking: Booking, kind: str, key: str, due) -> dict:
 
 def _insert(rows: list[dict]) -> None:
     if rows:
-        db.session.execute(sa.insert(OutboxMessage.__table__), rows)
+        db.session.execute(sa.insert(OutboxMessage), rows)
 
 
 def _reminder_due(starts_at: datetime, reminder_hours: int) -> datetime | None:

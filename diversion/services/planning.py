@@ -187,8 +187,8 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
             sa.or_(CourseSession.booked < CourseSession.capacity,
                    CourseSession.id.in_(sorted(held))),
         )
-        last_days = [w.last_day for w in wants]
-        if None not in last_days:
+        last_days = [w.last_day for w in wants if w.last_day is not None]
+        if len(last_days) == len(wants):
             query = query.where(
                 CourseSession.starts_at < wants[0].rules.day_ends(max(last_days)))
         # Locked, in id order like every other session lock: the plans are made against

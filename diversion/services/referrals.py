@@ -28,7 +28,7 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
     enrolment = visible_enrolment(actor, enrolment_id)
     case = enrolment.case
     programme = enrolment.programme
-    history = {}
+    history: dict[int, list[dict]] = {}
     booking_ids = [b.id for b in enrolment.bookings]
     if booking_ids:
         for record in db.session.scalars(

@@ -87,4 +87,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_short_month, "short_month")
     app.add_template_filter(module_name)
     app.add_template_filter(describe, "reason_text")
-    app.add_template_global(STATUS_TAGS, "STATUS_TAGS")
+    app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS

@@ -44,8 +44,8 @@ def new_user():
                                  force_code=form.force.data or None, name=form.name.data,
                                  actor=actor())
         except InvalidInput as error:
-            getattr(form, error.field if error.field in form else "email").errors.append(
-                error.message)
+            field = error.field if error.field and error.field in form else "email"
+            getattr(form, field).errors.append(error.message)
         else:
             flash(f"Account created for {form.email.data}")
             return redirect(url_for(".users"))
@@ -83,8 +83,8 @@ def forces():
         try:
             accounts.create_force(form.code.data, form.name.data)
         except InvalidInput as error:
-            getattr(form, error.field if error.field in form else "code").errors.append(
-                error.message)
+            field = error.field if error.field and error.field in form else "code"
+            getattr(form, field).errors.append(error.message)
         else:
             flash(f"Force {form.code.data.upper()} added")
             return redirect(url_for(".forces"))

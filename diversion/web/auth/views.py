@@ -116,7 +116,7 @@ def second_factor():
             return _sign_in(user, target)
         form.code.errors = [*form.code.errors,
                             "Enter the 6-digit code your authenticator app shows now"]
-    uri = accounts.totp_uri(db.session.get(User, user.id)) if setting_up else None
+    uri = accounts.totp_uri(db.session.get_one(User, user.id)) if setting_up else None
     return render_template("auth/second_factor.html", form=form, secret=secret, uri=uri,
                            title="Enter your code")
 

@@ -75,7 +75,7 @@ class WholeNumberField(IntegerField):
         try:
             self.data = int(str(valuelist[0]).strip())
         except ValueError as error:
-            self.data = None
+            self.data = None  # type: ignore[assignment]
             raise ValueError(self.not_a_number) from error
 
 
@@ -93,6 +93,8 @@ class LocalTime:
 def local_start(day: date, clock_time: str) -> datetime:
     """Combine a date and an HH:MM text into a wall-clock date-time (no offset)."""
     match = TIME_PATTERN.match(clock_time)
+    if match is None:
+        raise ValueError(f"not a 24-hour clock time: {clock_time!r}")
     return datetime.combine(day, time(int(match.group(1)), int(match.group(2))))
 
 

@@ -254,9 +254,9 @@ def record_register(session_id: int):
     return redirect(url_for(".session", session_id=session_id))
 
 
-def _outcomes(form, rows) -> dict:
+def _outcomes(form, rows) -> dict[int, tuple[str, str | None]]:
     """Collect the outcomes that change (the service checks each one)."""
-    outcomes = {}
+    outcomes: dict[int, tuple[str, str | None]] = {}
     for booking in rows:
         if f"outcome_{booking.id}" not in form:
             continue  # already recorded: only the correction page changes it
