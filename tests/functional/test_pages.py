@@ -669,3 +669,20 @@ def test_staff_accounts_are_searched_by_email_or_name_and_paged(app, client, log
     found = text_of(client.get("/admin/users?q=JONES"))
     assert "cy@example.gov.uk" in found and "ann.lee@example.gov.uk" not in found
     assert 'No accounts match "50%_off"' in text_of(client.get("/admin/users?q=50%25_off"))
+
+
+def test_a_missing_page_says_so_once(client):
+    page = text_of(client.get("/no/such/page")).split("Skip to main content", 1)[1]
+    assert page.count("No such thing") == 1
+
+
+def test_the_service_name_is_one_link_in_the_header_when_signed_in(client, login_as):
+    login_as("case_officer")
+    html = client.get("/cases").get_data(as_text=True)
+    assert html.count('href="/"') == 1
+
+
+def test_page_titles_match_their_headings(client, login_as):
+    login_as("admin", force=None)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert "<title>Staff accounts – Diversion</title>" in html

@@ -28,6 +28,8 @@ def test_an_administrator_sets_up_an_app_and_is_signed_in_only_after_a_valid_cod
     page = client.get("/login/code").get_data(as_text=True)
     assert "Set up your authenticator app" in page
     secret = re.search(r'data-totp-secret="([A-Z2-7]+)"', page).group(1)
+    # A QR code of the setup link, drawn on the server: no script, no image request.
+    assert re.search(r'<svg[^>]*class="app-qr-code"', page)
     wrong = client.post("/login/code", data={"csrf_token": csrf_from(page), "code": "000000"})
     assert "Enter the 6-digit code your authenticator app shows now" in wrong.get_data(
         as_text=True)

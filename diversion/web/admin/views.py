@@ -28,7 +28,7 @@ def users():
         limit=PER_PAGE)
     return render_template("admin/users.html", users=rows, search=search,
                            has_previous=has_previous and bool(rows),
-                           has_next=has_next and bool(rows), title="Users")
+                           has_next=has_next and bool(rows), title="Staff accounts")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

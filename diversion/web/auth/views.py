@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import segno
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
 from diversion import clock
 from diversion.extensions import db, limiter, login_manager
@@ -117,7 +119,10 @@ def second_factor():
         form.code.errors = [*form.code.errors,
                             "Enter the 6-digit code your authenticator app shows now"]
     uri = accounts.totp_uri(db.session.get_one(User, user.id)) if setting_up else None
+    qr_code = Markup(segno.make(uri, error="m").svg_inline(
+        scale=5, title="QR code of the setup link", svgclass="app-qr-code")) if uri else None
     return render_template("auth/second_factor.html", form=form, secret=secret, uri=uri,
+                           qr_code=qr_code,
                            title="Enter your code")
 
 

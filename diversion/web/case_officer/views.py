@@ -46,7 +46,7 @@ def dashboard():
     flagged = {e.id: e for e in enrolments.enrolments_by_id(who, {f.enrolment_id for f in flags})}
     return render_template("case_officer/dashboard.html", counts=counts, flags=flags,
                            flagged=flagged, months=oversight.closures_by_month(who),
-                           title="Dashboard")
+                           title="Your force's enrolments")
 
 
 @bp.get("", endpoint="cases")

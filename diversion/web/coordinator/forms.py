@@ -8,7 +8,6 @@ from datetime import date, datetime, time
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -32,7 +31,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
-from diversion.web.forms import BaseForm
+from diversion.web.forms import BaseForm, DateInput
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -100,9 +99,10 @@ def local_start(day: date, clock_time: str) -> datetime:
 
 def _date_field(label: str, description: str | None = None) -> DateField:
     return DateField(
-        label, format="%d %m %Y", widget=GovDateInput(),
+        label, format="%d %m %Y", widget=DateInput(),
         description=description or "For example, 5 1 2027",
         validators=[InputRequired("Enter the date as a real date, like 5 1 2027")],
+        invalid_value_message="Enter the date as a real date, like 5 1 2027",
     )
 
 
