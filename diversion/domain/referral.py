@@ -78,14 +78,17 @@ class WeekWithoutPlace:
     modules: tuple[int, ...]
     refusals: tuple[str, ...]
 
-    def in_words(self) -> str:
-        """Say what was needed that week and why nothing could be booked."""
-        needed = f"Needed {modules_in_words(self.modules)}"
+    def why(self) -> str:
+        """Say why nothing could be booked that week."""
         if self.refusals == (NO_SESSION,):
-            return f"{needed}; no session of {_it_or_them(self.modules)} was held that week."
+            return f"no session of {_it_or_them(self.modules)} was held that week"
         why = ", ".join(REFUSAL_WORDS.get(code, code.replace("_", " "))
                         for code in self.refusals)
-        return f"{needed}; every session that week was {why}."
+        return f"every session that week was {why}"
+
+    def in_words(self) -> str:
+        """Say what was needed that week and why nothing could be booked."""
+        return f"Needed {modules_in_words(self.modules)}; {self.why()}."
 
 
 def weeks_without_a_place(
@@ -110,18 +113,32 @@ def weeks_without_a_place(
     starts = [s.starts_at for s in ordered]
     own = {b.session_id for b in bookings if b.status != BookingStatus.CANCELLED}
     found = []
-    week = start_date - timedelta(days=start_date.weekday())
-    while week <= core_deadline:
-        moment = datetime.combine(max(week, start_date), time(0), tzinfo=rules.tz)
-        if moment >= until:
-            break
+    for week in weeks_checked(rules, start_date=start_date, core_deadline=core_deadline,
+                              until=until):
+        moment = _week_opens(rules, week, start_date)
         ends = min(rules.day_ends(week + timedelta(days=6)), rules.day_ends(core_deadline))
         in_week = ordered[bisect_left(starts, moment):bisect_left(starts, ends)]
         gap = _week(rules, week, moment, start_date, core_deadline, bookings, in_week, own)
         if gap is not None:
             found.append(gap)
-        week += timedelta(days=7)
     return found
+
+
+def weeks_checked(
+    rules: ProgrammeRules, *, start_date: date, core_deadline: date, until: datetime
+) -> list[date]:
+    """Return the Mondays of the weeks from the start to the deadline that began by ``until``."""
+    weeks = []
+    week = start_date - timedelta(days=start_date.weekday())
+    while week <= core_deadline and _week_opens(rules, week, start_date) < until:
+        weeks.append(week)
+        week += timedelta(days=7)
+    return weeks
+
+
+def _week_opens(rules: ProgrammeRules, week: date, start_date: date) -> datetime:
+    # The first week is judged from the start date, not from the Monday before it.
+    return datetime.combine(max(week, start_date), time(0), tzinfo=rules.tz)
 
 
 def _week(
@@ -195,13 +212,15 @@ class Notice:
     queued_at: datetime
     starts_at: datetime
     location: str
+    message_id: int = 0  # the outbox row, whose fate says whether it reached them
 
 
 @dataclass(frozen=True)
 class Move:
-    """A booked session's time or place changed, and when the participant was told."""
+    """A booked session's time or place changed, and the update that told the participant."""
 
     told_at: datetime
+    update_id: int
     from_starts_at: datetime
     to_starts_at: datetime
     from_location: str
@@ -219,8 +238,8 @@ def moves(notices: Sequence[Notice]) -> list[Move]:
             if last is not None and (last.starts_at, last.location) != (
                 notice.starts_at, notice.location
             ):
-                found.append(Move(notice.queued_at, last.starts_at, notice.starts_at,
-                                  last.location, notice.location))
+                found.append(Move(notice.queued_at, notice.message_id, last.starts_at,
+                                  notice.starts_at, last.location, notice.location))
             last = notice
     return found
 

@@ -10,6 +10,7 @@ from diversion.domain.referral import (
     moves,
     replacement,
     rules_in_words,
+    weeks_checked,
     weeks_without_a_place,
 )
 
@@ -102,6 +103,8 @@ def test_weeks_stop_at_the_core_deadline_and_at_the_moment_asked():
     assert mondays(found) == [START, START + timedelta(days=7), START + timedelta(days=14)]
     assert mondays(gaps(until=london(START + timedelta(days=8), 12))) == [
         START, START + timedelta(days=7)]
+    assert weeks_checked(RULES, start_date=START, core_deadline=START + timedelta(days=15),
+                         until=until) == mondays(found)
 
 
 def test_a_week_that_starts_before_the_enrolment_is_judged_from_the_start_date():
@@ -166,14 +169,14 @@ def test_an_update_with_a_new_time_or_place_is_a_move_and_a_repeat_is_not():
         Notice("invitation", london(START, 9), first, "Hall"),
         Notice("reminder", london(START, 10), first, "Hall"),
         Notice("update", london(START, 11), first, "Hall"),
-        Notice("update", london(START, 12), second, "Hall"),
+        Notice("update", london(START, 12), second, "Hall", message_id=4),
         Notice("update", london(START, 13), second, "Library"),
     ]
     found = moves(notices)
     assert [(m.from_starts_at, m.to_starts_at) for m in found] == [(first, second),
                                                                    (second, second)]
     assert (found[1].from_location, found[1].to_location) == ("Hall", "Library")
-    assert found[0].told_at == london(START, 12)
+    assert (found[0].told_at, found[0].update_id) == (london(START, 12), 4)
 
 
 # ---- words -------------------------------------------------------------------------------
