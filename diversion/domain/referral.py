@@ -28,11 +28,10 @@ PARTICIPANT = "participant"
 # Why a week's sessions could not be taken: the booking rules' codes, and one more.
 NO_SESSION = "no_session"
 REFUSAL_WORDS = {
-    NO_SESSION: "no session of a module they needed was held",
     "session_full": "full",
     "session_cancelled": "cancelled by the service",
-    "spacing": "too soon after another of their sessions",
-    "module_order": "out of order",
+    "spacing": "too close to another of their sessions",
+    "module_order": "out of order with their other bookings",
     "after_deadline": "after the core deadline",
 }
 
@@ -75,20 +74,41 @@ class WeekWithoutPlace:
     """A week the participant needed a session and no session with a free place fitted."""
 
     week_start: date
-    modules: tuple[int, ...]
-    refusals: tuple[str, ...]
+    # Each module still needed, with the rule codes that refused its sessions that
+    # week; no codes means no session of it was held.
+    by_module: tuple[tuple[int, tuple[str, ...]], ...]
+
+    @property
+    def modules(self) -> tuple[int, ...]:
+        return tuple(module for module, _ in self.by_module)
+
+    @property
+    def refusals(self) -> tuple[str, ...]:
+        """Every reason a session that week was refused; NO_SESSION if a module had none."""
+        codes = {code for _, found in self.by_module for code in found}
+        if any(not found for _, found in self.by_module):
+            codes.add(NO_SESSION)
+        return tuple(sorted(codes))
 
     def why(self) -> str:
-        """Say why nothing could be booked that week."""
-        if self.refusals == (NO_SESSION,):
-            return f"no session of {_it_or_them(self.modules)} was held that week"
-        why = ", ".join(REFUSAL_WORDS.get(code, code.replace("_", " "))
-                        for code in self.refusals)
-        return f"every session that week was {why}"
+        """Say why nothing could be booked that week, module by module."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for module, found in self.by_module:
+            groups.setdefault(found, []).append(module)
+        parts = []
+        for found, modules in groups.items():
+            if not found:
+                parts.append(f"no session of {modules_in_words(modules)} was held")
+            else:
+                words = ", ".join(REFUSAL_WORDS.get(code, code.replace("_", " "))
+                                  for code in found)
+                parts.append(f"every session of {modules_in_words(modules)} was {words}")
+        return "; ".join(parts)
 
     def in_words(self) -> str:
-        """Say what was needed that week and why nothing could be booked."""
-        return f"Needed {modules_in_words(self.modules)}; {self.why()}."
+        """Say, as a sentence, why nothing could be booked that week."""
+        why = self.why()
+        return f"{why[:1].upper()}{why[1:]}."
 
 
 def weeks_without_a_place(
@@ -100,7 +120,7 @@ def weeks_without_a_place(
     sessions: Sequence[SessionFacts],
     until: datetime,
 ) -> list[WeekWithoutPlace]:
-    """List the weeks, start to deadline, begun by ``until``, in which nothing could be booked.
+    """List the programme's weeks, begun by ``until``, in which nothing could be booked.
 
     A week counts when, at its start, the participant still had core modules to attend,
     held no booking for a session still to come, and no session that week of a module
@@ -115,7 +135,7 @@ def weeks_without_a_place(
     found = []
     for week in weeks_checked(rules, start_date=start_date, core_deadline=core_deadline,
                               until=until):
-        moment = _week_opens(rules, week, start_date)
+        moment = _week_opens(rules, week)
         ends = min(rules.day_ends(week + timedelta(days=6)), rules.day_ends(core_deadline))
         in_week = ordered[bisect_left(starts, moment):bisect_left(starts, ends)]
         gap = _week(rules, week, moment, start_date, core_deadline, bookings, in_week, own)
@@ -127,18 +147,22 @@ def weeks_without_a_place(
 def weeks_checked(
     rules: ProgrammeRules, *, start_date: date, core_deadline: date, until: datetime
 ) -> list[date]:
-    """Return the Mondays of the weeks from the start to the deadline that began by ``until``."""
+    """Return the first days of the programme's weeks, to the deadline, begun by ``until``.
+
+    Weeks are counted from the start date, so each is seven whole days of the
+    programme (the last ends at the deadline): a calendar week cut short by the start
+    date would count a single day without a session as a week without one.
+    """
     weeks = []
-    week = start_date - timedelta(days=start_date.weekday())
-    while week <= core_deadline and _week_opens(rules, week, start_date) < until:
+    week = start_date
+    while week <= core_deadline and _week_opens(rules, week) < until:
         weeks.append(week)
         week += timedelta(days=7)
     return weeks
 
 
-def _week_opens(rules: ProgrammeRules, week: date, start_date: date) -> datetime:
-    # The first week is judged from the start date, not from the Monday before it.
-    return datetime.combine(max(week, start_date), time(0), tzinfo=rules.tz)
+def _week_opens(rules: ProgrammeRules, week: date) -> datetime:
+    return datetime.combine(week, time(0), tzinfo=rules.tz)
 
 
 def _week(
@@ -160,19 +184,20 @@ def _week(
         return None
     facts = EnrolmentFacts(status=EnrolmentStatus.ENROLLED, start_date=start_date,
                            core_deadline=core_deadline, follow_up_window=None, bookings=held)
-    refusals = set()
+    refusals: dict[int, set[str]] = {module: set() for module in needed}
     for session in sessions:
-        if session.module not in needed or session.starts_at <= moment:
+        if session.module not in refusals or session.starts_at <= moment:
             continue
         mine = 1 if session.id in own else 0
         places = dataclasses.replace(session, booked=session.booked - mine)
         try:
             check_booking(rules, facts, places, moment)
         except RuleViolation as refusal:
-            refusals.add(refusal.code)
+            refusals[session.module].add(refusal.code)
             continue
         return None
-    return WeekWithoutPlace(week, needed, tuple(sorted(refusals)) or (NO_SESSION,))
+    return WeekWithoutPlace(week, tuple((module, tuple(sorted(codes)))
+                                        for module, codes in refusals.items()))
 
 
 def cancelled_by_the_service(
@@ -258,10 +283,6 @@ def modules_in_words(modules: Sequence[int]) -> str:
     if FOLLOW_UP in modules:
         names.append("the follow-up session")
     return " and ".join(names)
-
-
-def _it_or_them(modules: Sequence[int]) -> str:
-    return "it" if len(modules) == 1 else "them"
 
 
 def rules_in_words(

@@ -246,6 +246,8 @@ def _weeks(enrolment: Enrolment, records: list[BookingRecord], until: datetime) 
     return {
         "items": [{"week_start": iso(w.week_start), "week_start_text": day(w.week_start),
                    "modules": list(w.modules), "refusals": list(w.refusals),
+                   "by_module": [{"module": m, "refusals": list(codes)}
+                                 for m, codes in w.by_module],
                    "needed": modules_in_words(w.modules), "why": w.why(),
                    "text": f"Week beginning {day(w.week_start)}: {w.in_words()}"}
                   for w in found],
@@ -275,8 +277,8 @@ def _headline(cancelled, moved, weeks, excused, extensions) -> list[str]:
     checked = weeks["checked"]["count"]
     gaps = len(weeks["items"])
     if gaps:
-        lines.append(f"In {gaps} of the {_count(checked, 'week')} checked, no session with a "
-                     "free place fitted the participant's rules.")
+        lines.append(f"In {_number(gaps)} of the {_count(checked, 'week')} checked, no "
+                     "session with a free place fitted the participant's rules.")
     elif checked:
         lines.append(f"In each of the {_count(checked, 'week')} checked, the participant had "
                      "a session booked or a session with a free place fitted their rules.")
@@ -287,7 +289,11 @@ def _headline(cancelled, moved, weeks, excused, extensions) -> list[str]:
     return lines
 
 
+def _number(n: int) -> str:
+    # GOV.UK style: numbers below ten in words.
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
 def _count(n: int, noun: str) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
-             8: "eight", 9: "nine"}
-    return f"{words.get(n, str(n))} {noun if n == 1 else noun + 's'}"
+    return f"{_number(n)} {noun if n == 1 else noun + 's'}"

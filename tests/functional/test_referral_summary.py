@@ -53,11 +53,13 @@ def test_the_weeks_with_nothing_to_book_are_listed_with_the_reason(referred):
     record = _summary(referred)["service_record"]
     weeks = record["weeks_without_a_place"]
     assert [w["week_start"] for w in weeks] == ["2027-01-11", "2027-01-18", "2027-02-01"]
-    assert weeks[0]["text"] == ("Week beginning Monday 11 January 2027: Needed modules 2 to 5; "
-                                "every session that week was cancelled by the service.")
-    assert weeks[1]["why"] == "no session of them was held that week"
+    assert weeks[0]["text"] == (
+        "Week beginning Monday 11 January 2027: Every session of module 2 was cancelled by the "
+        "service; no session of modules 3 to 5 was held.")
+    assert weeks[0]["by_module"][0] == {"module": 2, "refusals": ["session_cancelled"]}
+    assert weeks[1]["why"] == "no session of modules 2 to 5 was held"
     assert record["weeks_checked"] == {"count": 6, "from": "2027-01-04", "to": "2027-02-08"}
-    assert record["headline"][1] == ("In 3 of the six weeks checked, no session with a free "
+    assert record["headline"][1] == ("In three of the six weeks checked, no session with a free "
                                      "place fitted the participant's rules.")
     assert "as recorded when this summary was produced" in record["weeks_method"]
 
@@ -154,7 +156,7 @@ def test_the_pdf_reads_in_words_and_starts_with_the_services_record(referred):
                   "Tuesday 5 January 2027 at 6pm", "Absent (unexcused)",
                   "Absent (excused): In hospital", "Refer back to prosecution",
                   "Missed module 2 without excuse", "never delivered", "Monday 11 January 2027",
-                  "Every session that week was cancelled by the service"):
+                  "Every session of module 2 was cancelled by the service"):
         assert words in text, words
     for code in ("absent_unexcused", "+00:00", "T18:00", "pending"):
         assert code not in text

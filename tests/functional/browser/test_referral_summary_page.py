@@ -24,7 +24,7 @@ def test_the_referral_summary_reads_first_what_the_service_did_and_prints_marked
     main = page.get_by_role("main").inner_text()
     assert main.index("What the service did to the participant's chances") < main.index(
         "The agreement")
-    assert "Every session that week was cancelled by the service" in main
+    assert "Every session of module 2 was cancelled by the service" in main
 
     printed = page.pdf(format="A4")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def gaps(*, sessions=(), bookings=(), until=None, deadline=DEADLINE):
         sessions=sessions, until=until or london(START + timedelta(days=20), 12))
 
 
-def mondays(found) -> list[date]:
+def week_starts(found) -> list[date]:
     return [w.week_start for w in found]
 
 
@@ -43,19 +43,19 @@ def mondays(found) -> list[date]:
 
 def test_every_week_without_a_session_of_the_needed_module_is_listed():
     found = gaps(sessions=[make_session(id=1, module=1, starts_at=day(8))])
-    assert mondays(found) == [START, START + timedelta(days=14)]
+    assert week_starts(found) == [START, START + timedelta(days=14)]
     assert found[0].modules == (1, 2, 3, 4, 5)
     assert found[0].refusals == (NO_SESSION,)
-    assert found[0].in_words() == (
-        "Needed modules 1 to 5; no session of them was held that week.")
+    assert found[0].in_words() == "No session of modules 1 to 5 was held."
 
 
 def test_a_week_whose_only_session_is_full_is_listed_as_full():
     found = gaps(sessions=[make_session(id=1, module=1, starts_at=day(1), capacity=8, booked=8)],
                  until=london(START, 12))
-    assert mondays(found) == [START]
-    assert found[0].refusals == ("session_full",)
-    assert found[0].in_words().endswith("every session that week was full.")
+    assert week_starts(found) == [START]
+    assert found[0].by_module[0] == (1, ("session_full",))
+    assert found[0].in_words() == ("Every session of module 1 was full; no session of "
+                                   "modules 2 to 5 was held.")
 
 
 def test_a_full_session_the_participant_had_a_seat_in_was_not_full_for_them():
@@ -73,8 +73,8 @@ def test_a_week_with_a_booking_still_to_come_is_not_listed():
 def test_a_session_the_service_cancelled_leaves_the_week_without_a_place():
     cancelled = make_session(id=1, module=1, starts_at=day(2), status="cancelled")
     found = gaps(sessions=[cancelled], until=london(START, 12))
-    assert found[0].refusals == ("session_cancelled",)
-    assert "cancelled by the service" in found[0].in_words()
+    assert found[0].by_module[0] == (1, ("session_cancelled",))
+    assert found[0].why().startswith("every session of module 1 was cancelled by the service")
 
 
 def test_a_session_too_soon_after_the_last_one_does_not_fit():
@@ -84,9 +84,10 @@ def test_a_session_too_soon_after_the_last_one_does_not_fit():
     too_soon = make_session(id=2, module=2, starts_at=day(9))
     found = gaps(sessions=[taken, too_soon], bookings=[attended],
                  until=london(START + timedelta(days=7), 12))
-    assert mondays(found) == [START + timedelta(days=7)]
+    assert week_starts(found) == [START + timedelta(days=7)]
     assert found[0].modules == (2, 3, 4, 5)
-    assert found[0].refusals == ("spacing",)
+    assert found[0].by_module[0] == (2, ("spacing",))
+    assert found[0].refusals == (NO_SESSION, "spacing")
 
 
 def test_the_bookings_at_the_start_of_a_week_judge_it_not_those_made_later():
@@ -94,26 +95,27 @@ def test_the_bookings_at_the_start_of_a_week_judge_it_not_those_made_later():
     late = record(module=1, session_id=1016, starts_at=day(16),
                   booked_at=london(START + timedelta(days=14), 9))
     found = gaps(bookings=[late], sessions=[make_session(id=1016, starts_at=day(16))])
-    assert mondays(found) == [START, START + timedelta(days=7)]
+    assert week_starts(found) == [START, START + timedelta(days=7)]
 
 
 def test_weeks_stop_at_the_core_deadline_and_at_the_moment_asked():
     until = london(START + timedelta(days=400), 12)
     found = gaps(until=until, deadline=START + timedelta(days=15))
-    assert mondays(found) == [START, START + timedelta(days=7), START + timedelta(days=14)]
-    assert mondays(gaps(until=london(START + timedelta(days=8), 12))) == [
+    assert week_starts(found) == [START, START + timedelta(days=7), START + timedelta(days=14)]
+    assert week_starts(gaps(until=london(START + timedelta(days=8), 12))) == [
         START, START + timedelta(days=7)]
     assert weeks_checked(RULES, start_date=START, core_deadline=START + timedelta(days=15),
-                         until=until) == mondays(found)
+                         until=until) == week_starts(found)
 
 
-def test_a_week_that_starts_before_the_enrolment_is_judged_from_the_start_date():
-    wednesday = START + timedelta(days=2)
-    before_start = make_session(id=1, starts_at=london(START + timedelta(days=1)))
+def test_weeks_are_counted_from_the_start_date_not_from_the_monday_before():
+    sunday = START - timedelta(days=1)
+    before_start = make_session(id=1, starts_at=london(START - timedelta(days=2)))
+    first_week = make_session(id=2, starts_at=london(START + timedelta(days=5)))
     found = weeks_without_a_place(
-        RULES, start_date=wednesday, core_deadline=DEADLINE, bookings=[],
-        sessions=[before_start], until=london(wednesday, 12))
-    assert mondays(found) == [START]
+        RULES, start_date=sunday, core_deadline=DEADLINE, bookings=[],
+        sessions=[before_start, first_week], until=london(sunday + timedelta(days=8), 12))
+    assert week_starts(found) == [sunday + timedelta(days=7)]
     assert found[0].refusals == (NO_SESSION,)
 
 
@@ -122,6 +124,13 @@ def test_nothing_is_listed_once_every_core_module_is_attended():
                        booked_at=ENROLLED_AT) for m in range(1, 6)]
     later = london(START + timedelta(days=60), 12)
     assert gaps(bookings=attended, until=later) == []
+
+
+def test_each_needed_module_is_named_with_why_it_could_not_be_booked():
+    later = make_session(id=1, module=2, starts_at=day(3))
+    [week] = gaps(sessions=[later], until=london(START, 12))
+    assert week.why() == ("no session of modules 1, 3, 4 and 5 was held; every session of "
+                          "module 2 was out of order with their other bookings")
 
 
 # ---- a booking's history ---------------------------------------------------------------
