@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: install run test lint bench assets browser clean
+.PHONY: install run test lint bench assets browser pdf-tools clean
 
 install: $(STAMP) assets
 
@@ -37,13 +37,17 @@ assets: node_modules/.installed
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# poppler-utils (pdftotext) for the tests that read printed documents back as text.
+pdf-tools:
+	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
+
 # The web server and the scheduler together; Ctrl-C stops both.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install browser
+test: install browser pdf-tools
 	$(VENV)/bin/ruff check diversion tests migrations bench
 	$(PY) -m pytest -q
 

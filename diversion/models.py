@@ -437,6 +437,7 @@ class OutboxMessage(Model):
     message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     claimed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    failed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
 
     __table_args__ = (

@@ -14,6 +14,7 @@ from diversion.api.schemas import (
     ReferralSummaryOut,
     Shown,
 )
+from diversion.documents import referral_summary as referral_summary_pdf
 from diversion.domain.vocabulary import Role
 from diversion.services import decisions, enrolments, referrals
 
@@ -71,7 +72,7 @@ def referral_summary(enrolment_id):
         request.accept_mimetypes["application/json"]
     ):
         summary = referrals.summary(actor, enrolment_id, form="pdf")
-        return Response(referrals.as_pdf(summary), mimetype="application/pdf", headers={
-            "Content-Disposition":
-                f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+        return Response(referral_summary_pdf.render(summary), mimetype="application/pdf",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
     return referrals.summary(actor, enrolment_id, form="json")

@@ -2,13 +2,15 @@
 
 strftime's ``%A`` and ``%B`` (and Jinja's ``strftime``) follow the process locale,
 so a server started with another ``LANG`` would name days and months in another
-language. Every function here takes a local value: the caller converts an instant
-to Europe/London first.
+language. Every function here but ``format_london`` takes a local value: the caller
+converts an instant to Europe/London first.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+
+from diversion.domain.vocabulary import LONDON
 
 MONTHS = (
     "January",
@@ -57,3 +59,9 @@ def format_time(t: datetime | time) -> str:
     hour = t.hour % 12 or 12
     minutes = f":{t.minute:02d}" if t.minute else ""
     return f"{hour}{minutes}{'am' if t.hour < 12 else 'pm'}"
+
+
+def format_london(instant: datetime) -> str:
+    """Write an instant as London's wall clock with its weekday: Monday 5 October 2026 at 6pm."""
+    local = instant.astimezone(LONDON)
+    return f"{format_weekday_date(local)} at {format_time(local)}"

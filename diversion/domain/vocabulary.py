@@ -104,6 +104,52 @@ class JobOutcome(StrEnum):
     FAILED = "failed"
 
 
+# How people read each value: pages, the API's words and printed documents all say
+# these. Keyed by value, so a word serves every enumeration that shares the value.
+WORDS: dict[str, str] = {
+    EnrolmentStatus.ENROLLED: "Enrolled",
+    EnrolmentStatus.AWAITING_FOLLOW_UP: "Awaiting follow-up",
+    EnrolmentStatus.COMPLETED: "Completed",
+    EnrolmentStatus.REFERRED: "Referred",
+    EnrolmentStatus.WITHDRAWN: "Withdrawn",
+    SessionStatus.SCHEDULED: "Scheduled",
+    BookingStatus.BOOKED: "Booked",
+    BookingStatus.ATTENDED: "Attended",
+    BookingStatus.ABSENT_EXCUSED: "Absent (excused)",
+    BookingStatus.ABSENT_UNEXCUSED: "Absent (unexcused)",
+    BookingStatus.CANCELLED: "Cancelled",
+    FlagKind.AT_RISK: "At risk",
+    FlagKind.NON_COMPLETION: "Non-completion",
+    FlagKind.FOLLOW_UP_MISSED: "Follow-up missed",
+    FlagStatus.OPEN: "Open",
+    FlagStatus.CLOSED: "Closed",
+    DecisionKind.REFER: "Refer back to prosecution",
+    DecisionKind.CONTINUE: "Continue",
+    "withdraw": "Withdraw",
+    ExtensionTarget.CORE_DEADLINE: "Core deadline",
+    ExtensionTarget.FOLLOW_UP_WINDOW: "Follow-up window",
+    MessageKind.INVITATION: "Invitation",
+    MessageKind.UPDATE: "Update",
+    MessageKind.CANCELLATION: "Cancellation",
+    MessageKind.REMINDER: "Reminder",
+    MessageKind.DIGEST: "Daily summary",
+    MessageStatus.PENDING: "Not sent yet",
+    MessageStatus.SENT: "Sent",
+    MessageStatus.FAILED: "Failed",
+    MessageStatus.SUPERSEDED: "Withdrawn before sending",
+    JobOutcome.RUNNING: "Running",
+    JobOutcome.SUCCEEDED: "Succeeded",
+}
+
+
+def in_words(value: str) -> str:
+    """Say a status, outcome, kind or decision as people read it: "Absent (excused)"."""
+    if value in WORDS:
+        return WORDS[value]
+    # A value added without words still reads as words, never as a code.
+    return value.replace("_", " ").capitalize()
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """Return an enumeration's values in order, as a CHECK constraint or a choice lists them."""
     return tuple(member.value for member in enum)

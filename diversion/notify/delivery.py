@@ -286,6 +286,7 @@ def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> No
 
 def _fail(row: OutboxMessage, reason: str, now: datetime) -> None:
     row.status = MessageStatus.FAILED
+    row.failed_at = now
     row.claimed_at = None
     row.next_attempt_at = now
     row.last_error = reason[:500]

@@ -1,6 +1,10 @@
 """The referral summary: the full record a referral decision rests on.
 
-Producing it is a disclosure of personal data, so every production is audited.
+It opens with what the service itself did to the participant's chances, so that
+nobody is referred for the service's own failure without the prosecutor seeing it.
+Every time and status is given twice: as data (ISO 8601, codes) for programs, and
+in words (London time with the weekday) for people; the page and the PDF print the
+words. Producing it is a disclosure of personal data, so every production is audited.
 """
 
 from __future__ import annotations
@@ -11,15 +15,30 @@ from diversion import clock
 from diversion.database import transaction
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.vocabulary import Role
+from diversion.domain.referral import rules_in_words
+from diversion.domain.vocabulary import (
+    BookingStatus,
+    MessageStatus,
+    Role,
+    in_words,
+)
 from diversion.extensions import db
-from diversion.models import AttendanceRecord, OutboxMessage
+from diversion.models import AttendanceRecord, Booking, Enrolment, OutboxMessage
 from diversion.services import Actor, audit
 from diversion.services.enrolments import visible_enrolment
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
+from diversion.services.programmes import rules_for
+from diversion.services.referral_record import (
+    asked_by,
+    booking_moves,
+    day,
+    extension,
+    iso,
+    module_key,
+    module_label,
+    payload_instant,
+    service_record,
+    when,
+)
 
 
 def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
@@ -27,86 +46,43 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
     actor.require(Role.CASE_OFFICER)
     enrolment = visible_enrolment(actor, enrolment_id)
     case = enrolment.case
-    programme = enrolment.programme
-    history: dict[int, list[dict]] = {}
-    booking_ids = [b.id for b in enrolment.bookings]
-    if booking_ids:
-        for record in db.session.scalars(
-            sa.select(AttendanceRecord).where(AttendanceRecord.booking_id.in_(booking_ids))
-            .order_by(AttendanceRecord.id)
-        ):
-            history.setdefault(record.booking_id, []).append(
-                {"outcome": record.outcome, "reason": record.reason,
-                 "recorded_at": _iso(record.recorded_at)})
-    messages = db.session.scalars(
+    now = clock.now()
+    history = _attendance_history([b.id for b in enrolment.bookings])
+    messages = list(db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id)
         .order_by(OutboxMessage.id)
-    ).all()
+    ))
+    moved = booking_moves(enrolment, messages)
+    modules = {b.id: b.module for b in enrolment.bookings}
     data = {
         "enrolment": {"id": enrolment.id, "status": enrolment.status,
+                      "status_text": in_words(enrolment.status),
                       "case_reference": case.reference, "force": case.force.code},
         "participant": {"given_name": case.given_name, "family_name": case.family_name,
-                        "date_of_birth": _iso(case.date_of_birth), "email": case.email},
-        "agreement": {
-            "programme": programme.name,
-            "start_date": _iso(enrolment.start_date),
-            "original_core_deadline": _iso(enrolment.original_core_deadline),
-            "core_deadline": _iso(enrolment.core_deadline),
-            "follow_up_due": _iso(enrolment.follow_up_due),
-            "follow_up_window": {"opens": _iso(enrolment.follow_up_opens),
-                                 "closes": _iso(enrolment.follow_up_closes)}
-            if enrolment.follow_up_opens else None,
-            "rules": {
-                "core_modules": programme.core_modules,
-                "session_minutes": programme.session_minutes,
-                "core_months": programme.core_months,
-                "follow_up_months": programme.follow_up_months,
-                "follow_up_window_days": programme.follow_up_window_days,
-                "min_days_between_sessions": programme.min_days_between_sessions,
-            },
-            "eligibility": {"eligible": case.eligible,
-                            "reasons": [describe(r) for r in case.reasons]},
-        },
-        "bookings": [
-            {
-                "id": b.id,
-                "module": "follow_up" if b.module == FOLLOW_UP else b.module,
-                "session_id": b.session_id,
-                "starts_at": _iso(b.session.starts_at),
-                "venue": b.session.venue.name,
-                "status": b.status,
-                "reason": b.reason,
-                "cancel_reason": b.cancel_reason,
-                "cancel_requested_by": b.cancel_requested_by,
-                "booked_at": _iso(b.created_at),
-                "attendance_history": history.get(b.id, []),
-            }
-            for b in enrolment.bookings
-        ],
-        "messages": [
-            {"kind": m.kind, "recipient": m.recipient, "status": m.status,
-             "queued_at": _iso(m.created_at), "sent_at": _iso(m.sent_at),
-             "subject": m.subject, "message_id": m.message_id}
-            for m in messages
-        ],
+                        "date_of_birth": iso(case.date_of_birth),
+                        "date_of_birth_text": day(case.date_of_birth), "email": case.email},
+        "agreement": _agreement(enrolment),
+        "service_record": service_record(enrolment, moved, now),
+        "modules": _modules(enrolment, history, moved),
+        "bookings": [_booking(b, history.get(b.id, [])) for b in enrolment.bookings],
+        "messages": [_message(m, modules) for m in messages],
         "flags": [
-            {"id": f.id, "kind": f.kind, "detail": f.detail, "status": f.status,
-             "raised_at": _iso(f.raised_at), "closed_at": _iso(f.closed_at)}
+            {"id": f.id, "kind": f.kind, "kind_text": in_words(f.kind), "detail": f.detail,
+             "status": f.status, "status_text": in_words(f.status),
+             "raised_at": iso(f.raised_at), "raised_at_text": when(f.raised_at),
+             "closed_at": iso(f.closed_at), "closed_at_text": when(f.closed_at)}
             for f in enrolment.flags
         ],
         "decisions": [
-            {"id": d.id, "decision": d.decision, "reason": d.reason,
-             "extend_days": d.extend_days, "decided_at": _iso(d.decided_at),
+            {"id": d.id, "decision": d.decision, "decision_text": in_words(d.decision),
+             "reason": d.reason, "extend_days": d.extend_days,
+             "decided_at": iso(d.decided_at), "decided_at_text": when(d.decided_at),
              "decided_by": d.decided_by.email}
             for d in enrolment.decisions
         ],
-        "extensions": [
-            {"target": x.target, "days": x.days, "reason": x.reason,
-             "previous_date": _iso(x.previous_date), "new_date": _iso(x.new_date),
-             "granted_at": _iso(x.granted_at)}
-            for x in enrolment.extensions
-        ],
-        "produced_at": _iso(clock.now()),
+        "extensions": [extension(x) for x in enrolment.extensions],
+        "produced_at": iso(now),
+        "produced_at_text": when(now),
         "produced_by": actor.email,
     }
     with transaction():
@@ -115,79 +91,150 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
     return data
 
 
-def as_pdf(data: dict) -> bytes:  # noqa: C901 - one linear layout, long not branchy
-    """Render the summary as a printable PDF (fpdf2, core fonts)."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_title("Referral summary")
-    # Uncompressed text keeps the record searchable by tools that read raw PDF streams.
-    pdf.set_compression(False)
-
-    def heading(text: str) -> None:
-        pdf.set_font("Helvetica", "B", 13)
-        pdf.ln(3)
-        pdf.multi_cell(0, 7, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-
-    def line(text: str) -> None:
-        pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-
-    pdf.set_font("Helvetica", "B", 16)
-    line("Referral summary - OFFICIAL-SENSITIVE")
-    pdf.set_font("Helvetica", "", 10)
-    e, p, a = data["enrolment"], data["participant"], data["agreement"]
-    line(f"Case {e['case_reference']} ({e['force']}), enrolment {e['id']}, status {e['status']}")
-    line(f"Participant: {p['given_name']} {p['family_name']}, born {p['date_of_birth']}")
-    heading("Agreement")
-    line(f"Programme: {a['programme']}; start {a['start_date']}; core deadline "
-         f"{a['core_deadline']} (originally {a['original_core_deadline']})")
-    if a["follow_up_due"]:
-        window = a["follow_up_window"] or {}
-        line(f"Follow-up due {a['follow_up_due']}, window {window.get('opens')} to "
-             f"{window.get('closes')}")
-    rules = a["rules"]
-    line(f"Rules: {rules['core_modules']} modules of {rules['session_minutes']} minutes within "
-         f"{rules['core_months']} months, at least {rules['min_days_between_sessions']} days "
-         f"apart; follow-up {rules['follow_up_months']} months after, within "
-         f"{rules['follow_up_window_days']} days either side")
-    heading("Bookings and attendance")
-    for b in data["bookings"] or [{"none": True}]:
-        if b.get("none"):
-            line("No bookings.")
-            continue
-        text = f"Module {b['module']}: {b['starts_at']} at {b['venue']} - {b['status']}"
-        for extra in (b["reason"], b["cancel_reason"]):
-            if extra:
-                text += f" ({extra})"
-        line(text)
-    heading("Messages to the participant (proof of notice)")
-    for m in data["messages"] or [{"none": True}]:
-        if m.get("none"):
-            line("No messages.")
-            continue
-        line(f"{m['kind']} to {m['recipient']}: {m['status']}, sent {m['sent_at'] or '-'}")
-    heading("Flags")
-    for f in data["flags"] or [{"none": True}]:
-        line("None." if f.get("none") else
-             f"{f['kind']} raised {f['raised_at']}: {f['detail']} ({f['status']})")
-    heading("Decisions")
-    for d in data["decisions"] or [{"none": True}]:
-        line("None." if d.get("none") else
-             f"{d['decision']} by {d['decided_by']} at {d['decided_at']}: {d['reason']}")
-    heading("Extensions")
-    for x in data["extensions"] or [{"none": True}]:
-        line("None." if x.get("none") else
-             f"{x['target']} +{x['days']} days ({x['previous_date']} to {x['new_date']}): "
-             f"{x['reason']}")
-    pdf.ln(4)
-    line(f"Produced {data['produced_at']} by {data['produced_by']}")
-    return bytes(pdf.output())
+def _attendance_history(booking_ids: list[int]) -> dict[int, list[dict]]:
+    history: dict[int, list[dict]] = {}
+    if not booking_ids:
+        return history
+    for record in db.session.scalars(
+        sa.select(AttendanceRecord).where(AttendanceRecord.booking_id.in_(booking_ids))
+        .order_by(AttendanceRecord.id)
+    ):
+        history.setdefault(record.booking_id, []).append(
+            {"outcome": record.outcome, "outcome_text": in_words(record.outcome),
+             "reason": record.reason, "recorded_at": iso(record.recorded_at),
+             "recorded_at_text": when(record.recorded_at)})
+    return history
 
 
-def _latin1(text: str) -> str:
-    # The PDF core fonts are Latin-1; anything else is shown as "?" rather than lost.
-    text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
-    return text.encode("latin-1", "replace").decode("latin-1")
+def _agreement(enrolment: Enrolment) -> dict:
+    programme = enrolment.programme
+    case = enrolment.case
+    window = enrolment.follow_up_window
+    return {
+        "programme": programme.name,
+        "start_date": iso(enrolment.start_date),
+        "start_date_text": day(enrolment.start_date),
+        "original_core_deadline": iso(enrolment.original_core_deadline),
+        "core_deadline": iso(enrolment.core_deadline),
+        "core_deadline_text": day(enrolment.core_deadline),
+        "follow_up_due": iso(enrolment.follow_up_due),
+        "follow_up_window": {"opens": iso(enrolment.follow_up_opens),
+                             "closes": iso(enrolment.follow_up_closes)}
+        if window else None,
+        "rules": {
+            "core_modules": programme.core_modules,
+            "session_minutes": programme.session_minutes,
+            "core_months": programme.core_months,
+            "follow_up_months": programme.follow_up_months,
+            "follow_up_window_days": programme.follow_up_window_days,
+            "min_days_between_sessions": programme.min_days_between_sessions,
+        },
+        "rules_text": rules_in_words(
+            rules_for(programme), start_date=enrolment.start_date,
+            core_deadline=enrolment.core_deadline,
+            original_core_deadline=enrolment.original_core_deadline,
+            follow_up_due=enrolment.follow_up_due,
+            follow_up_window=(window["opens"], window["closes"]) if window else None),
+        "eligibility": {"eligible": case.eligible,
+                        "reasons": [describe(r) for r in case.reasons]},
+    }
+
+
+def _booking(b: Booking, history: list[dict]) -> dict:
+    return {
+        "id": b.id,
+        "module": module_key(b.module),
+        "module_text": module_label(b.module),
+        "session_id": b.session_id,
+        "starts_at": iso(b.session.starts_at),
+        "starts_at_text": when(b.session.starts_at),
+        "venue": b.session.venue.name,
+        "status": b.status,
+        "status_text": in_words(b.status),
+        "reason": b.reason,
+        "cancel_reason": b.cancel_reason,
+        "cancel_requested_by": b.cancel_requested_by,
+        "booked_at": iso(b.created_at),
+        "booked_at_text": when(b.created_at),
+        "cancelled_at": iso(b.cancelled_at),
+        "cancelled_at_text": when(b.cancelled_at),
+        "attendance_history": history,
+    }
+
+
+# ---- a table per module ----------------------------------------------------------------
+
+def _modules(enrolment: Enrolment, history: dict[int, list[dict]],
+             moved: dict[int, list[dict]]) -> list[dict]:
+    """One table per module: each booking, what changed, and what happened."""
+    modules = list(range(1, enrolment.programme.core_modules + 1))
+    if enrolment.follow_up_due or any(b.module == FOLLOW_UP for b in enrolment.bookings):
+        modules.append(FOLLOW_UP)
+    tables = []
+    for module in modules:
+        rows = [_module_row(b, history.get(b.id, []), moved.get(b.id, []))
+                for b in enrolment.bookings if b.module == module]
+        tables.append({"module": module_key(module),
+                       "name": module_label(module), "bookings": rows})
+    return tables
+
+
+def _module_row(b: Booking, history: list[dict], moved: list[dict]) -> dict:
+    changes = [f"Moved by the service {m['change']}; {m['told']}." for m in moved]
+    if len(history) > 1:
+        changes += [f"Recorded as {h['outcome_text'].lower()} on {h['recorded_at_text']}"
+                    + (f": {h['reason']}" if h["reason"] else "") for h in history]
+    outcome = in_words(b.status)
+    if b.status == BookingStatus.CANCELLED:
+        outcome += f" on {when(b.cancelled_at)}" if b.cancelled_at else ""
+        outcome += asked_by(b.cancel_requested_by)
+        outcome += f": {b.cancel_reason}" if b.cancel_reason else ""
+    elif b.reason:
+        outcome += f": {b.reason}"
+    return {
+        "booking_id": b.id,
+        "session": when(b.session.starts_at),
+        "venue": b.session.venue.name,
+        "booked": when(b.created_at),
+        "changes": changes,
+        "outcome": outcome,
+        "status": b.status,
+    }
+
+
+# ---- proof of notice --------------------------------------------------------------------
+
+def _message(m: OutboxMessage, modules: dict[int, int]) -> dict:
+    module = modules.get(m.booking_id) if m.booking_id is not None else None
+    starts_at = payload_instant(m.payload, "starts_at")
+    about = ", ".join(p for p in (
+        module_label(module) if module is not None else "", when(starts_at)) if p)
+    never = m.status in (MessageStatus.FAILED, MessageStatus.SUPERSEDED)
+    if m.status == MessageStatus.SENT:
+        outcome = f"Sent {when(m.sent_at)}"
+    elif m.status == MessageStatus.FAILED:
+        outcome = f"Failed {when(m.failed_at)}".rstrip() + ": never delivered"
+    elif m.status == MessageStatus.SUPERSEDED:
+        outcome = "Withdrawn before sending, as the booking changed: never delivered"
+    else:
+        outcome = f"Not sent yet: due {when(m.due_at)}"
+    return {
+        "kind": m.kind, "kind_text": in_words(m.kind),
+        "booking_id": m.booking_id, "module": module_key(module),
+        "channel": _channel(m.recipient),
+        "recipient": m.recipient, "status": m.status, "status_text": in_words(m.status),
+        "queued_at": iso(m.created_at), "queued_at_text": when(m.created_at),
+        "sent_at": iso(m.sent_at), "sent_at_text": when(m.sent_at),
+        "failed_at": iso(m.failed_at), "failed_at_text": when(m.failed_at),
+        "never_delivered": never,
+        "about": about,
+        "outcome_text": outcome,
+        "subject": m.subject, "message_id": m.message_id,
+        "message_id_text": m.message_id or ("none, as it was never sent" if never
+                                            else "none yet, as it has not been sent"),
+    }
+
+
+def _channel(recipient: str) -> str:
+    # An email address has an @; a text message goes to a phone number.
+    return "Email" if "@" in recipient else "Text message"

@@ -8,33 +8,35 @@ from flask import Flask
 
 from diversion.domain.dates import (
     format_date,
+    format_london,
     format_month,
     format_short_month,
     format_time,
-    format_weekday_date,
 )
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
-from diversion.domain.vocabulary import LONDON
+from diversion.domain.vocabulary import LONDON, in_words
 
-STATUS_TAGS = {
-    "enrolled": ("Enrolled", "govuk-tag--blue"),
-    "awaiting_follow_up": ("Awaiting follow-up", "govuk-tag--light-blue"),
-    "completed": ("Completed", "govuk-tag--green"),
-    "referred": ("Referred", "govuk-tag--red"),
-    "withdrawn": ("Withdrawn", "govuk-tag--grey"),
-    "booked": ("Booked", "govuk-tag--blue"),
-    "attended": ("Attended", "govuk-tag--green"),
-    "absent_excused": ("Absent (excused)", "govuk-tag--yellow"),
-    "absent_unexcused": ("Absent (unexcused)", "govuk-tag--red"),
-    "cancelled": ("Cancelled", "govuk-tag--grey"),
-    "scheduled": ("Scheduled", "govuk-tag--blue"),
-    "at_risk": ("At risk", "govuk-tag--orange"),
-    "non_completion": ("Non-completion", "govuk-tag--red"),
-    "follow_up_missed": ("Follow-up missed", "govuk-tag--red"),
-    "open": ("Open", "govuk-tag--orange"),
-    "closed": ("Closed", "govuk-tag--grey"),
+# The colour of each value's tag; its words come from the vocabulary.
+_TAG_CLASSES = {
+    "enrolled": "govuk-tag--blue",
+    "awaiting_follow_up": "govuk-tag--light-blue",
+    "completed": "govuk-tag--green",
+    "referred": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
+    "booked": "govuk-tag--blue",
+    "attended": "govuk-tag--green",
+    "absent_excused": "govuk-tag--yellow",
+    "absent_unexcused": "govuk-tag--red",
+    "cancelled": "govuk-tag--grey",
+    "scheduled": "govuk-tag--blue",
+    "at_risk": "govuk-tag--orange",
+    "non_completion": "govuk-tag--red",
+    "follow_up_missed": "govuk-tag--red",
+    "open": "govuk-tag--orange",
+    "closed": "govuk-tag--grey",
 }
+STATUS_TAGS = {value: (in_words(value), tag) for value, tag in _TAG_CLASSES.items()}
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -52,10 +54,7 @@ def local_time(value: datetime | None) -> str:
 
 
 def long_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    return f"{format_weekday_date(local)} at {format_time(local)}"
+    return "" if value is None else format_london(value)
 
 
 def module_name(value: int) -> str:

@@ -107,7 +107,7 @@ def test_the_referral_summary_prints_as_a_page_and_downloads_as_a_pdf(client, st
     page = text_of(client.get(url))
     assert "Referral summary" in page
     assert "MET/77" in page
-    assert "absent_unexcused" in page
+    assert "Absent (unexcused)" in page and "absent_unexcused" not in page
     pdf = client.get(url + "?format=pdf")
     assert pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")

@@ -147,6 +147,8 @@ def test_referral_cancels_future_bookings_sends_cancellations_and_yields_a_pdf(c
     assert summary["decisions"][0]["reason"] == "Prosecutor ended the agreement"
     assert summary["agreement"]["core_deadline"] == "2027-05-04"
     assert {m["kind"] for m in summary["messages"]} >= {"invitation", "cancellation"}
+    # The referral's own cancellations are its consequence, not the service letting them down.
+    assert summary["service_record"]["cancelled"] == []
     pdf = officer.get(f"/enrolments/{enrolment['id']}/referral-summary",
                       headers={**officer.headers, "Accept": "application/pdf"})
     assert pdf.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from diversion.documents import referral_summary as referral_summary_pdf
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import (
     BookingStatus,
@@ -219,8 +220,8 @@ def referral_summary(enrolment_id: int):
     wants_pdf = request.args.get("format") == "pdf"
     summary = referrals.summary(actor(), enrolment_id, form="pdf" if wants_pdf else "html")
     if wants_pdf:
-        return Response(referrals.as_pdf(summary), mimetype="application/pdf", headers={
-            "Content-Disposition":
-                f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+        return Response(referral_summary_pdf.render(summary), mimetype="application/pdf",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
     return render_template("case_officer/referral_summary.html", summary=summary,
                            enrolment_id=enrolment_id, title="Referral summary")

@@ -74,6 +74,7 @@ def test_a_message_that_never_gets_through_is_retried_with_growing_waits_then_fa
         waits.append(row.next_attempt_at - before)
         later(hours=2)
     assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert (row.failed_at, row.sent_at) == (before, None)
     assert [w.total_seconds() / 60 for w in waits[:7]] == [1, 2, 4, 8, 16, 32, 60]
     assert deliver(app).handled == 0
 

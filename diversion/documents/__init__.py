@@ -1,0 +1,1 @@
+"""Printable documents (PDF): built from plain data a service assembled; no Flask."""
