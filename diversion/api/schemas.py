@@ -19,6 +19,7 @@ from diversion.api.fields import (
     StrictBoolean,
     UTCInstant,
 )
+from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.vocabulary import (
     DecisionKind,
     EnrolmentStatus,
@@ -471,3 +472,55 @@ class ReferralSummaryOut(Schema):
     extensions = fields.List(fields.Dict())
     produced_at = fields.String()
     produced_by = fields.String()
+
+
+# The largest id a path or query may name: beyond it no row can exist (PostgreSQL integer).
+MAX_ID = 2**31 - 1
+
+
+class ForecastQuery(Schema):
+    weeks = fields.Integer(load_default=12, validate=validate.Range(min=1, max=MAX_WEEKS))
+    programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class ForecastItemOut(Schema):
+    programme_id = fields.Integer()
+    week_start = fields.Date()
+    module = Module()
+    seats_needed = fields.Integer()
+    seats_published = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class SuggestedSessionOut(Schema):
+    programme_id = fields.Integer()
+    module = Module()
+    week_start = fields.Date()
+    capacity = fields.Integer()
+    starts_at = Instant(allow_none=True)
+    venue_id = fields.Integer(allow_none=True)
+
+
+class ForecastOut(Schema):
+    as_of = fields.Date()
+    weeks = fields.Integer()
+    items = fields.List(fields.Nested(ForecastItemOut))
+    next = fields.String(allow_none=True)
+    suggested_sessions = fields.List(fields.Nested(SuggestedSessionOut))
+
+    @pre_dump
+    def _by_programme(self, report, **kwargs):
+        # The service answers per programme; the contract lists weeks and modules flat.
+        items, suggested = [], []
+        for each in report.programmes:
+            programme_id = each.programme.id
+            items += [{"programme_id": programme_id, "week_start": line.week_start,
+                       "module": line.module, "seats_needed": line.seats_needed,
+                       "seats_published": line.seats_published, "shortfall": line.shortfall}
+                      for line in each.forecast.lines]
+            suggested += [{"programme_id": programme_id, "module": s.module,
+                           "week_start": s.week_start, "capacity": s.capacity,
+                           "starts_at": s.starts_at, "venue_id": s.venue_id}
+                          for s in each.forecast.suggestions]
+        return {"as_of": report.as_of, "weeks": report.weeks, "items": items, "next": None,
+                "suggested_sessions": suggested}
