@@ -48,6 +48,7 @@ def register(app: Flask) -> None:
         health,
         participants,
         programmes,
+        reports,
         sessions,
         venues,
     )
@@ -56,7 +57,7 @@ def register(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
     for module in (programmes, cases, enrolments, flags, venues, sessions, bookings,
-                   participants, audit, forecast):
+                   participants, audit, forecast, reports):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(health.bp)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields, post_dump, pre_dump, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 
 from diversion.api.fields import (
     DayOrInstant,
@@ -20,6 +28,7 @@ from diversion.api.fields import (
     UTCInstant,
 )
 from diversion.domain.forecast import MAX_WEEKS
+from diversion.domain.outcomes import FIRST_YEAR, LAST_YEAR
 from diversion.domain.vocabulary import (
     DecisionKind,
     EnrolmentStatus,
@@ -524,3 +533,58 @@ class ForecastOut(Schema):
                           for s in each.forecast.suggestions]
         return {"as_of": report.as_of, "weeks": report.weeks, "items": items, "next": None,
                 "suggested_sessions": suggested}
+
+
+def _in_report_years(day) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(f"Dates must be between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+class OutcomeQuery(Schema):
+    from_ = fields.Date(data_key="from", validate=_in_report_years)
+    to = fields.Date(validate=_in_report_years)
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ValidationError("The end of the period must be on or after its start",
+                                  field_name="to")
+
+
+class OutcomeCountsOut(Schema):
+    enrolled = fields.Integer()
+    in_progress = fields.Integer()
+    completed = fields.Integer()
+    referred = fields.Integer()
+    withdrawn = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+
+
+class _OutcomesOf(Schema):
+    """The counts of a record's ``outcomes``."""
+
+    enrolled = fields.Integer(attribute="outcomes.enrolled")
+    in_progress = fields.Integer(attribute="outcomes.in_progress")
+    completed = fields.Integer(attribute="outcomes.completed")
+    referred = fields.Integer(attribute="outcomes.referred")
+    withdrawn = fields.Integer(attribute="outcomes.withdrawn")
+    completion_rate = fields.Float(attribute="outcomes.completion_rate", allow_none=True)
+
+
+class MonthOutcomesOut(_OutcomesOf):
+    month = fields.Function(lambda m: m.month.strftime("%Y-%m"))
+
+
+class ForceOutcomesOut(_OutcomesOf):
+    force = fields.String(attribute="force.code")
+    force_name = fields.String(attribute="force.name")
+    months = fields.List(fields.Nested(MonthOutcomesOut))
+
+
+class OutcomeReportOut(Schema):
+    from_ = fields.Date(attribute="start", data_key="from")
+    to = fields.Date(attribute="end")
+    items = fields.List(fields.Nested(ForceOutcomesOut), attribute="forces")
+    next = fields.Constant(None)
+    total = fields.Nested(OutcomeCountsOut)
+    months = fields.List(fields.Nested(MonthOutcomesOut))
