@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 from diversion.domain.booking import EnrolmentFacts
@@ -58,11 +59,11 @@ class Horizon:
         if not 1 <= self.weeks <= MAX_WEEKS:
             raise ValueError(f"weeks must be between 1 and {MAX_WEEKS}")
 
-    @property
+    @cached_property
     def first(self) -> date:
         return week_start(self.today)
 
-    @property
+    @cached_property
     def end(self) -> date:
         """Return the day after the last day forecast."""
         return self.first + WEEK * self.weeks
@@ -82,7 +83,8 @@ class EnrolmentOutlook:
     ``held`` is every module booked or attended. ``held_on`` gives the local day of
     held core bookings; a held core module it leaves out is taken to have been held
     before today by more than the spacing, so it constrains nothing the forecast places
-    except the order of modules.
+    except the order of modules. ``count`` is how many enrolments look exactly like
+    this: they all need the same places.
     """
 
     status: str
@@ -91,6 +93,7 @@ class EnrolmentOutlook:
     follow_up_window: tuple[date, date] | None = None
     held: frozenset[int] = frozenset()
     held_on: tuple[tuple[int, date], ...] = ()
+    count: int = 1
 
 
 def outlook(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> EnrolmentOutlook:
@@ -168,11 +171,10 @@ def seats_needed(rules: ProgrammeRules, enrolments: Iterable[EnrolmentOutlook],
                  horizon: Horizon) -> Counter[tuple[date, int]]:
     """Count the places needed per (week start, module) within the horizon."""
     needed: Counter[tuple[date, int]] = Counter()
-    # Many enrolments look alike (same start, nothing booked yet): project each once.
-    for enrolment, count in Counter(enrolments).items():
+    for enrolment in enrolments:
         for module, day in earliest_days(rules, enrolment, horizon.today).items():
             if horizon.covers(day):
-                needed[(week_start(day), module)] += count
+                needed[(week_start(day), module)] += enrolment.count
     return needed
 
 
@@ -227,25 +229,39 @@ def usual_sessions(rules: ProgrammeRules,
 
     Each setting is the module's most common one, else the programme's, else the default.
     """
-    held = [s for s in sessions if s.status != SessionStatus.CANCELLED]
+    held = [_Shape.of(rules, s) for s in sessions if s.status != SessionStatus.CANCELLED]
     modules = [*rules.core_module_numbers, FOLLOW_UP]
     usual: dict[int, UsualSession] = {}
     for module in modules:
         own = [s for s in held if s.module == module]
         usual[module] = UsualSession(
             capacity=_learn(own, held, lambda s: s.capacity, DEFAULT_CAPACITY, larger=True),
-            weekday=_learn(own, held, lambda s: s.starts_at.astimezone(rules.tz).weekday(),
-                           DEFAULT_WEEKDAY),
-            start=_learn(own, held, lambda s: s.starts_at.astimezone(rules.tz).time(),
-                         DEFAULT_START),
+            weekday=_learn(own, held, lambda s: s.weekday, DEFAULT_WEEKDAY),
+            start=_learn(own, held, lambda s: s.start, DEFAULT_START),
             venue_id=_learn(own, held, lambda s: s.venue_id, None),
         )
     return usual
 
 
-def _learn(own: list[PublishedSession], every: list[PublishedSession],
-           read: Callable[[PublishedSession], T | None], default: T,
-           larger: bool = False) -> T:
+@dataclass(frozen=True)
+class _Shape:
+    """A session's settings as a usual session has them, its local day and time read once."""
+
+    module: int
+    capacity: int
+    weekday: int
+    start: time
+    venue_id: int | None
+
+    @classmethod
+    def of(cls, rules: ProgrammeRules, session: PublishedSession) -> _Shape:
+        local = session.starts_at.astimezone(rules.tz)
+        return cls(session.module, session.capacity, local.weekday(), local.time(),
+                   session.venue_id)
+
+
+def _learn(own: list[_Shape], every: list[_Shape], read: Callable[[_Shape], T | None],
+           default: T, larger: bool = False) -> T:
     for pool in (own, every):
         values = [value for value in map(read, pool) if value is not None]
         if values:

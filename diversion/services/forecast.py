@@ -9,7 +9,7 @@ shows counts only, no one's details, so reading it is not an audited read.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -102,16 +102,24 @@ def _outlooks(rules: dict[int, ProgrammeRules],
         .group_by(*columns)
     ).all()
     dated = _recent_core_bookings(rules, today)
-    outlooks: defaultdict[int, list[EnrolmentOutlook]] = defaultdict(list)
+    # Many enrolments look alike (same start, nothing booked yet): each look is projected
+    # once, for as many enrolments as share it.
+    alike: Counter[tuple] = Counter()
     for (enrolment_id, programme_id, status, start, deadline, opens, closes, held_sum) in rows:
-        mask = int(held_sum)
+        held_on = tuple(sorted(dated[enrolment_id])) if enrolment_id in dated else ()
+        alike[(programme_id, status, start, deadline, opens, closes, int(held_sum),
+               held_on)] += 1
+    outlooks: defaultdict[int, list[EnrolmentOutlook]] = defaultdict(list)
+    for (programme_id, status, start, deadline, opens, closes, mask, held_on), count in (
+            alike.items()):
         outlooks[programme_id].append(EnrolmentOutlook(
             status=status,
             start_date=start,
             core_deadline=deadline,
             follow_up_window=(opens, closes) if opens is not None else None,
             held=frozenset(m for m in range(mask.bit_length()) if mask >> m & 1),
-            held_on=tuple(sorted(dated.get(enrolment_id, ()))),
+            held_on=held_on,
+            count=count,
         ))
     return outlooks
 
@@ -122,7 +130,8 @@ def _recent_core_bookings(rules: dict[int, ProgrammeRules],
 
     A booking further back than the spacing before today is clear of every day the
     forecast places, so only those since then are read (the domain takes any other held
-    module as earlier than that).
+    module as earlier than that). Read by session, not by enrolment: the few recent ones
+    of enrolments no longer open are simply not asked for.
     """
     if not rules:
         return {}
@@ -130,12 +139,10 @@ def _recent_core_bookings(rules: dict[int, ProgrammeRules],
     rows = db.session.execute(
         sa.select(Booking.enrolment_id, Booking.module, CourseSession.starts_at)
         .join(CourseSession, CourseSession.id == Booking.session_id)
-        .join(Enrolment, Enrolment.id == Booking.enrolment_id)
-        .where(Enrolment.status.in_(OPEN_ENROLMENT),
-               Enrolment.programme_id.in_(list(rules)),
+        .where(CourseSession.programme_id.in_(list(rules)),
+               CourseSession.starts_at >= _midnight(today - timedelta(days=spacing)),
                Booking.status.in_(HOLDS_MODULE),
-               Booking.module != FOLLOW_UP,
-               CourseSession.starts_at >= _midnight(today - timedelta(days=spacing)))
+               Booking.module != FOLLOW_UP)
     )
     dated: dict[int, list[tuple[int, date]]] = defaultdict(list)
     for enrolment_id, module, starts_at in rows:

@@ -174,6 +174,11 @@ class TestTheWeeks:
         needed = seats_needed(RULES, enrolments, Horizon(MONDAY, 2))
         assert needed == {(MONDAY, 1): 3, (weeks_after(7), 1): 1, (weeks_after(7), 2): 3}
 
+    def test_enrolments_that_look_alike_need_a_place_each(self):
+        alike = replace(outlook(RULES, make_enrolment()), count=40)
+        needed = seats_needed(RULES, [alike], Horizon(MONDAY, 1))
+        assert needed == {(MONDAY, 1): 40}
+
     def test_places_needed_beyond_the_weeks_asked_are_not_counted(self):
         needed = seats_needed(RULES, [outlook(RULES, make_enrolment())], Horizon(MONDAY, 3))
         assert sorted(module for _, module in needed) == [1, 2, 3]
