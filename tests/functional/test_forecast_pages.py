@@ -121,6 +121,11 @@ def test_weeks_out_of_range_is_a_field_error_not_a_forecast(world, weeks, messag
     assert 'role="img"' not in html
 
 
+def test_an_address_without_weeks_forecasts_twelve(world):
+    page = world["client"].get("/coordinator/forecast?programme_id=1")
+    assert "12 weeks from Monday 4 January 2027" in text_of(page)
+
+
 def test_with_two_programmes_the_coordinator_chooses_which_to_forecast(world):
     with world["app"].app_context():
         db.session.add(Programme(name="Three-module course", core_modules=3))

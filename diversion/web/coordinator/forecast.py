@@ -59,16 +59,15 @@ def forecast():
     """Show each module's places needed week by week against those published, and the
     sessions to publish."""
     programmes = list_programmes()
-    asked = bool(request.args)
-    form = ForecastForm(request.args if asked else None, meta={"csrf": False})
+    args = request.args.copy()
+    args.setdefault("weeks", str(DEFAULT_WEEKS))
+    if programmes:
+        # Until another is chosen the first programme is shown (often the only one).
+        args.setdefault("programme_id", str(programmes[0].id))
+    form = ForecastForm(args, meta={"csrf": False})
     form.programme_id.choices = [SelectChoice(str(p.id), p.name) for p in programmes]
-    if not asked:
-        form.weeks.data = DEFAULT_WEEKS
-    if "programme_id" not in request.args:
-        # With one programme there is nothing to choose: the first is the one shown.
-        form.programme_id.data = programmes[0].id if programmes else None
     shown = None
-    if programmes and (not asked or form.validate()):
+    if programmes and form.validate():
         report = forecast_service.forecast(actor(), weeks=form.weeks.data,
                                            programme_id=form.programme_id.data)
         (shown,) = report.programmes
