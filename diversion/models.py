@@ -228,6 +228,8 @@ class Enrolment(Model):
     __table_args__ = (
         _one_of("status", EnrolmentStatus, name="ck_enrolments_status"),
         sa.Index("ix_enrolments_force_status", "force_id", "status"),
+        # The outcome report: enrolments started in a period, by force and status.
+        sa.Index("ix_enrolments_start_force_status", "start_date", "force_id", "status"),
         # The sweep's candidates, read from the index alone (INCLUDE) once vacuumed.
         sa.Index("ix_enrolments_status_deadline", "status", "core_deadline",
                  postgresql_include=["programme_id", "id"]),

@@ -44,9 +44,11 @@ def register(app: Flask) -> None:
         cases,
         enrolments,
         flags,
+        forecast,
         health,
         participants,
         programmes,
+        reports,
         sessions,
         venues,
     )
@@ -55,7 +57,7 @@ def register(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer"}
     )
     for module in (programmes, cases, enrolments, flags, venues, sessions, bookings,
-                   participants, audit):
+                   participants, audit, forecast, reports):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(health.bp)

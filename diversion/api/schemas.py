@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields, post_dump, pre_dump, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 
 from diversion.api.fields import (
     DayOrInstant,
@@ -19,6 +27,8 @@ from diversion.api.fields import (
     StrictBoolean,
     UTCInstant,
 )
+from diversion.domain.forecast import MAX_WEEKS
+from diversion.domain.outcomes import FIRST_YEAR, LAST_YEAR
 from diversion.domain.vocabulary import (
     DecisionKind,
     EnrolmentStatus,
@@ -496,3 +506,110 @@ class ReferralSummaryOut(Schema):
     produced_at = fields.String()
     produced_at_text = fields.String()
     produced_by = fields.String()
+
+
+# The largest id a path or query may name: beyond it no row can exist (PostgreSQL integer).
+MAX_ID = 2**31 - 1
+
+
+class ForecastQuery(Schema):
+    weeks = fields.Integer(load_default=12, validate=validate.Range(min=1, max=MAX_WEEKS))
+    programme_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class ForecastItemOut(Schema):
+    programme_id = fields.Integer()
+    week_start = fields.Date()
+    module = Module()
+    seats_needed = fields.Integer()
+    seats_published = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class SuggestedSessionOut(Schema):
+    programme_id = fields.Integer()
+    module = Module()
+    week_start = fields.Date()
+    capacity = fields.Integer()
+    starts_at = Instant(allow_none=True)
+    venue_id = fields.Integer(allow_none=True)
+
+
+class ForecastOut(Schema):
+    as_of = fields.Date()
+    weeks = fields.Integer()
+    items = fields.List(fields.Nested(ForecastItemOut))
+    next = fields.String(allow_none=True)
+    suggested_sessions = fields.List(fields.Nested(SuggestedSessionOut))
+
+    @pre_dump
+    def _by_programme(self, report, **kwargs):
+        # The service answers per programme; the contract lists weeks and modules flat.
+        items, suggested = [], []
+        for each in report.programmes:
+            programme_id = each.programme.id
+            items += [{"programme_id": programme_id, "week_start": line.week_start,
+                       "module": line.module, "seats_needed": line.seats_needed,
+                       "seats_published": line.seats_published, "shortfall": line.shortfall}
+                      for line in each.forecast.lines]
+            suggested += [{"programme_id": programme_id, "module": s.module,
+                           "week_start": s.week_start, "capacity": s.capacity,
+                           "starts_at": s.starts_at, "venue_id": s.venue_id}
+                          for s in each.forecast.suggestions]
+        return {"as_of": report.as_of, "weeks": report.weeks, "items": items, "next": None,
+                "suggested_sessions": suggested}
+
+
+def _in_report_years(day) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(f"Dates must be between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+class OutcomeQuery(Schema):
+    from_ = fields.Date(data_key="from", validate=_in_report_years)
+    to = fields.Date(validate=_in_report_years)
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ValidationError("The end of the period must be on or after its start",
+                                  field_name="to")
+
+
+class OutcomeCountsOut(Schema):
+    enrolled = fields.Integer()
+    in_progress = fields.Integer()
+    completed = fields.Integer()
+    referred = fields.Integer()
+    withdrawn = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+
+
+class _OutcomesOf(Schema):
+    """The counts of a record's ``outcomes``."""
+
+    enrolled = fields.Integer(attribute="outcomes.enrolled")
+    in_progress = fields.Integer(attribute="outcomes.in_progress")
+    completed = fields.Integer(attribute="outcomes.completed")
+    referred = fields.Integer(attribute="outcomes.referred")
+    withdrawn = fields.Integer(attribute="outcomes.withdrawn")
+    completion_rate = fields.Float(attribute="outcomes.completion_rate", allow_none=True)
+
+
+class MonthOutcomesOut(_OutcomesOf):
+    month = fields.Function(lambda m: m.month.strftime("%Y-%m"))
+
+
+class ForceOutcomesOut(_OutcomesOf):
+    force = fields.String(attribute="force.code")
+    force_name = fields.String(attribute="force.name")
+    months = fields.List(fields.Nested(MonthOutcomesOut))
+
+
+class OutcomeReportOut(Schema):
+    from_ = fields.Date(attribute="start", data_key="from")
+    to = fields.Date(attribute="end")
+    items = fields.List(fields.Nested(ForceOutcomesOut), attribute="forces")
+    next = fields.Constant(None)
+    total = fields.Nested(OutcomeCountsOut)
+    months = fields.List(fields.Nested(MonthOutcomesOut))

@@ -150,6 +150,20 @@ def test_generated_query_strings_never_cause_a_server_error(world):
     run()
 
 
+def test_generated_forecast_and_report_queries_never_cause_a_server_error(world):
+    coordinator, officer = world["coordinator"], world["officer"]
+
+    @FUZZ
+    @given(value=st.one_of(st.text(max_size=40), ODD, st.integers(-(2**70), 2**70).map(str)))
+    def run(value):
+        for key in ("weeks", "programme_id"):
+            _no_server_error(coordinator.get("/forecast", query_string={key: value}))
+        for key in ("from", "to"):
+            _no_server_error(officer.get("/reports/outcomes", query_string={key: value}))
+
+    run()
+
+
 def test_crlf_in_a_venue_never_becomes_a_calendar_line_or_a_header(world):
     coordinator = world["coordinator"]
     venue = coordinator.post("/venues", {

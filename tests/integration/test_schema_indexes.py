@@ -8,6 +8,7 @@ from diversion.extensions import db
 FILTERED = [
     ("enrolments", "force_id"),  # the case officer's enrolment list
     ("enrolments", "status"),  # ?status=, and the sweep's candidates
+    ("enrolments", "start_date"),  # the outcome report's period
     ("flags", "status"),  # the flags queue, oldest first
     ("flags", "enrolment_id"),  # ?flag= on the enrolment list
     ("sessions", "starts_at"),  # the coordinator's calendar

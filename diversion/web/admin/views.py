@@ -1,4 +1,4 @@
-"""Administrator pages: staff accounts, forces and background jobs."""
+"""Administrator pages: staff accounts, forces, background jobs and the outcome report."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from diversion.jobs.schedule import job_overview
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
 from diversion.web.admin.forms import ForceForm, UserForm
+from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
 
 PER_PAGE = 50
@@ -107,3 +108,17 @@ def jobs():
         for job in job_overview(current_app.config)
     ]
     return render_template("admin/jobs.html", jobs=overview, title="Background jobs")
+
+
+@bp.get("/reports/outcomes")
+@role_required(Role.ADMIN)
+def outcomes():
+    """Show every force's outcomes, by force and by month started."""
+    return render_outcomes(".outcomes", ".outcomes_csv")
+
+
+@bp.get("/reports/outcomes.csv")
+@role_required(Role.ADMIN)
+def outcomes_csv():
+    """Download every force's outcomes by month as CSV."""
+    return outcomes_download(".outcomes", ".outcomes_csv")

@@ -1,4 +1,4 @@
-"""Case officer pages: cases, screening, enrolment, the force's dashboard."""
+"""Case officer pages: cases, screening, enrolment, the force's dashboard and outcome report."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
 from diversion.web.downloads import csv_download
 from diversion.web.filters import long_date, long_datetime
+from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
 
 PER_PAGE = 25
@@ -225,3 +226,17 @@ def referral_summary(enrolment_id: int):
                                  f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
     return render_template("case_officer/referral_summary.html", summary=summary,
                            enrolment_id=enrolment_id, title="Referral summary")
+
+
+@bp.get("/reports/outcomes")
+@role_required(Role.CASE_OFFICER)
+def outcomes():
+    """Show the force's outcomes by month started."""
+    return render_outcomes(".outcomes", ".outcomes_csv")
+
+
+@bp.get("/reports/outcomes.csv")
+@role_required(Role.CASE_OFFICER)
+def outcomes_csv():
+    """Download the force's outcomes by month as CSV."""
+    return outcomes_download(".outcomes", ".outcomes_csv")

@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from diversion.domain.errors import RuleViolation
+from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
 from diversion.web.forms import BaseForm, DateInput
@@ -248,6 +249,31 @@ class BookForm(BaseForm):
     session_id = SelectField("Session", coerce=int, widget=GovSelect(),
                              validators=[InputRequired("Select a session")])
     submit = SubmitField("Book", widget=GovSubmitInput())
+
+
+def _whole_number_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ForecastForm(BaseForm):
+    """The forecast's period and programme: read from the address, so no CSRF token."""
+
+    weeks = WholeNumberField(
+        "Weeks ahead", widget=GovTextInput(), default=12,
+        description=f"From this week, up to {MAX_WEEKS} weeks",
+        not_a_number="Enter the number of weeks as a whole number, like 12",
+        validators=[InputRequired("Enter how many weeks to forecast"),
+                    NumberRange(1, MAX_WEEKS, f"Weeks ahead must be between 1 and {MAX_WEEKS}")],
+    )
+    programme_id = SelectField("Programme", coerce=_whole_number_or_none, widget=GovSelect(),
+                               validate_choice=False)
+
+    def validate_programme_id(self, field) -> None:
+        if field.data not in {int(choice.value) for choice in field.choices}:
+            raise ValidationError("Select a programme")
 
 
 class ActionForm(BaseForm):

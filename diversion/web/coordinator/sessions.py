@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from diversion import clock
 from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
+from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
 from diversion.services import InvalidInput, attendance, bookings, rebooking
@@ -19,6 +20,7 @@ from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
+    TIME_PATTERN,
     CancelSessionForm,
     CorrectOutcomeForm,
     MoveSessionForm,
@@ -144,12 +146,44 @@ def _session_choices(form) -> None:
                              for v in venue_service.list_venues()]
 
 
+def _prefilled() -> dict:
+    """Read a publish form's starting values from the address (the forecast links to it so).
+
+    Anything unreadable is left out: the person sees the form as usual and fills it in.
+    """
+    data: dict = {}
+    for name in ("programme_id", "module", "venue_id", "capacity", "count", "interval_days"):
+        value = request.args.get(name, "")
+        if value.isdigit() and len(value) <= 6:
+            data[name] = int(value)
+    day = _parse_day(request.args.get("date"))
+    if day is not None:
+        data["date"] = day
+    if TIME_PATTERN.match(request.args.get("time", "")):
+        data["time"] = request.args["time"]
+    return data
+
+
+def from_forecast() -> str | None:
+    """Return the forecast's address when the publish form was opened from it."""
+    if request.args.get("from") != "forecast":
+        return None
+    weeks = request.args.get("weeks", type=int)
+    return url_for(".forecast", weeks=weeks if weeks and 1 <= weeks <= MAX_WEEKS else None,
+                   programme_id=request.args.get("programme_id", type=int))
+
+
+def _publish_form(form_class):
+    form = form_class(data=_prefilled()) if request.method == "GET" else form_class()
+    _session_choices(form)
+    return form
+
+
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def new_session():
     """Publish one session."""
-    form = SessionForm()
-    _session_choices(form)
+    form = _publish_form(SessionForm)
     if form.validate_on_submit():
         try:
             session = session_service.publish_session(
@@ -163,17 +197,16 @@ def new_session():
         else:
             flash(f"{module_name(session.module)} published for "
                   f"{long_datetime(session.starts_at)}")
-            return redirect(url_for(".session", session_id=session.id))
+            return redirect(from_forecast() or url_for(".session", session_id=session.id))
     return render_template("coordinator/new_session.html", form=form,
-                           title="Publish a session")
+                           back=from_forecast(), title="Publish a session")
 
 
 @bp.route("/sessions/series", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def new_series():
     """Publish a series of sessions at one local time; holidays move to the next day."""
-    form = SeriesForm()
-    _session_choices(form)
+    form = _publish_form(SeriesForm)
     if form.validate_on_submit():
         try:
             made, moved = session_service.publish_series(
@@ -193,10 +226,10 @@ def new_series():
                     f"{weekday_date(m['from'])} to {weekday_date(m['to'])}" for m in moved
                 ) + "."
             flash(message)
-            return redirect(url_for(".week", week=made[0].starts_at.astimezone(LONDON)
-                                    .date().isoformat()))
+            return redirect(from_forecast() or url_for(
+                ".week", week=made[0].starts_at.astimezone(LONDON).date().isoformat()))
     return render_template("coordinator/new_series.html", form=form,
-                           title="Publish a series of sessions")
+                           back=from_forecast(), title="Publish a series of sessions")
 
 
 # ---- one session -----------------------------------------------------------
