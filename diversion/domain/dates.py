@@ -8,7 +8,7 @@ to Europe/London first.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 MONTHS = (
     "January",
@@ -57,3 +57,25 @@ def format_time(t: datetime | time) -> str:
     hour = t.hour % 12 or 12
     minutes = f":{t.minute:02d}" if t.minute else ""
     return f"{hour}{minutes}{'am' if t.hour < 12 else 'pm'}"
+
+
+# Sessions, and the dates that look them up, lie in these years: anything outside is
+# a typing mistake, and date arithmetic near year 1 or 9999 would overflow.
+FIRST_SESSION_DAY = date(2000, 1, 1)
+LAST_SESSION_DAY = date(2100, 12, 31)
+
+
+def session_day_problem(day: date) -> str | None:
+    """Say what is wrong with a session's date, or None if it is within the years held."""
+    if not FIRST_SESSION_DAY <= day <= LAST_SESSION_DAY:
+        return (f"Enter a date between {format_date(FIRST_SESSION_DAY)} and "
+                f"{format_date(LAST_SESSION_DAY)}")
+    return None
+
+
+def days_after(day: date, days: int) -> date | None:
+    """Return the date some days after another, or None past the calendar's last year."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
