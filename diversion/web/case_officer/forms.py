@@ -16,10 +16,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from diversion.domain.vocabulary import DecisionKind
-from diversion.web.forms import BaseForm, DateInput
+from diversion.web.forms import BaseForm, DateInput, DeliverableEmail
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -60,7 +60,7 @@ class CaseForm(BaseForm):
         "Email address", widget=GovTextInput(),
         description="Invitations and reminders go to this address",
         validators=[InputRequired("Enter the participant's email address"),
-                    Length(max=254), Email("Enter an email address like name@example.com")],
+                    Length(max=254), DeliverableEmail()],
     )
     phone = StringField(
         "Phone number (optional)", widget=GovTextInput(),

@@ -31,7 +31,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
-from diversion.web.forms import BaseForm
+from diversion.web.forms import BaseForm, SessionDay
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -99,7 +99,8 @@ def _date_field(label: str, description: str | None = None) -> DateField:
     return DateField(
         label, format="%d %m %Y", widget=GovDateInput(),
         description=description or "For example, 5 1 2027",
-        validators=[InputRequired("Enter the date as a real date, like 5 1 2027")],
+        validators=[InputRequired("Enter the date as a real date, like 5 1 2027"),
+                    SessionDay()],
     )
 
 
