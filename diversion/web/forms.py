@@ -6,8 +6,9 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
+from diversion import clock
 from diversion.domain.dates import session_day_problem
-from diversion.domain.intake import email_problem
+from diversion.domain.intake import date_of_birth_problem, email_problem
 from diversion.domain.text import has_unusable_characters, unusable_characters_message
 
 
@@ -62,6 +63,15 @@ class SessionDay:
 
     def __call__(self, form, field) -> None:
         problem = field.data and session_day_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class DateOfBirth:
+    """Check a date of birth is in the past (shown with the form's other errors)."""
+
+    def __call__(self, form, field) -> None:
+        problem = field.data and date_of_birth_problem(field.data, clock.today())
         if problem:
             raise ValidationError(problem)
 

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from diversion.domain.vocabulary import DecisionKind
-from diversion.web.forms import BaseForm, DateInput, DeliverableEmail
+from diversion.web.forms import BaseForm, DateInput, DateOfBirth, DeliverableEmail
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -53,7 +53,8 @@ class CaseForm(BaseForm):
     date_of_birth = DateField(
         "Date of birth", format="%d %m %Y", widget=DateInput(),
         description="For example, 27 3 1990",
-        validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990")],
+        validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990"),
+                    DateOfBirth()],
         invalid_value_message="Enter the date of birth as a real date, like 27 3 1990",
     )
     email = EmailField(
