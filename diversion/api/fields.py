@@ -127,9 +127,9 @@ class Id(fields.Integer):
     """
 
     def __init__(self, *, strict: bool = True, **kwargs):
-        super().__init__(strict=strict, **kwargs)
-        self.metadata.setdefault("minimum", 1)
-        self.metadata.setdefault("maximum", MAX_ID)
+        # The range as the OpenAPI document states it.
+        metadata = {"minimum": 1, "maximum": MAX_ID, **kwargs.pop("metadata", {})}
+        super().__init__(strict=strict, metadata=metadata, **kwargs)
 
     def _validated(self, value):
         number = super()._validated(value)
@@ -157,8 +157,8 @@ class DeliverableEmail(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         address = super()._deserialize(value, attr, data, **kwargs).strip()
         testing = current_app.config.get("ENV_NAME") != "production"
-        problem = len(address) > 254 and "Enter an email address of 254 characters or fewer"
-        problem = problem or email_problem(address, allow_test_domain=testing)
+        problem = ("Enter an email address of 254 characters or fewer" if len(address) > 254
+                   else email_problem(address, allow_test_domain=testing))
         if problem:
             raise ValidationError(problem)
         return address
