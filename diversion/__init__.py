@@ -81,6 +81,7 @@ def register_vocabulary(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from diversion import database
+    from diversion.api.schemas import ErrorResponse
     from diversion.extensions import api, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -89,13 +90,20 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    # Errors are docs/api.md's list of {code, field, message}, documented per operation
+    # and status (diversion/api/__init__.py), not flask-smorest's catch-all "default".
+    api.ERROR_SCHEMA = ErrorResponse
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from diversion.api import register as register_api
+    from diversion.limits import IdConverter
     from diversion.web import register as register_web
 
+    # Every <int:...> in a route is an id: one beyond an integer column is a 404.
+    app.url_map.converters["int"] = IdConverter
     register_api(app)
     register_web(app)
 

@@ -124,7 +124,8 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     case = cases.record_case(
         officer, f"{officer.email[8:11].upper()}/{2026}/{1000 + number}",
         {"given_name": given, "family_name": family,
-         "date_of_birth": today.replace(year=today.year - rng.randint(19, 60), day=1),
+         # Adults on the day of screening, up to 400 days back.
+         "date_of_birth": today.replace(year=today.year - rng.randint(20, 60), day=1),
          "email": f"{given.lower()}.{family.lower()}{number}@example.com",
          "phone": f"07700 900{number:03d}"},
         screening,

@@ -161,9 +161,10 @@ def _lost_a_race(error: sa_exc.OperationalError) -> bool:
 
 def _audit_throttled_login() -> None:
     # A throttled attempt never reaches the view, but it is still a failed sign-in.
+    from diversion.domain.text import without_unusable_characters
     from diversion.services import Actor, audit
 
-    email = (request.form.get("email") or "").strip().lower()[:254]
+    email = without_unusable_characters(request.form.get("email") or "").strip().lower()[:254]
     try:
         audit.record_now(Actor(user_id=None, email=email or "unknown", role="unknown",
                                remote_addr=request.remote_addr), "login_throttled", "user")

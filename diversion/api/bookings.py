@@ -11,7 +11,6 @@ from diversion.api.schemas import (
     BookingOut,
     CohortPlanIn,
     CohortPlanOut,
-    ErrorResponse,
     PlanOut,
 )
 from diversion.domain.vocabulary import Role
@@ -23,8 +22,10 @@ bp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings
 @bp.post("/enrolments/<int:enrolment_id>/bookings")
 @bp.arguments(BookingIn)
 @bp.response(201, BookingOut)
-@bp.alt_response(409, schema=ErrorResponse)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(409, "session_full", "already_booked", "changed_meanwhile")
+@bp.refuses(422, "module_order", "module_already_attended", "spacing",
+                "after_deadline", "session_in_past", "session_cancelled", "public_holiday",
+                "enrolment_closed", "follow_up_not_due", "outside_follow_up_window")
 @requires(Role.COORDINATOR)
 def create(data, enrolment_id):
     """Book a participant into a session, or answer the rule that says no."""
@@ -33,7 +34,8 @@ def create(data, enrolment_id):
 
 @bp.post("/enrolments/<int:enrolment_id>/plan")
 @bp.response(201, PlanOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(422, "after_deadline", "enrolment_closed",
+            description="No complete plan exists, and nothing was booked")
 @requires(Role.COORDINATOR)
 def plan(enrolment_id):
     """Book every remaining module into the earliest sessions that satisfy every rule."""
@@ -43,6 +45,7 @@ def plan(enrolment_id):
 @bp.post("/plans")
 @bp.arguments(CohortPlanIn)
 @bp.response(200, CohortPlanOut)
+@bp.refuses(422, "too_many")
 @requires(Role.COORDINATOR)
 def plan_cohort(data):
     """Plan a cohort: each enrolment in turn, lowest id first; refusals do not stop the rest."""
@@ -52,6 +55,7 @@ def plan_cohort(data):
 @bp.delete("/bookings/<int:booking_id>")
 @bp.arguments(BookingCancelIn)
 @bp.response(200, BookingOut)
+@bp.refuses(422, "booking_not_active")
 @requires(Role.COORDINATOR)
 def cancel(data, booking_id):
     """Cancel a booking; the participant receives a cancellation."""
@@ -62,7 +66,8 @@ def cancel(data, booking_id):
 @bp.put("/bookings/<int:booking_id>/attendance")
 @bp.arguments(AttendanceIn)
 @bp.response(200, BookingOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(422, "attendance_before_start", "reason_required", "booking_cancelled",
+            "enrolment_closed")
 @requires(Role.COORDINATOR)
 def record_attendance(data, booking_id):
     """Record whether the participant attended (only once the session has started)."""
@@ -70,6 +75,10 @@ def record_attendance(data, booking_id):
 
 
 @bp.get("/bookings/<int:booking_id>/invite.ics")
+@bp.response(200, {"type": "string"}, content_type="text/calendar",
+             description="The iCalendar object (RFC 5545): METHOD:REQUEST, or CANCEL")
+@bp.refuses(422, "undeliverable_address",
+            description="The participant's stored address cannot receive invitations")
 @requires(Role.COORDINATOR)
 def invite(booking_id):
     """Return the current calendar object for this booking (REQUEST, or CANCEL if cancelled)."""

@@ -7,7 +7,6 @@ from diversion.api.schemas import (
     CaseOut,
     EnrolmentIn,
     EnrolmentOut,
-    ErrorResponse,
     Shown,
 )
 from diversion.domain.vocabulary import Role
@@ -20,7 +19,7 @@ bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
 @bp.post("")
 @bp.arguments(CaseIn)
 @bp.response(201, CaseOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(409, "already_exists", description="The reference is already used in your force")
 @requires(Role.CASE_OFFICER)
 def create(data):
     """Record a case and screen it for eligibility."""
@@ -40,7 +39,8 @@ def show(case_id):
 @bp.post("/<int:case_id>/enrolment")
 @bp.arguments(EnrolmentIn)
 @bp.response(201, EnrolmentOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(409, "already_enrolled")
+@bp.refuses(422, "ineligible", "start_date_out_of_range")
 @requires(Role.CASE_OFFICER)
 def enrol(data, case_id):
     """Enrol an eligible case on a programme from a start date."""

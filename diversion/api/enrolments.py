@@ -10,7 +10,6 @@ from diversion.api.schemas import (
     EnrolmentList,
     EnrolmentOut,
     EnrolmentQuery,
-    ErrorResponse,
     ReferralSummaryOut,
     Shown,
 )
@@ -54,7 +53,7 @@ def show(enrolment_id):
 @bp.post("/<int:enrolment_id>/decisions")
 @bp.arguments(DecisionIn)
 @bp.response(201, DecisionOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(422, "enrolment_closed", "follow_up_not_due")
 @requires(Role.CASE_OFFICER)
 def decide(data, enrolment_id):
     """Record a decision: refer back to prosecution, or continue (optionally extending)."""
@@ -63,6 +62,8 @@ def decide(data, enrolment_id):
 
 @bp.get("/<int:enrolment_id>/referral-summary")
 @bp.response(200, ReferralSummaryOut)
+@bp.alt_response(200, schema={"type": "string", "format": "binary"},
+                 content_type="application/pdf", description="The printable referral summary")
 @requires(Role.CASE_OFFICER)
 def referral_summary(enrolment_id):
     """The full record for a referral decision: JSON, or a PDF with Accept: application/pdf."""

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from flask import current_app
 from marshmallow import ValidationError, fields, missing
 
+from diversion.domain.dates import FIRST_SESSION_DAY, LAST_SESSION_DAY
+from diversion.domain.intake import email_problem
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON
+from diversion.limits import MAX_ID, NO_ROW
+
+BOUNDS_MESSAGE = (f"Enter a date between {FIRST_SESSION_DAY.isoformat()} and "
+                  f"{LAST_SESSION_DAY.isoformat()}")
 
 
 class Instant(fields.Field):
@@ -27,8 +34,8 @@ class Instant(fields.Field):
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as error:
             raise self.make_error("invalid") from error
-        if parsed.year < 2000 or parsed.year > 2100:
-            raise ValidationError("Date-time must be between 2000 and 2100")
+        if not FIRST_SESSION_DAY <= parsed.date() <= LAST_SESSION_DAY:
+            raise ValidationError(BOUNDS_MESSAGE)
         return parsed
 
 
@@ -61,6 +68,7 @@ class Lines(fields.List):
 class Module(fields.Field):
     """A module number 1..N, or the string "follow_up"."""
 
+    MOST = 20
     default_error_messages = {"invalid": 'Module must be a number from 1 or "follow_up"'}
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -74,7 +82,7 @@ class Module(fields.Field):
         # Query strings carry numbers as text: ?module=3.
         if isinstance(value, str) and value.isdigit() and len(value) <= 2:
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= self.MOST:
             raise self.make_error("invalid")
         return value
 
@@ -98,8 +106,59 @@ class DayOrInstant(fields.Field):
             raise self.make_error("invalid")
         try:
             if len(value.strip()) == 10:
-                return date.fromisoformat(value.strip())
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+                parsed: date = date.fromisoformat(value.strip())
+                day = parsed
+            else:
+                moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+                parsed = moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+                day = moment.date()
         except ValueError as error:
             raise self.make_error("invalid") from error
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+        # A whole day runs to the next midnight: 9999-12-31 would have none.
+        if not FIRST_SESSION_DAY <= day <= LAST_SESSION_DAY:
+            raise ValidationError(BOUNDS_MESSAGE)
+        return parsed
+
+
+class Id(fields.Integer):
+    """A record's id. A number beyond an integer column's range names no record, as an
+    id past the last row does: it is read as ``NO_ROW`` rather than sent to the database,
+    where it would be an error. In a body it must be a JSON number; in a query, digits.
+    """
+
+    def __init__(self, *, strict: bool = True, **kwargs):
+        # The range as the OpenAPI document states it.
+        metadata = {"minimum": 1, "maximum": MAX_ID, **kwargs.pop("metadata", {})}
+        super().__init__(strict=strict, metadata=metadata, **kwargs)
+
+    def _validated(self, value):
+        number = super()._validated(value)
+        return number if 1 <= number <= MAX_ID else NO_ROW
+
+
+class Text(fields.String):
+    """Text with its surrounding whitespace removed; a required one must keep some."""
+
+    default_error_messages = {"blank": "Enter some text: spaces alone are not enough"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if self.required and not text:
+            raise self.make_error("blank")
+        return text
+
+
+class DeliverableEmail(fields.String):
+    """An email address the outbox's SMTP delivery can send to (docs/api.md).
+
+    The ``.test`` domain of the demo data is accepted outside production only.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        address = super()._deserialize(value, attr, data, **kwargs).strip()
+        testing = current_app.config.get("ENV_NAME") != "production"
+        problem = ("Enter an email address of 254 characters or fewer" if len(address) > 254
+                   else email_problem(address, allow_test_domain=testing))
+        if problem:
+            raise ValidationError(problem)
+        return address

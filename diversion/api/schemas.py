@@ -5,6 +5,7 @@ Response schemas dump the records themselves: models, and the services' own resu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,21 +15,30 @@ from marshmallow import (
     fields,
     post_dump,
     pre_dump,
+    pre_load,
     validate,
     validates_schema,
 )
 
 from diversion.api.fields import (
     DayOrInstant,
+    DeliverableEmail,
     Grouped,
+    Id,
     Instant,
     Lines,
     Module,
     StrictBoolean,
+    Text,
     UTCInstant,
 )
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.outcomes import FIRST_YEAR, LAST_YEAR
+from diversion.domain.text import (
+    has_unusable_characters,
+    unusable_characters_message,
+    without_unusable_characters,
+)
 from diversion.domain.vocabulary import (
     DecisionKind,
     EnrolmentStatus,
@@ -39,22 +49,64 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
+from diversion.limits import MAX_ID
 
 
 def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
-    return fields.String(
+    return Text(
         required=required, validate=validate.Length(min=1 if required else 0, max=max_length), **kw
     )
 
 
+def cursor() -> fields.Integer:
+    """The keyset cursor of a list: the last id of the page before."""
+    return fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
+
+
+class RequestSchema(Schema):
+    """A request body or query: no text in it may hold a NUL byte or a lone surrogate.
+
+    Checked on the raw input, before any field, so that every text field, nested or
+    not, is refused with its name (400) instead of failing in the database.
+    """
+
+    @pre_load
+    def _refuse_unusable_text(self, data, **kwargs):
+        problems = dict(_unusable(data, ""))
+        if problems:
+            raise ValidationError({name or "_schema": [unusable_characters_message(
+                "Text" if not name else name.rsplit(".", 1)[-1])] for name in problems})
+        return data
+
+
+def _unusable(value, path: str):
+    """Yield the path of each string (key or value) in the input that cannot be stored."""
+    if isinstance(value, str):
+        if has_unusable_characters(value):
+            yield path, True
+    elif isinstance(value, Mapping):
+        for key in value:
+            name = without_unusable_characters(str(key))
+            where = f"{path}.{name}" if path else name
+            if has_unusable_characters(str(key)):
+                yield where, True
+            else:
+                yield from _unusable(value[key], where)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _unusable(item, f"{path}.{index}" if path else str(index))
+
+
 class ErrorItem(Schema):
-    code = fields.String()
-    field = fields.String(allow_none=True)
-    message = fields.String()
+    code = fields.String(required=True)
+    field = fields.String(required=True, allow_none=True)
+    message = fields.String(required=True)
 
 
 class ErrorResponse(Schema):
-    errors = fields.List(fields.Nested(ErrorItem))
+    """docs/api.md's error body: a list, one item per problem, each naming its field."""
+
+    errors = fields.List(fields.Nested(ErrorItem), required=True)
 
 
 class ProgrammeOut(Schema):
@@ -78,18 +130,18 @@ class ProgrammeList(Schema):
     next = fields.String(allow_none=True)
 
 
-class ParticipantIn(Schema):
+class ParticipantIn(RequestSchema):
     given_name = text(100)
     family_name = text(100)
     date_of_birth = fields.Date(required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = DeliverableEmail(required=True)
     phone = fields.String(
         load_default=None, allow_none=True,
         validate=validate.Regexp(r"^[0-9 +()\-]{0,40}$", error="Enter a phone number"),
     )
 
 
-class ScreeningIn(Schema):
+class ScreeningIn(RequestSchema):
     previous_sexual_or_violent_conviction = StrictBoolean(required=True)
     first_offence = StrictBoolean(required=True)
     image_category = fields.String(required=True, validate=validate.OneOf(["A", "B", "C"]))
@@ -99,7 +151,7 @@ class ScreeningIn(Schema):
     participant_consented = StrictBoolean(required=True)
 
 
-class CaseIn(Schema):
+class CaseIn(RequestSchema):
     reference = fields.String(
         required=True,
         validate=[
@@ -132,8 +184,8 @@ class CaseOut(Schema):
     created_at = Instant()
 
 
-class EnrolmentIn(Schema):
-    programme_id = fields.Integer(required=True, strict=True)
+class EnrolmentIn(RequestSchema):
+    programme_id = Id(required=True)
     start_date = fields.Date(required=True)
 
 
@@ -248,18 +300,18 @@ class EnrolmentList(Schema):
     next = fields.String(allow_none=True)
 
 
-class EnrolmentQuery(Schema):
+class EnrolmentQuery(RequestSchema):
     status = fields.String(validate=validate.OneOf(values(EnrolmentStatus)))
     flag = fields.String(validate=validate.OneOf([*values(FlagKind), "any"]))
-    after = fields.Integer(validate=validate.Range(min=0))
+    after = cursor()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class AuditQuery(Schema):
-    case_id = fields.Integer()
+class AuditQuery(RequestSchema):
+    case_id = Id(strict=False)
     actor = fields.String(validate=validate.Length(max=254))
     since = Instant()
-    after = fields.Integer(validate=validate.Range(min=0))
+    after = cursor()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -279,10 +331,10 @@ class AuditList(Schema):
     next = fields.String(allow_none=True)
 
 
-class VenueIn(Schema):
+class VenueIn(RequestSchema):
     name = text(200)
     address = text(500)
-    rooms = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+    rooms = fields.List(text(100),
                         load_default=list, validate=validate.Length(max=50))
 
 
@@ -298,41 +350,41 @@ class VenueList(Schema):
     next = fields.String(allow_none=True)
 
 
-class SessionIn(Schema):
-    programme_id = fields.Integer(required=True, strict=True)
+class SessionIn(RequestSchema):
+    programme_id = Id(required=True)
     module = Module(required=True)
     starts_at = Instant(required=True)
-    venue_id = fields.Integer(required=True, strict=True)
+    venue_id = Id(required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
     facilitator = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(max=200))
     room = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
-class SeriesIn(Schema):
-    programme_id = fields.Integer(required=True, strict=True)
+class SeriesIn(RequestSchema):
+    programme_id = Id(required=True)
     module = Module(required=True)
     first_starts_at = Instant(required=True)
     count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=200))
     interval_days = fields.Integer(required=True, strict=True,
                                    validate=validate.Range(min=1, max=365))
-    venue_id = fields.Integer(required=True, strict=True)
+    venue_id = Id(required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500))
     facilitator = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(max=200))
     room = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
-class SessionPatch(Schema):
+class SessionPatch(RequestSchema):
     rebook = StrictBoolean(load_default=False)
     starts_at = Instant()
-    venue_id = fields.Integer(strict=True)
+    venue_id = Id()
     capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=500))
     facilitator = fields.String(validate=validate.Length(max=200))
     room = fields.String(validate=validate.Length(max=100))
 
 
-class SessionCancelIn(Schema):
+class SessionCancelIn(RequestSchema):
     reason = text(500)
     rebook = StrictBoolean(load_default=False)
 
@@ -369,13 +421,13 @@ class SeriesOut(Schema):
     moved = fields.List(fields.Nested(MovedOut))
 
 
-class SessionQuery(Schema):
+class SessionQuery(RequestSchema):
     from_ = DayOrInstant(data_key="from")
     to = DayOrInstant()
     module = Module()
-    venue_id = fields.Integer()
-    programme_id = fields.Integer()
-    after = fields.Integer(validate=validate.Range(min=0))
+    venue_id = Id(strict=False)
+    programme_id = Id(strict=False)
+    after = cursor()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -415,11 +467,11 @@ class SessionChangeOut(SessionOut):
         return {**shown, "rebooked": change.rebooked, "not_rebooked": change.not_rebooked}
 
 
-class BookingIn(Schema):
-    session_id = fields.Integer(required=True, strict=True)
+class BookingIn(RequestSchema):
+    session_id = Id(required=True)
 
 
-class BookingCancelIn(Schema):
+class BookingCancelIn(RequestSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
     requested_by = fields.String(load_default=None, allow_none=True,
                                  validate=validate.Length(max=200))
@@ -429,9 +481,9 @@ class PlanOut(Schema):
     bookings = fields.List(fields.Nested(BookingOut))
 
 
-class CohortPlanIn(Schema):
+class CohortPlanIn(RequestSchema):
     enrolment_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)), required=True,
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID)), required=True,
         validate=validate.Length(min=1, max=5000))
 
 
@@ -461,15 +513,15 @@ class CohortPlanOut(Schema):
         }
 
 
-class AttendanceIn(Schema):
+class AttendanceIn(RequestSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(values(Outcome)))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class FlagQuery(Schema):
+class FlagQuery(RequestSchema):
     status = fields.String(load_default=FlagStatus.OPEN,
                            validate=validate.OneOf([*values(FlagStatus), "all"]))
-    after = fields.Integer(validate=validate.Range(min=0))
+    after = cursor()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -478,7 +530,7 @@ class FlagList(Schema):
     next = fields.String(allow_none=True)
 
 
-class DecisionIn(Schema):
+class DecisionIn(RequestSchema):
     decision = fields.String(required=True, validate=validate.OneOf(values(DecisionKind)))
     reason = text(2000)
     extend_days = fields.Integer(load_default=None, allow_none=True, strict=True,

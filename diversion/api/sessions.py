@@ -5,7 +5,6 @@ from datetime import date, datetime, time, timedelta
 from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import (
-    ErrorResponse,
     SeriesIn,
     SeriesOut,
     SessionCancelIn,
@@ -27,7 +26,7 @@ bp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
 @bp.post("")
 @bp.arguments(SessionIn)
 @bp.response(201, SessionOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(422, "session_in_past", "public_holiday")
 @requires(Role.COORDINATOR)
 def create(data):
     """Publish one session (never in the past or on a public holiday)."""
@@ -37,7 +36,7 @@ def create(data):
 @bp.post("/series")
 @bp.arguments(SeriesIn)
 @bp.response(201, SeriesOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(422, "session_in_past", "public_holiday")
 @requires(Role.COORDINATOR)
 def create_series(data):
     """Publish a series at one local time; holiday dates move to the next day and are listed."""
@@ -81,7 +80,9 @@ def show(session_id):
 @bp.patch("/<int:session_id>")
 @bp.arguments(SessionPatch)
 @bp.response(200, SessionChangeOut)
-@bp.alt_response(422, schema=ErrorResponse)
+@bp.refuses(409, "capacity_below_booked", "changed_meanwhile")
+@bp.refuses(422, "session_cancelled", "session_in_past", "public_holiday", "spacing",
+            "module_order", "after_deadline", "outside_follow_up_window")
 @requires(Role.COORDINATOR)
 def move(data, session_id):
     """Move a session or change its venue or capacity; booked participants are told.
@@ -96,6 +97,7 @@ def move(data, session_id):
 @bp.post("/<int:session_id>/cancel")
 @bp.arguments(SessionCancelIn)
 @bp.response(200, SessionCancelOut)
+@bp.refuses(422, "session_cancelled")
 @requires(Role.COORDINATOR)
 def cancel(data, session_id):
     """Cancel a session; with rebook, move each participant into the next suitable one."""

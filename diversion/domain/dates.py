@@ -8,7 +8,7 @@ converts an instant to Europe/London first.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from diversion.domain.vocabulary import LONDON
 
@@ -65,3 +65,23 @@ def format_london(instant: datetime) -> str:
     """Write an instant as London's wall clock with its weekday: Monday 5 October 2026 at 6pm."""
     local = instant.astimezone(LONDON)
     return f"{format_weekday_date(local)} at {format_time(local)}"
+# Sessions, and the dates that look them up, lie in these years: anything outside is
+# a typing mistake, and date arithmetic near year 1 or 9999 would overflow.
+FIRST_SESSION_DAY = date(2000, 1, 1)
+LAST_SESSION_DAY = date(2100, 12, 31)
+
+
+def session_day_problem(day: date) -> str | None:
+    """Say what is wrong with a session's date, or None if it is within the years held."""
+    if not FIRST_SESSION_DAY <= day <= LAST_SESSION_DAY:
+        return (f"Enter a date between {format_date(FIRST_SESSION_DAY)} and "
+                f"{format_date(LAST_SESSION_DAY)}")
+    return None
+
+
+def days_after(day: date, days: int) -> date | None:
+    """Return the date some days after another, or None past the calendar's last year."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None

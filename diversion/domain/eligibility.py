@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+from diversion.domain.intake import ADULT_AGE, age_on
 
 IMAGE_CATEGORIES = ("A", "B", "C")
 
@@ -19,6 +22,7 @@ REASONS: dict[str, str] = {
     "children_at_risk": "Children are at risk (safeguarding checks)",
     "prosecutor_not_agreed": "The prosecutor has not agreed to defer prosecution",
     "participant_not_consented": "The participant has not consented to the agreement",
+    "under_18": "Was under 18 on the day of screening",
 }
 
 
@@ -39,8 +43,14 @@ class EligibilityResult:
     reasons: tuple[str, ...]
 
 
-def assess(screening: Screening) -> EligibilityResult:
-    """Decide eligibility; every criterion that fails adds its reason code."""
+def assess(
+    screening: Screening, *, date_of_birth: date | None = None, screened_on: date | None = None
+) -> EligibilityResult:
+    """Decide eligibility; every criterion that fails adds its reason code.
+
+    Given a date of birth and the day of screening, someone under 18 that day is not
+    eligible: the scheme is for adults.
+    """
     failed = []
     if screening.previous_sexual_or_violent_conviction:
         failed.append("previous_sexual_or_violent_conviction")
@@ -56,6 +66,9 @@ def assess(screening: Screening) -> EligibilityResult:
         failed.append("prosecutor_not_agreed")
     if not screening.participant_consented:
         failed.append("participant_not_consented")
+    if date_of_birth is not None and screened_on is not None:
+        if age_on(date_of_birth, screened_on) < ADULT_AGE:
+            failed.append("under_18")
     return EligibilityResult(eligible=not failed, reasons=tuple(failed))
 
 

@@ -14,7 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.intake import email_problem
 from diversion.domain.staff import check_disable
+from diversion.domain.text import has_unusable_characters, without_unusable_characters
 from diversion.domain.vocabulary import Role, values
 from diversion.extensions import db
 from diversion.models import ApiToken, Force, User
@@ -91,11 +93,18 @@ def create_user(
 ) -> User:
     """Create a staff account; case officers must belong to a force."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+    if len(email) > 254 or email_problem(email, allow_test_domain=_test_domains_allowed()):
         raise InvalidInput("Enter an email address like name@example.gov.uk", field="email")
     if role not in values(Role):
         raise InvalidInput(f"Role must be one of: {', '.join(values(Role))}", field="role")
+    if has_unusable_characters(name):
+        raise InvalidInput("Name must not include hidden or invalid characters", field="name")
     force = None
+    if force_code and role != Role.CASE_OFFICER:
+        # A force scopes what a case officer sees; on any other account it would be a
+        # claim that means nothing, so it is refused rather than stored.
+        raise InvalidInput("Only a case officer belongs to a force: choose no force",
+                           field="force")
     if force_code:
         force = force_by_code(force_code)
         if force is None:
@@ -121,7 +130,15 @@ def create_user(
     return user
 
 
+def _test_domains_allowed() -> bool:
+    from flask import current_app, has_app_context
+
+    return not (has_app_context() and current_app.config.get("ENV_NAME") == "production")
+
+
 def user_by_email(email: str) -> User | None:
+    if has_unusable_characters(email):
+        return None  # no account has one; the database could not even compare it
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
@@ -191,7 +208,7 @@ def authenticate(email: str, password: str, remote_addr: str | None = None) -> U
             ok = False
     subject = Actor(
         user_id=user.id if user else None,
-        email=normalise_email(email)[:254],
+        email=without_unusable_characters(normalise_email(email))[:254] or "unknown",
         role=user.role if user else "unknown",
         remote_addr=remote_addr,
     )

@@ -8,6 +8,7 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.eligibility import Screening, assess
+from diversion.domain.intake import date_of_birth_problem
 from diversion.domain.vocabulary import Role
 from diversion.extensions import db
 from diversion.models import Case
@@ -32,8 +33,15 @@ def _require_case_officer(actor: Actor) -> None:
 def record_case(actor: Actor, reference: str, participant: dict, screening: dict) -> Case:
     """Record a case with its screening answers and decide eligibility."""
     _require_case_officer(actor)
+    today = clock.today()
+    problem = date_of_birth_problem(participant["date_of_birth"], today)
+    if problem:
+        raise InvalidInput(problem, field="date_of_birth")
+    for name in ("given_name", "family_name"):
+        if not participant[name].strip():
+            raise InvalidInput("Enter a name, not only spaces", field=name)
     answers = Screening(**{name: screening[name] for name in SCREENING_FIELDS})
-    result = assess(answers)
+    result = assess(answers, date_of_birth=participant["date_of_birth"], screened_on=today)
     reference = reference.strip()
     with transaction():
         clash = db.session.scalar(

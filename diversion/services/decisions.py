@@ -5,12 +5,11 @@ Decisions are never automatic: the product flags, a person decides.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.dates import LAST_SESSION_DAY, days_after, format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import (
     OPEN_ENROLMENT,
@@ -78,6 +77,16 @@ def decide(
     return record
 
 
+def _extended(previous, days: int):
+    """Return a date moved on by an extension, refusing one past the last session day."""
+    new = days_after(previous, days)
+    if new is None or new > LAST_SESSION_DAY:
+        raise InvalidInput("An extension cannot move a date past "
+                           f"{format_date(LAST_SESSION_DAY)}",
+                           field="extend_days")
+    return new
+
+
 def _extend(actor, enrolment, record, days: int, target: str | None, reason: str) -> None:
     if not 1 <= days <= MAX_EXTENSION_DAYS:
         raise InvalidInput(f"An extension is 1 to {MAX_EXTENSION_DAYS} days",
@@ -91,13 +100,14 @@ def _extend(actor, enrolment, record, days: int, target: str | None, reason: str
             raise RuleViolation("enrolment_closed",
                                 "The core modules are complete; extend the follow-up window.")
         previous = enrolment.core_deadline
-        enrolment.core_deadline = previous + timedelta(days=days)
+        enrolment.core_deadline = _extended(previous, days)
         new = enrolment.core_deadline
     elif target == ExtensionTarget.FOLLOW_UP_WINDOW:
         if enrolment.follow_up_closes is None:
             raise RuleViolation("follow_up_not_due",
                                 "There is no follow-up window yet to extend.")
         previous = enrolment.follow_up_closes
+        _extended(previous, days)
         enrolment.follow_up_extension_days += days
         progress.refresh(enrolment, bookings_of(enrolment))
         new = enrolment.follow_up_closes

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from diversion import clock
 from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
+from diversion.domain.intake import check_start_date
 from diversion.domain.vocabulary import EnrolmentStatus, FlagStatus, Role
 from diversion.extensions import db
 from diversion.models import Booking, Case, CourseSession, Decision, Enrolment, Flag
@@ -36,6 +37,7 @@ def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> En
             raise InvalidInput(
                 "This case is already enrolled", field=None, code="already_enrolled", status=409
             )
+        check_start_date(start_date, clock.today())
         rules = rules_for(programme)
         deadline = rules.core_deadline(start_date)
         enrolment = Enrolment(

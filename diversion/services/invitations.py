@@ -9,8 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from diversion import clock
-from diversion.calendar.events import Appointment, feed, invitation
+from diversion.calendar.events import Appointment, clean_email, feed, invitation
 from diversion.database import transaction
+from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import BookingStatus, Role
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, FeedToken, Programme, Venue
@@ -72,10 +73,18 @@ def current_invite(actor: Actor, booking_id: int) -> bytes:
     case = booking.enrolment.case
     programme = booking.session.programme
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
+    try:
+        attendee = clean_email(case.email)
+    except ValueError:
+        # Stored before intake refused such addresses: mail could not reach it either.
+        raise RuleViolation(
+            "undeliverable_address",
+            "The participant's email address cannot receive invitations",
+        ) from None
     body = invitation(
         appointment_for(booking),
         organizer=programme.organizer_email,
-        attendee=case.email,
+        attendee=attendee,
         attendee_name=f"{case.given_name} {case.family_name}",
         dtstamp=clock.now(),
         tzid=programme.timezone,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 
-from diversion.extensions import login_manager
+from diversion.extensions import api, login_manager
 
 
 def register(app: Flask) -> None:
@@ -21,7 +21,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(case_officer.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(feed.bp)
+    # The feed is part of the integration contract: its blueprint documents it in the
+    # OpenAPI document beside the API.
+    api.register_blueprint(feed.bp)
     register_assets(app)
 
     @app.get("/")

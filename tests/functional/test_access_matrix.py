@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from diversion import clock
 from tests.conftest import Api, case_body, make_token
 
 ROLES = ("admin", "coordinator", "case_officer")
@@ -52,6 +53,7 @@ def test_every_operation_refuses_without_a_token_and_refuses_other_roles(app, cl
     "/cases/{case}", "/enrolments/{enrolment}", "/enrolments/{enrolment}/referral-summary",
 ])
 def test_another_forces_records_are_404_and_the_refusal_is_logged(client, path):
+    clock.set_now("2026-12-01T09:00:00+00:00")
     mine = Api(client, make_token(role="case_officer", force="MET"))
     theirs = Api(client, make_token(role="case_officer", force="KENT",
                                     email="other@example.gov.uk"))

@@ -2,7 +2,14 @@
 
 import pytest
 
+from diversion import clock
 from tests.conftest import case_body
+
+
+@pytest.fixture(autouse=True)
+def _early_november():
+    # Start dates of 31 October and 1 December both lie within an enrolment's range.
+    clock.set_now("2026-11-02T09:00:00+00:00")
 
 
 def test_an_eligible_case_is_recorded_with_its_force_and_no_reasons(api_as):

@@ -197,7 +197,7 @@ def test_a_reference_longer_than_64_characters_and_a_bad_email_get_field_errors(
     assert response.status_code == 200
     text = text_of(response)
     assert "Error: Case reference must be 64 characters or fewer" in text
-    assert "Error: Enter an email address like name@example.com" in text
+    assert "Error: Enter an email address in the correct format, like name@example.com" in text
     assert 'href="#reference"' in response.get_data(as_text=True)
     assert 'href="#email"' in response.get_data(as_text=True)
     assert count(app, Case) == 0
@@ -272,6 +272,7 @@ def test_posting_the_enrol_form_for_an_ineligible_case_explains_and_enrols_nothi
 def test_enrolling_on_31_october_shows_enrolled_and_a_core_deadline_of_28_february(
     client, login_as
 ):
+    clock.set_now("2026-11-02T09:00:00+00:00")  # 31 October is two days back
     login_as("case_officer")
     case_id = record_case(client)
     response = enrol(client, case_id, "31", "10", "2026")
@@ -295,6 +296,7 @@ def test_an_enrolment_start_date_that_is_not_a_real_date_is_refused(app, client,
 
 
 def test_the_enrolment_list_links_each_enrolment_to_its_page(client, login_as):
+    clock.set_now("2026-11-02T09:00:00+00:00")  # 31 October is two days back
     login_as("case_officer")
     case_id = record_case(client)
     enrol(client, case_id, "31", "10", "2026")

@@ -14,16 +14,16 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import Email, InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Regexp
 
 from diversion.domain.vocabulary import Role
-from diversion.web.forms import BaseForm
+from diversion.web.forms import BaseForm, DeliverableEmail
 
 
 class UserForm(BaseForm):
     email = EmailField("Email address", widget=GovTextInput(),
                        validators=[InputRequired("Enter an email address"), Length(max=254),
-                                   Email("Enter an email address like name@example.gov.uk")])
+                                   DeliverableEmail()])
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the person's name"), Length(max=200)])
     role = RadioField("Role", widget=GovRadioInput(), choices=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
 from diversion.domain.errors import RuleViolation
@@ -13,6 +13,7 @@ from diversion.jobs.schedule import job_overview
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
 from diversion.web.admin.forms import ForceForm, UserForm
+from diversion.web.args import text_arg
 from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
 
@@ -23,10 +24,10 @@ PER_PAGE = 50
 @role_required(Role.ADMIN)
 def users():
     """List staff accounts, a page at a time, searchable by email or name."""
-    search = (request.args.get("q") or "").strip()[:100]
+    search = text_arg("q")
     rows, has_previous, has_next = accounts.list_users(
-        search=search, after=request.args.get("after"), before=request.args.get("before"),
-        limit=PER_PAGE)
+        search=search, after=text_arg("after", 254) or None,
+        before=text_arg("before", 254) or None, limit=PER_PAGE)
     return render_template("admin/users.html", users=rows, search=search,
                            has_previous=has_previous and bool(rows),
                            has_next=has_next and bool(rows), title="Staff accounts")

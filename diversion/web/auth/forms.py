@@ -6,6 +6,9 @@ from diversion.web.forms import BaseForm
 
 
 class LoginForm(BaseForm):
+    # Any text is checked against the accounts, and a failed attempt audited as such.
+    UNCHECKED_TEXT = ("email", "password")
+
     email = EmailField(
         "Email address",
         widget=GovTextInput(),

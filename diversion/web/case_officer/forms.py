@@ -16,10 +16,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from diversion.domain.vocabulary import DecisionKind
-from diversion.web.forms import BaseForm, DateInput
+from diversion.web.forms import BaseForm, DateInput, DateOfBirth, DeliverableEmail
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -53,14 +53,15 @@ class CaseForm(BaseForm):
     date_of_birth = DateField(
         "Date of birth", format="%d %m %Y", widget=DateInput(),
         description="For example, 27 3 1990",
-        validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990")],
+        validators=[InputRequired("Enter the date of birth as a real date, like 27 3 1990"),
+                    DateOfBirth()],
         invalid_value_message="Enter the date of birth as a real date, like 27 3 1990",
     )
     email = EmailField(
         "Email address", widget=GovTextInput(),
         description="Invitations and reminders go to this address",
         validators=[InputRequired("Enter the participant's email address"),
-                    Length(max=254), Email("Enter an email address like name@example.com")],
+                    Length(max=254), DeliverableEmail()],
     )
     phone = StringField(
         "Phone number (optional)", widget=GovTextInput(),

@@ -28,6 +28,7 @@ from diversion.services import (
 )
 from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
+from diversion.web.args import id_arg, number_arg, text_arg
 from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
 from diversion.web.downloads import csv_download
@@ -36,6 +37,8 @@ from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
 
 PER_PAGE = 25
+# Far beyond any force's cases; it keeps the page's offset within the database's range.
+MAX_PAGE = 100_000
 
 
 @bp.get("/dashboard")
@@ -55,9 +58,8 @@ def dashboard():
 @role_required(Role.CASE_OFFICER)
 def cases_():
     """List the force's cases, searchable by reference or name."""
-    search = (request.args.get("q") or "").strip()[:100]
-    page = request.args.get("page", 1, type=int)
-    page = max(page, 1)
+    search = text_arg("q")
+    page = number_arg("page", 1, low=1, high=MAX_PAGE)
     rows, total = cases.list_cases(actor(), search=search, page=page, per_page=PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("case_officer/cases.html", cases=rows, search=search, page=page,
@@ -114,10 +116,9 @@ def enrol(case_id: int):
     if form.validate_on_submit():
         try:
             enrolments.enrol(actor(), case_id, form.programme_id.data, form.start_date.data)
-        except RuleViolation as violation:
-            form.form_errors.append(violation.message)
-        except InvalidInput as error:
-            form.form_errors.append(error.message)
+        except (RuleViolation, InvalidInput) as error:
+            target = getattr(form, error.field, None) if error.field else None
+            (target.errors if target is not None else form.form_errors).append(error.message)
         else:
             flash("Enrolled")
             return redirect(url_for(".case", case_id=case_id))
@@ -133,7 +134,7 @@ def _enrolment_filters() -> dict:
         status = None
     if flag not in (None, *values(FlagKind), "any"):
         flag = None
-    search = (request.args.get("q") or "").strip()[:100]
+    search = text_arg("q")
     return {"status": status, "flag": flag, "search": search}
 
 
@@ -142,7 +143,7 @@ def _enrolment_filters() -> dict:
 def enrolments_():
     """List the force's enrolments, filtered by status or flag, searchable by reference or name."""
     filters = _enrolment_filters()
-    after = request.args.get("after", type=int)
+    after = id_arg("after")
     rows = enrolments.list_enrolments(actor(), status=filters["status"], flag=filters["flag"],
                                       search=filters["search"] or None, after_id=after,
                                       limit=PER_PAGE)

@@ -3,7 +3,7 @@ session and cancelling a booking, and their calendar link."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from wtforms import SelectChoice
 
 from diversion import clock
@@ -17,6 +17,7 @@ from diversion.services import enrolments as enrolment_service
 from diversion.services import sessions as session_service
 from diversion.services.facts import enrolment_facts
 from diversion.services.programmes import rules_for
+from diversion.web.args import id_arg, text_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import ActionForm, BookForm, CancelBookingForm, show_refusal
 from diversion.web.filters import long_datetime, module_name
@@ -29,9 +30,9 @@ PER_PAGE = 50
 @role_required(Role.COORDINATOR)
 def enrolments_():
     """List participants, searchable by name (no case or screening detail)."""
-    name = (request.args.get("q") or "").strip()[:100]
-    after = request.args.get("after", type=int)
-    before = request.args.get("before", type=int)
+    name = text_arg("q")
+    after = id_arg("after")
+    before = id_arg("before")
     who = actor()
     rows = enrolment_service.list_enrolments(who, search=name, after_id=after,
                                              before_id=before, limit=PER_PAGE)

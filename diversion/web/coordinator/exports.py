@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import request
-
 from diversion.domain.vocabulary import Role
 from diversion.services import exports
+from diversion.web.args import text_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.sessions import shown_period
 from diversion.web.downloads import csv_download
@@ -29,5 +28,5 @@ def sessions_csv():
 @role_required(Role.COORDINATOR)
 def participants_csv():
     """Download every participant the name search matches, as CSV."""
-    name = (request.args.get("q") or "").strip()[:100]
+    name = text_arg("q")
     return csv_download(exports.participants(actor(), name=name))

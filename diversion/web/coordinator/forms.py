@@ -32,7 +32,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
-from diversion.web.forms import BaseForm, DateInput
+from diversion.web.forms import BaseForm, DateInput, SessionDay
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -102,7 +102,8 @@ def _date_field(label: str, description: str | None = None) -> DateField:
     return DateField(
         label, format="%d %m %Y", widget=DateInput(),
         description=description or "For example, 5 1 2027",
-        validators=[InputRequired("Enter the date as a real date, like 5 1 2027")],
+        validators=[InputRequired("Enter the date as a real date, like 5 1 2027"),
+                    SessionDay()],
         invalid_value_message="Enter the date as a real date, like 5 1 2027",
     )
 

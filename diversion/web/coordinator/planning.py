@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Role
 from diversion.services import InvalidInput
 from diversion.services import enrolments as enrolment_service
 from diversion.services import planning as planning_service
+from diversion.web.args import form_ids
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.enrolments import PER_PAGE, render_enrolment
 from diversion.web.coordinator.forms import ActionForm
@@ -21,7 +22,7 @@ from diversion.web.roles import actor, role_required
 def plan_cohort():
     """Plan everyone listed, in turn, and show who was booked and who could not be."""
     form = ActionForm()
-    ids = [int(v) for v in request.form.getlist("enrolment_id") if v.isdigit()]
+    ids = form_ids("enrolment_id")
     if not form.validate_on_submit() or not ids:
         flash("Nothing was planned: choose the participants to plan from the list")
         return redirect(url_for(".enrolments"))

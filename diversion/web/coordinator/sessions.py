@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion import clock
+from diversion.domain.dates import session_day_problem
 from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.programme import FOLLOW_UP
@@ -18,6 +19,7 @@ from diversion.services import InvalidInput, attendance, bookings, rebooking
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
+from diversion.web.args import id_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
     TIME_PATTERN,
@@ -70,9 +72,12 @@ def _local_midnight(day: date) -> datetime:
 
 def _parse_day(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    # Out of the years sessions are held, there is nothing to show (and a week before
+    # 0001-01-03 or after 9999-12-27 does not exist).
+    return None if day is None or session_day_problem(day) else day
 
 
 def _month_start(day: date, months: int = 0) -> date:
@@ -102,7 +107,7 @@ def shown_period() -> dict:
         previous, following = first - timedelta(days=7), last
     return {"view": view, "first": first, "last": last, "previous": previous,
             "following": following, "module_arg": module_arg if module is not None else "",
-            "module": module, "venue_id": request.args.get("venue", type=int),
+            "module": module, "venue_id": id_arg("venue"),
             "start": _local_midnight(first), "end": _local_midnight(last)}
 
 

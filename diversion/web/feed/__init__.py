@@ -1,13 +1,19 @@
 """The participant's private calendar feed: no staff login, the token is the key."""
 
-from flask import Blueprint, Response, abort
+from flask import Response, abort
 
+from diversion.api import Blueprint
 from diversion.services import invitations
 
-bp = Blueprint("feed", __name__)
+bp = Blueprint("feed", __name__, description="The participant's private calendar feed")
 
 
 @bp.get("/calendar/<token>.ics")
+@bp.doc(security=[])
+@bp.response(200, {"type": "string"}, content_type="text/calendar",
+             description="The participant's own appointments (RFC 5545)")
+@bp.alt_response(404, description="An unknown or revoked token",
+                 content_type="text/html", schema={"type": "string"})
 def calendar(token: str):
     """Serve the participant's own appointments; unknown or revoked tokens are a plain 404."""
     body = invitations.feed_for_token(token)

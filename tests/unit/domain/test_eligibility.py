@@ -46,3 +46,21 @@ def test_every_failed_criterion_is_kept_not_just_the_first():
         participant_consented=False,
     ))
     assert len(result.reasons) == 7
+
+
+def test_someone_under_18_on_the_day_of_screening_is_not_eligible():
+    from datetime import date
+
+    result = assess(Screening(**ELIGIBLE), date_of_birth=date(2009, 1, 5),
+                    screened_on=date(2027, 1, 4))
+    assert not result.eligible
+    assert result.reasons == ("under_18",)
+    assert describe("under_18") == "Was under 18 on the day of screening"
+
+
+def test_someone_18_on_the_day_of_screening_is_eligible():
+    from datetime import date
+
+    result = assess(Screening(**ELIGIBLE), date_of_birth=date(2009, 1, 4),
+                    screened_on=date(2027, 1, 4))
+    assert result.eligible
