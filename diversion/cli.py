@@ -87,7 +87,13 @@ def revoke_tokens(email: str) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when staff accounts exist")
 def seed_demo(if_empty: bool) -> None:
     """Load a realistic demo data set (forces, staff, participants at every stage)."""
+    from flask import current_app
+
     from diversion.demo import seed
+
+    if current_app.config["ENV_NAME"] == "production":
+        # Demo accounts in production would be default accounts with known names.
+        _fail("seed-demo never runs in production (DIVERSION_ENV=production)")
 
     seed(if_empty=if_empty, echo=click.echo)
 

@@ -64,9 +64,17 @@ def _flatten(messages, prefix: str = "") -> list[dict]:
     return items
 
 
+# Addresses a participant is sent to. Their error pages name nothing: no service, no
+# staff layout, no reason (calendar.md: "a plain 404 that reveals nothing").
+PARTICIPANT_PATHS = ("/calendar/", "/appointments/")
+
+
 def _respond(status: int, body: dict, page_title: str | None = None, message: str | None = None):
     if wants_json():
         return jsonify(body), status
+    if request.path.startswith(PARTICIPANT_PATHS):
+        title = "Page not found" if status == 404 else "Sorry, there is a problem"
+        return render_template("participant/error.html", status=status, title=title), status
     code, default_message = GENERIC.get(status, GENERIC[500])
     return (
         render_template(

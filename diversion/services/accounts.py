@@ -101,6 +101,11 @@ def create_user(
             raise InvalidInput(f"No force with code {force_code}", field="force")
     if role == Role.CASE_OFFICER and force is None:
         raise InvalidInput("A case officer must belong to a force", field="force")
+    if role != Role.CASE_OFFICER and force is not None:
+        # Coordinators serve many forces and administrators all of them: a force on
+        # their account would read as a limit the service never applies.
+        raise InvalidInput("Only case officers belong to a force: choose no force",
+                           field="force")
     password_hash = hash_password(password) if password is not None else None
     with transaction():
         if db.session.scalar(sa.select(User).where(User.email == email)):
