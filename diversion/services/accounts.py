@@ -156,7 +156,7 @@ def set_active(user_id: int, active: bool, actor: Actor) -> User:
     with transaction():
         user = db.session.get(User, user_id)
         if user is None:
-            raise NotFound("user")
+            raise NotFound("user", user_id)
         user.active = active
         user.session_version += 1
         audit.record(actor, "update", "user", user.id, detail={"active": active})
