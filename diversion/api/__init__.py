@@ -30,7 +30,7 @@ def next_url(endpoint: str, rows: list, limit: int, **params) -> str | None:
     """Return the keyset link to the next page, or None on the last page."""
     if len(rows) < limit:
         return None
-    args = {k: v for k, v in request.args.items() if k not in ("after",)}
+    args: dict = {k: v for k, v in request.args.items() if k not in ("after",)}
     args.update({k: v for k, v in params.items() if v is not None})
     args["after"] = rows[-1].id
     # From the configured address, never the request's Host header, which the caller

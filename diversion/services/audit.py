@@ -8,6 +8,7 @@ finds every consultation of a case however it was reached.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -78,8 +79,8 @@ def record_now(actor: Actor, action: str, object_type: str, object_id=None, **kw
         record(actor, action, object_type, object_id, **kw)
 
 
-def record_reads(actor: Actor, object_type: str, records: list[tuple[int, int | None]],
-                 via: str) -> None:
+def record_reads(actor: Actor, object_type: str,
+                 records: Sequence[tuple[int, int | None]], via: str) -> None:
     """Add one ``read`` row per (object_id, case_id) a list returned, in the current transaction."""
     record_each(actor, "read", object_type,
                 [(object_id, case_id, {"via": via}) for object_id, case_id in records])
