@@ -16,8 +16,8 @@ from diversion.services import InvalidInput, NotFound, accounts
 def register(app: Flask) -> None:
     from flask_migrate.cli import db as db_commands
 
-    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep,
-                    send_mail, scheduler, run_job):
+    for command in (create_force, create_user, create_token, revoke_tokens,
+                    unlock_second_factor, seed_demo, sweep, send_mail, scheduler, run_job):
         app.cli.add_command(command)
     db_commands.add_command(grant_app_role)
 
@@ -84,6 +84,20 @@ def revoke_tokens(email: str) -> None:
     except NotFound:
         _fail(f"no user {email}")
     click.echo(f"Revoked {count} token(s)")
+
+
+@click.command("unlock-second-factor")
+@with_appcontext
+@click.argument("email")
+def unlock_second_factor(email: str) -> None:
+    """Let EMAIL try second-factor codes again after a lockout (when no administrator can)."""
+    from diversion.services import Actor
+
+    user = accounts.user_by_email(email)
+    if user is None:
+        _fail(f"no user {email}")
+    accounts.clear_second_factor_lock(user.id, Actor.system("cli"))
+    click.echo(f"{user.email} can sign in with a code again")
 
 
 @click.command("grant-app-role")
