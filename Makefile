@@ -41,9 +41,12 @@ browser:
 pdf-tools:
 	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
 
-# The web server and the scheduler together; Ctrl-C stops both.
+# The web server and the scheduler together; Ctrl-C stops both. On PostgreSQL with
+# MIGRATION_DATABASE_URL (the owner) beside DATABASE_URL (the application's role), the
+# migrations run as the owner and the application's role gets only the rights it needs.
 run: install
 	$(FLASK) db upgrade
+	if [ -n "$$MIGRATION_DATABASE_URL" ]; then $(FLASK) db grant-app-role; fi
 	$(FLASK) seed-demo --if-empty
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -19,3 +19,16 @@ access_log_format = (
     '"duration_us": %(D)s, "request_id": "%({x-request-id}o)s"}'
 )
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Refuse, in production, a throttling store that each worker would keep to itself."""
+    from diversion.config import limiter_store_problem
+
+    if os.environ.get("DIVERSION_ENV") != "production":
+        return
+    # server.cfg.workers includes a -w given on the command line.
+    problem = limiter_store_problem(
+        os.environ.get("RATELIMIT_STORAGE_URI", "memory://"), server.cfg.workers)
+    if problem:
+        raise SystemExit(f"Refusing to start: {problem}")

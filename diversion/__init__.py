@@ -2,42 +2,73 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from diversion import clock, logs
-from diversion.config import ROOT, engine_options, from_environment, normalise_database_url
+from diversion.config import (
+    ROOT,
+    development_secret_key,
+    engine_options,
+    from_environment,
+    limiter_store_problem,
+    normalise_database_url,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, errors, commands."""
+    config = config or {}
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "diversion" / "static"),
         static_url_path="/static",
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(config.get("INSTANCE_PATH") or ROOT / "instance"),
     )
     app.config.update(from_environment())
-    if config:
-        app.config.update(config)
+    app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    if app.config["ENV_NAME"] == "production":
+        refuse_unsafe_production(app.config)
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
     if app.config.get("DIVERSION_NOW"):
         clock.set_now(app.config["DIVERSION_NOW"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         ROOT.joinpath("instance").mkdir(exist_ok=True)
 
+    # First, so a request refused by a later hook (a bad token, a throttle) still
+    # carries its request id, and an oversized body is refused before anything reads it.
+    logs.configure(app)
+    register_body_limit(app)
     register_templates(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
     register_commands(app)
-    logs.configure(app)
     return app
+
+
+def refuse_unsafe_production(config: dict) -> None:
+    """Refuse to start production with settings that defeat its own protections."""
+    if not config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production")
+    problem = limiter_store_problem(config["RATELIMIT_STORAGE_URI"], config["WEB_CONCURRENCY"])
+    if problem:
+        raise RuntimeError(problem)
+
+
+def register_body_limit(app: Flask) -> None:
+    from diversion.web.security import refuse_oversized_streams
+
+    app.before_request(refuse_oversized_streams)
 
 
 def register_templates(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -13,12 +14,15 @@ from diversion.services import InvalidInput, NotFound, accounts
 
 
 def register(app: Flask) -> None:
-    for command in (create_force, create_user, create_token, revoke_tokens, seed_demo, sweep,
-                    send_mail, scheduler, run_job):
+    from flask_migrate.cli import db as db_commands
+
+    for command in (create_force, create_user, create_token, revoke_tokens,
+                    unlock_second_factor, seed_demo, sweep, send_mail, scheduler, run_job):
         app.cli.add_command(command)
+    db_commands.add_command(grant_app_role)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -82,12 +86,73 @@ def revoke_tokens(email: str) -> None:
     click.echo(f"Revoked {count} token(s)")
 
 
+@click.command("unlock-second-factor")
+@with_appcontext
+@click.argument("email")
+def unlock_second_factor(email: str) -> None:
+    """Let EMAIL try second-factor codes again after a lockout (when no administrator can)."""
+    from diversion.services import Actor
+
+    user = accounts.user_by_email(email)
+    if user is None:
+        _fail(f"no user {email}")
+    accounts.clear_second_factor_lock(user.id, Actor.system("cli"))
+    click.echo(f"{user.email} can sign in with a code again")
+
+
+@click.command("grant-app-role")
+@with_appcontext
+@click.option("--role", default=None,
+              help="The application's role (default: the user in DATABASE_URL)")
+@click.option("--password-stdin", is_flag=True,
+              help="Set its password from standard input (default: the one in DATABASE_URL)")
+def grant_app_role(role: str | None, password_stdin: bool) -> None:
+    """Create the application's database role if missing and grant it only what it needs.
+
+    Runs as the schema's owner (MIGRATION_DATABASE_URL), after `db upgrade`. PostgreSQL
+    only.
+    """
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from diversion.db_roles import grant_app_role as grant
+
+    app_url = sa.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if app_url.get_backend_name() != "postgresql":
+        click.echo("SQLite has no database roles: nothing to grant")
+        return
+    owner_uri: str | None = current_app.config.get("MIGRATION_DATABASE_URI")
+    if not owner_uri:
+        _fail("set MIGRATION_DATABASE_URL to the schema owner's URL, and DATABASE_URL "
+                     "to the application's role")
+    role = role or app_url.username
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else app_url.password
+    if not role or role == sa.make_url(owner_uri).username:
+        _fail("DATABASE_URL names the schema owner: give the application a role of "
+                     "its own")
+    engine = sa.create_engine(owner_uri, hide_parameters=True)
+    try:
+        with engine.begin() as connection:
+            grant(connection, role, password or None)
+    except ValueError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    click.echo(f"{role} may use the rows, and only add to and read audit_events")
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when staff accounts exist")
 def seed_demo(if_empty: bool) -> None:
     """Load a realistic demo data set (forces, staff, participants at every stage)."""
+    from flask import current_app
+
     from diversion.demo import seed
+
+    if current_app.config["ENV_NAME"] == "production":
+        # Demo accounts in production would be default accounts with known names.
+        _fail("seed-demo never runs in production (DIVERSION_ENV=production)")
 
     seed(if_empty=if_empty, echo=click.echo)
 

@@ -23,6 +23,11 @@ def _database_url() -> str:
     return normalise_database_url(url)
 
 
+def _migration_database_url() -> str | None:
+    url = os.environ.get("MIGRATION_DATABASE_URL")
+    return normalise_database_url(url) if url else None
+
+
 def normalise_database_url(url: str) -> str:
     """Let a plain ``postgresql://`` URL reach psycopg 3."""
     if url.startswith("postgres://"):
@@ -30,6 +35,11 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def _int_or_none(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else None
 
 
 def _prepare_threshold() -> int | None:
@@ -60,8 +70,12 @@ def from_environment() -> dict:
         raise RuntimeError("SECRET_KEY must be set in production")
     return {
         "ENV_NAME": "production" if production else "development",
-        "SECRET_KEY": secret or secrets.token_hex(32),
+        # Unset in development: create_app takes the one kept in instance/.
+        "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _database_url(),
+        # The schema owner's connection, for `db upgrade` and `db grant-app-role`; the
+        # application itself connects with DATABASE_URL, as a role that cannot alter it.
+        "MIGRATION_DATABASE_URI": _migration_database_url(),
         "DATABASE_PREPARE_THRESHOLD": _prepare_threshold(),
         "DIVERSION_NOW": os.environ.get("DIVERSION_NOW"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
@@ -79,8 +93,10 @@ def from_environment() -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_ABSOLUTE_HOURS": int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "WEB_CONCURRENCY": _int_or_none("WEB_CONCURRENCY"),
         "RATELIMIT_ENABLED": not _bool("RATELIMIT_DISABLED"),
         "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "10 per minute;100 per hour"),
+        "SECOND_FACTOR_ATTEMPTS": int(os.environ.get("SECOND_FACTOR_ATTEMPTS", "5")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULER_MAIL_INTERVAL_SECONDS": int(
             os.environ.get("SCHEDULER_MAIL_INTERVAL_SECONDS", "60")
@@ -103,3 +119,41 @@ def from_environment() -> dict:
                                     "Bearer tokens from `flask --app wsgi create-token EMAIL`."},
         },
     }
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def development_secret_key(instance: Path) -> str:
+    """Return the development secret kept in ``instance/``, creating it the first time.
+
+    Every process started from this directory (each worker of ``gunicorn -w 2``, the
+    scheduler, the CLI) reads the same key, so a session or CSRF token signed by one
+    is good in another. The file is readable by its owner only. Never in production,
+    which must be given SECRET_KEY.
+    """
+    path = instance / SECRET_KEY_FILE
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: a process that
+        # loses the race reads the winner's key, never a half-written file.
+        draft = instance / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def limiter_store_problem(storage_uri: str, workers: int | None) -> str | None:
+    """Say why this throttling store cannot serve this many web workers, or None."""
+    if storage_uri.startswith("memory://") and workers is not None and workers > 1:
+        return (f"RATELIMIT_STORAGE_URI is memory://, which each of the {workers} web "
+                "workers would keep for itself, multiplying every limit: set it to a "
+                "shared store (redis://...)")
+    return None

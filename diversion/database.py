@@ -13,11 +13,15 @@ from diversion.extensions import db
 
 
 def register(app: Flask) -> None:
-    """Make SQLite behave: foreign keys on, and writers queue instead of failing."""
+    """Make SQLite behave; in production, refuse a PostgreSQL role that could erase the audit."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        elif app.config.get("ENV_NAME") == "production":
+            from diversion import db_roles
+
+            db_roles.guard(engine)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from diversion.api.auth import Unauthenticated
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
-from diversion.services import Forbidden, InvalidInput, NotFound
+from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,17 @@ def _flatten(messages, prefix: str = "") -> list[dict]:
     return items
 
 
+# Addresses a participant is sent to. Their error pages name nothing: no service, no
+# staff layout, no reason (calendar.md: "a plain 404 that reveals nothing").
+PARTICIPANT_PATHS = ("/calendar/", "/appointments/")
+
+
 def _respond(status: int, body: dict, page_title: str | None = None, message: str | None = None):
     if wants_json():
         return jsonify(body), status
+    if request.path.startswith(PARTICIPANT_PATHS):
+        title = "Page not found" if status == 404 else "Sorry, there is a problem"
+        return render_template("participant/error.html", status=status, title=title), status
     code, default_message = GENERIC.get(status, GENERIC[500])
     return (
         render_template(
@@ -96,11 +104,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
         db.session.rollback()
+        _audit_refusal(404, error.what, error.object_id)
         return _respond(404, error_body("not_found", f"No such {error.what}"))
 
     @app.errorhandler(Forbidden)
     def forbidden(_error: Forbidden):
         db.session.rollback()
+        _audit_refusal(403)
         return _respond(403, error_body(*GENERIC[403]))
 
     @app.errorhandler(Unauthenticated)
@@ -123,8 +133,7 @@ def register(app: Flask) -> None:
             for item in items:
                 item["code"] = code
             return jsonify({"errors": items}), status
-        if status == 429 and request.path == "/login":
-            _audit_throttled_login()
+        _audit_http_refusal(status)
         code, message = GENERIC.get(status, (error.name.lower().replace(" ", "_"), error.name))
         if status == 400 and not wants_json() and "CSRF" in (error.description or ""):
             message = "The form had expired. Go back, refresh the page and try again."
@@ -157,6 +166,64 @@ def _lost_a_race(error: sa_exc.OperationalError) -> bool:
     if state in ("40P01", "40001", "55P03"):
         return True
     return "database is locked" in str(error.orig)
+
+
+def _audit_http_refusal(status: int) -> None:
+    if status == 429 and request.path == "/login":
+        _audit_throttled_login()
+    elif status == 403:  # a page's role gate
+        db.session.rollback()
+        _audit_refusal(403)
+
+
+# Route arguments that name a record, most specific first: a refusal row names the one
+# the request was about.
+RECORD_ARGUMENTS = ("booking_id", "enrolment_id", "case_id", "session_id", "venue_id",
+                    "user_id", "programme_id")
+
+
+def _refused_record(what: str | None, object_id) -> tuple[str | None, object]:
+    args = request.view_args or {}
+    if object_id is not None:
+        return what, object_id
+    if what and f"{what}_id" in args:
+        return what, args[f"{what}_id"]
+    for name in RECORD_ARGUMENTS:
+        if name in args:
+            return name.removesuffix("_id"), args[name]
+    return what, None
+
+
+def _acting() -> Actor | None:
+    """The staff member making this request, if they are known by now."""
+    actor = request.environ.get("diversion.actor")  # an API caller, once authenticated
+    if actor is not None:
+        return actor
+    if request.path.startswith("/api/"):
+        return None
+    from flask_login import current_user
+
+    from diversion.services.accounts import actor_for
+
+    if current_user and current_user.is_authenticated:
+        return actor_for(current_user, request.remote_addr)
+    return None
+
+
+def _audit_refusal(status: int, what: str | None = None, object_id=None) -> None:
+    """Write every refusal of a signed-in caller to the audit trail, with its case."""
+    if request.path.startswith(PARTICIPANT_PATHS):
+        return  # no staff member asked, and the address holds the participant's token
+    actor = _acting()
+    if actor is None:
+        return
+    what, object_id = _refused_record(what, object_id)
+    try:
+        audit.record_refusal(actor, status, what, object_id, method=request.method,
+                             path=request.path)
+    except Exception:  # the refusal must still be answered if the database is down
+        log.exception("could not audit a refusal")
+        db.session.rollback()
 
 
 def _audit_throttled_login() -> None:

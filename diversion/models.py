@@ -97,6 +97,10 @@ class User(UserMixin, Model):
     totp_confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # The last 30-second step accepted: a code can never be used twice.
     totp_last_step: so.Mapped[int | None]
+    # Wrong codes in a row, from any address; at SECOND_FACTOR_ATTEMPTS the second
+    # factor locks until an administrator clears it, whatever each worker's throttle says.
+    second_factor_failures: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    second_factor_locked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     force: so.Mapped[Force | None] = so.relationship()
 

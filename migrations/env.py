@@ -14,8 +14,21 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = None
+
+
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    # Migrations run as the schema's owner (MIGRATION_DATABASE_URL) when one is set; the
+    # application's own role (DATABASE_URL) may not change the schema.
+    global _owner_engine
+    owner_uri = current_app.config.get("MIGRATION_DATABASE_URI")
+    if not owner_uri:
+        return current_app.extensions['migrate'].db.engine
+    if _owner_engine is None:
+        import sqlalchemy as sa
+
+        _owner_engine = sa.create_engine(owner_uri, hide_parameters=True)
+    return _owner_engine
 
 
 def get_engine_url():
@@ -115,7 +128,11 @@ def run_migrations_online():
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+try:
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
+finally:
+    if _owner_engine is not None:
+        _owner_engine.dispose()

@@ -32,6 +32,8 @@ BASE_CONFIG = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 1,
     "PUBLIC_BASE_URL": "http://localhost",
+    # The suite migrates and resets its databases as their owner, whatever the shell says.
+    "MIGRATION_DATABASE_URI": None,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flask_smorest
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from diversion.extensions import api, csrf
@@ -90,10 +90,13 @@ def next_url(endpoint: str, rows: list, limit: int, **params) -> str | None:
     """Return the keyset link to the next page, or None on the last page."""
     if len(rows) < limit:
         return None
-    args = {k: v for k, v in request.args.items() if k not in ("after",)}
+    args: dict = {k: v for k, v in request.args.items() if k not in ("after",)}
     args.update({k: v for k, v in params.items() if v is not None})
     args["after"] = rows[-1].id
-    return url_for(endpoint, _external=True, **args)
+    # From the configured address, never the request's Host header, which the caller
+    # chooses: a link built from it could send the next request anywhere.
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, **args)
 
 
 def register(app: Flask) -> None:
@@ -165,8 +168,6 @@ def _authenticate_first():
     # caller learns nothing from validation messages.
     if not request.path.startswith("/api/v1/") or request.endpoint is None:
         return
-    from flask import current_app
-
     from diversion.api.auth import current_actor
     from diversion.services import Forbidden
 

@@ -1,7 +1,7 @@
 """The audit trail, for administrators."""
 
 from diversion.api import Blueprint, next_url
-from diversion.api.auth import requires
+from diversion.api.auth import current_actor, requires
 from diversion.api.schemas import AuditList, AuditQuery
 from diversion.domain.vocabulary import LONDON, Role
 from diversion.services import audit
@@ -14,10 +14,11 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit
 @bp.response(200, AuditList)
 @requires(Role.ADMIN)
 def index(query):
-    """List audit rows, oldest first: who did what to which record, when (UTC)."""
+    """List audit rows, oldest first: who did what to which record, when (UTC); audited."""
     rows = audit.list_events(
+        current_actor(),
         case_id=query.get("case_id"),
-        actor=query.get("actor"),
+        by=query.get("actor"),
         since=_aware(query.get("since")),
         after_id=query.get("after"),
         limit=query["limit"],

@@ -5,7 +5,7 @@ transaction, ``database.transaction()``: it commits once, on success, and rolls 
 any error; nothing it calls commits. Helpers that lock, insert or cancel inside a
 caller's transaction say so in their docstrings. Reads that write nothing need no
 transaction of their own. The one write kept apart is the audit row of a refusal, which
-must outlast the refused request: see ``audit.record_now``.
+must outlast the refused request: the one error layer writes it (``audit.record_refusal``).
 """
 
 from __future__ import annotations
@@ -40,11 +40,16 @@ class Actor:
 
 
 class NotFound(Exception):
-    """No such record, or not one this actor may see (never reveal which)."""
+    """No such record, or not one this actor may see (never reveal which).
 
-    def __init__(self, what: str = "record") -> None:
+    ``object_id`` names the record asked for, so the refusal's audit row can say which
+    one, and whose case it belongs to.
+    """
+
+    def __init__(self, what: str = "record", object_id: int | str | None = None) -> None:
         super().__init__(f"No such {what}")
         self.what = what
+        self.object_id = object_id
 
 
 class Forbidden(Exception):

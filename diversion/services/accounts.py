@@ -111,6 +111,11 @@ def create_user(
             raise InvalidInput(f"No force with code {force_code}", field="force")
     if role == Role.CASE_OFFICER and force is None:
         raise InvalidInput("A case officer must belong to a force", field="force")
+    if role != Role.CASE_OFFICER and force is not None:
+        # Coordinators serve many forces and administrators all of them: a force on
+        # their account would read as a limit the service never applies.
+        raise InvalidInput("Only case officers belong to a force: choose no force",
+                           field="force")
     password_hash = hash_password(password) if password is not None else None
     with transaction():
         if db.session.scalar(sa.select(User).where(User.email == email)):
@@ -182,7 +187,7 @@ def set_active(user_id: int, active: bool, actor: Actor) -> User:
             .order_by(User.id).with_for_update()))
         user = db.session.get(User, user_id)
         if user is None:
-            raise NotFound("user")
+            raise NotFound("user", user_id)
         if not active and user.active:
             check_disable(actor_id=actor.user_id, user_id=user.id, role=user.role,
                           other_active_admins=len(admins - {user.id}))
@@ -317,15 +322,24 @@ def totp_uri(user: User) -> str:
                                                          issuer_name=TOTP_ISSUER)
 
 
-def check_second_factor(user_id: int, code: str, remote_addr: str | None = None) -> bool:
-    """Accept a current code once (confirming setup the first time); log either way."""
+def check_second_factor(user_id: int, code: str, remote_addr: str | None = None, *,
+                        attempts: int = 5) -> bool:
+    """Accept a current code once (confirming setup the first time); log either way.
+
+    The ``attempts``-th wrong code in a row locks the second factor, from whatever
+    address and in whichever web process the codes came: the count is on the account
+    row, so no throttle store has to be shared for it to hold. Until an administrator
+    clears the lock (``clear_second_factor_lock``), every code is refused.
+    """
     import pyotp
 
     code = (code or "").strip().replace(" ", "")
     with transaction():
         user = db.session.scalar(sa.select(User).where(User.id == user_id).with_for_update())
         ok = False
-        if user is not None and user.totp_secret and code.isdigit() and len(code) == 6:
+        locked = user is not None and user.second_factor_locked_at is not None
+        if not locked and user is not None and user.totp_secret and code.isdigit() \
+                and len(code) == 6:
             totp = pyotp.TOTP(user.totp_secret)
             now = clock.now()
             for offset in (0, -1, 1):  # one step of clock drift either way
@@ -333,11 +347,38 @@ def check_second_factor(user_id: int, code: str, remote_addr: str | None = None)
                 if totp.generate_otp(step) == code and step > (user.totp_last_step or -1):
                     ok = True
                     user.totp_last_step = step
+                    user.second_factor_failures = 0
                     if user.totp_confirmed_at is None:
                         user.totp_confirmed_at = now
                     break
+        if user is not None and not ok and not locked:
+            user.second_factor_failures += 1
+            if user.second_factor_failures >= attempts:
+                user.second_factor_locked_at = clock.now()
+                locked = True
         subject = Actor(user_id=user_id, email=user.email if user else "unknown",
                         role=user.role if user else "unknown", remote_addr=remote_addr)
-        audit.record(subject, "second_factor" if ok else "second_factor_failed", "user",
-                     user_id)
+        action = "second_factor" if ok else "second_factor_locked" if locked \
+            else "second_factor_failed"
+        audit.record(subject, action, "user", user_id)
     return ok
+
+
+def second_factor_locked(user_id: int) -> bool:
+    """Say whether this account's second factor is locked after too many wrong codes."""
+    return db.session.scalar(
+        sa.select(User.second_factor_locked_at.is_not(None)).where(User.id == user_id)) is True
+
+
+def clear_second_factor_lock(user_id: int, actor: Actor) -> User:
+    """Let an account try codes again after a lockout; the clearing is audited."""
+    with transaction():
+        user = db.session.scalar(sa.select(User).where(User.id == user_id).with_for_update())
+        if user is None:
+            raise NotFound("user", user_id)
+        if user.second_factor_locked_at is not None or user.second_factor_failures:
+            audit.record(actor, "update", "user", user.id, detail={
+                "second_factor_lock": "cleared", "failures": user.second_factor_failures})
+        user.second_factor_locked_at = None
+        user.second_factor_failures = 0
+    return user

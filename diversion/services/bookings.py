@@ -39,7 +39,7 @@ def lock_enrolment(enrolment_id: int) -> Enrolment:
         .execution_options(populate_existing=True)
     )
     if enrolment is None:
-        raise NotFound("enrolment")
+        raise NotFound("enrolment", enrolment_id)
     return enrolment
 
 
@@ -62,7 +62,7 @@ def lock_booking(booking_id: int) -> tuple[Enrolment, Booking]:
     enrolment_id = db.session.scalar(
         sa.select(Booking.enrolment_id).where(Booking.id == booking_id))
     if enrolment_id is None:
-        raise NotFound("booking")
+        raise NotFound("booking", booking_id)
     enrolment = lock_enrolment(enrolment_id)
     booking = db.session.scalars(
         sa.select(Booking).where(Booking.id == booking_id).with_for_update()
@@ -79,7 +79,7 @@ def get_booking(booking_id: int) -> Booking:
                  so.joinedload(Booking.enrolment).joinedload(Enrolment.case))
     )
     if booking is None:
-        raise NotFound("booking")
+        raise NotFound("booking", booking_id)
     return booking
 
 
@@ -139,11 +139,11 @@ def book_locked(actor: Actor, enrolment: Enrolment, session_id: int, *,
         # Full, cancelled or missing: the rules say which, read as the session is now.
         session = db.session.get(CourseSession, session_id, populate_existing=True)
         if session is None or session.programme_id != enrolment.programme_id:
-            raise NotFound("session")
+            raise NotFound("session", session_id)
         check_booking(rules, facts, session_facts(session), clock.now())
         raise RuleViolation("session_full", "This session is full.")
     if session.programme_id != enrolment.programme_id:
-        raise NotFound("session")
+        raise NotFound("session", session_id)
     # The rules judge the session as it was before this booking took its place.
     before = dataclasses.replace(session_facts(session), booked=session.booked - 1)
     check_booking(rules, facts, before, clock.now())

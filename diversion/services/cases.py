@@ -79,8 +79,7 @@ def _visible_case(actor: Actor, case_id: int) -> Case:
     _require_case_officer(actor)
     case = db.session.get(Case, case_id, options=[so.joinedload(Case.enrolment)])
     if case is None or case.force_id != actor.force_id or case.erased_at is not None:
-        audit.record_now(actor, "refused", "case", case_id)
-        raise NotFound("case")
+        raise NotFound("case", case_id)
     return case
 
 
@@ -120,4 +119,5 @@ def list_cases(
     with transaction():
         audit.record(actor, "read", "case_list", None,
                      detail={"search": search or "", "page": page, "ids": [c.id for c in rows]})
+        audit.record_reads(actor, "case", [(c.id, c.id) for c in rows], "case_list")
     return rows, total

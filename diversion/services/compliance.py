@@ -447,8 +447,10 @@ def list_flags(actor, *, status: str | None = "open", after_id: int | None = Non
     from diversion.services import audit
 
     # Flags describe what a participant did: reading the queue is a consultation.
+    enrolment_ids = {f.enrolment_id for f in rows}
     with transaction():
         audit.record(actor, "read", "flag_list", None,
-                     detail={"status": status, "enrolment_ids": sorted(
-                         {f.enrolment_id for f in rows})})
+                     detail={"status": status, "enrolment_ids": sorted(enrolment_ids)})
+        audit.record_reads(actor, "enrolment", sorted(
+            audit.case_ids_of_enrolments(enrolment_ids).items()), "flag_list")
     return rows

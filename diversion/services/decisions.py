@@ -49,7 +49,7 @@ def decide(
     with transaction():
         enrolment = lock_enrolment(enrolment_id)
         if enrolment.force_id != actor.force_id:
-            raise NotFound("enrolment")
+            raise NotFound("enrolment", enrolment_id)
         if enrolment.status not in OPEN_ENROLMENT:
             raise RuleViolation("enrolment_closed",
                                 f"This enrolment is already {enrolment.status.replace('_', ' ')}.")

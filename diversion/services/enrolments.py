@@ -26,7 +26,7 @@ def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> En
     with transaction():
         case = db.session.get(Case, case_id)
         if case is None or case.force_id != actor.force_id or case.erased_at is not None:
-            raise NotFound("case")
+            raise NotFound("case", case_id)
         programme = get_programme(programme_id)
         if not case.eligible:
             raise RuleViolation(
@@ -71,7 +71,7 @@ def _enrolment_options():
 
 
 def visible_enrolment(actor: Actor, enrolment_id: int, *, lock: bool = False) -> Enrolment:
-    """Load an enrolment this actor may see, or raise NotFound (and log the refusal)."""
+    """Load an enrolment this actor may see, or raise NotFound (the error layer logs it)."""
     actor.require(*STAFF_WHO_SEE_ENROLMENTS)
     query = sa.select(Enrolment).where(Enrolment.id == enrolment_id)
     if lock:
@@ -82,9 +82,7 @@ def visible_enrolment(actor: Actor, enrolment_id: int, *, lock: bool = False) ->
     if enrolment is None or (
         actor.role == Role.CASE_OFFICER and enrolment.force_id != actor.force_id
     ):
-        if not lock:
-            audit.record_now(actor, "refused", "enrolment", enrolment_id)
-        raise NotFound("enrolment")
+        raise NotFound("enrolment", enrolment_id)
     return enrolment
 
 
@@ -164,6 +162,8 @@ def list_enrolments(
             detail={"status": status, "flag": flag, "search": search or None,
                     "ids": [e.id for e in rows]},
         )
+        audit.record_reads(actor, "enrolment", [(e.id, e.case_id) for e in rows],
+                           "enrolment_list")
     return rows
 
 
@@ -191,4 +191,6 @@ def enrolments_by_id(actor: Actor, ids: set[int]) -> list[Enrolment]:
     with transaction():
         audit.record(actor, "read", "enrolment_list", None,
                      detail={"ids": sorted(e.id for e in rows)})
+        audit.record_reads(actor, "enrolment", sorted((e.id, e.case_id) for e in rows),
+                           "enrolment_list")
     return rows

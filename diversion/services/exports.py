@@ -100,9 +100,9 @@ def enrolments(
                              search=search).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings), so.selectinload(Enrolment.flags))
-    rows, ids = [], []
+    rows, read = [], []
     for e in _in_batches(query):
-        ids.append(e.id)
+        read.append((e.id, e.case_id))
         rows.append((
             e.case.reference, f"{e.case.given_name} {e.case.family_name}", _words(e.status),
             "; ".join(_words(f.kind) for f in e.flags if f.status == FlagStatus.OPEN),
@@ -110,7 +110,9 @@ def enrolments(
         ))
     with transaction():
         audit.record(actor, "read", "enrolment_list", None, detail={
-            "export": "csv", "status": status, "flag": flag, "search": search, "ids": ids})
+            "export": "csv", "status": status, "flag": flag, "search": search,
+            "ids": [enrolment_id for enrolment_id, _ in read]})
+        audit.record_reads(actor, "enrolment", read, "export")
     return Export(
         filename=f"enrolments-{clock.today().isoformat()}.csv",
         header=("Case reference", "Participant", "Status", "Open flags", "Programme",
@@ -127,9 +129,9 @@ def participants(actor: Actor, *, name: str = "") -> Export:
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings).joinedload(Booking.session))
     now = clock.now()
-    rows, ids = [], []
+    rows, read = [], []
     for e in _in_batches(query):
-        ids.append(e.id)
+        read.append((e.id, e.case_id))
         upcoming = sorted((b.session.starts_at, b.module) for b in e.bookings
                           if b.status == BookingStatus.BOOKED and b.session.starts_at > now)
         next_session = upcoming[0] if upcoming else None
@@ -141,7 +143,9 @@ def participants(actor: Actor, *, name: str = "") -> Export:
         ))
     with transaction():
         audit.record(actor, "read", "enrolment_list", None, detail={
-            "export": "csv", "search": "name" if term else None, "ids": ids})
+            "export": "csv", "search": "name" if term else None,
+            "ids": [enrolment_id for enrolment_id, _ in read]})
+        audit.record_reads(actor, "enrolment", read, "export")
     return Export(
         filename=f"participants-{clock.today().isoformat()}.csv",
         header=("Participant", "Programme", "Status", "Start date", "Core deadline",

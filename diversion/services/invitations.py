@@ -69,7 +69,7 @@ def current_invite(actor: Actor, booking_id: int) -> bytes:
     actor.require(Role.COORDINATOR)
     booking = db.session.get(Booking, booking_id)
     if booking is None:
-        raise NotFound("booking")
+        raise NotFound("booking", booking_id)
     case = booking.enrolment.case
     programme = booking.session.programme
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
@@ -107,7 +107,7 @@ def issue_feed_token(actor: Actor, enrolment_id: int) -> str:
     with transaction():
         enrolment = db.session.get(Enrolment, enrolment_id)
         if enrolment is None:
-            raise NotFound("enrolment")
+            raise NotFound("enrolment", enrolment_id)
         now = clock.now()
         db.session.execute(
             sa.update(FeedToken)

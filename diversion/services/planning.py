@@ -62,7 +62,7 @@ def plan_enrolment(actor: Actor, enrolment_id: int) -> list[Booking]:
         if enrolment_id in outcome.refused:
             raise outcome.refused[enrolment_id]
         if enrolment_id not in outcome.planned:
-            raise NotFound("enrolment")
+            raise NotFound("enrolment", enrolment_id)
         return outcome.planned[enrolment_id]
 
 

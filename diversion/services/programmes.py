@@ -28,5 +28,5 @@ def list_programmes() -> list[Programme]:
 def get_programme(programme_id: int) -> Programme:
     programme = db.session.get(Programme, programme_id)
     if programme is None:
-        raise NotFound("programme")
+        raise NotFound("programme", programme_id)
     return programme

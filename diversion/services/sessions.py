@@ -226,7 +226,7 @@ def bookable_sessions(enrolment: Enrolment, modules: list[int],
 def get_session(session_id: int) -> CourseSession:
     session = db.session.get(CourseSession, session_id)
     if session is None:
-        raise NotFound("session")
+        raise NotFound("session", session_id)
     return session
 
 
@@ -240,7 +240,7 @@ def lock_session(session_id: int, *, lock: bool = True) -> CourseSession:
     )
     session = db.session.scalar(query.with_for_update(of=CourseSession) if lock else query)
     if session is None:
-        raise NotFound("session")
+        raise NotFound("session", session_id)
     return session
 
 
@@ -259,6 +259,8 @@ def register(actor: Actor, session_id: int) -> list[Booking]:
     with transaction():
         audit.record(actor, "read", "session_register", session_id, detail={
             "enrolment_ids": sorted({b.enrolment_id for b in rows})})
+        audit.record_reads(actor, "enrolment", sorted(
+            {(b.enrolment_id, b.enrolment.case_id) for b in rows}), "session_register")
     return rows
 
 

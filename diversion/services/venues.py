@@ -32,5 +32,5 @@ def list_venues() -> list[Venue]:
 def get_venue(venue_id: int) -> Venue:
     venue = db.session.get(Venue, venue_id)
     if venue is None:
-        raise NotFound("venue")
+        raise NotFound("venue", venue_id)
     return venue

@@ -1,11 +1,13 @@
-"""Response headers and server-side session checks for every request."""
+"""Response headers, server-side session checks and the body size limit, for every request."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from diversion import clock
 
@@ -24,6 +26,29 @@ def register(app: Flask) -> None:
     """Attach security headers and session timeouts."""
     app.before_request(_enforce_session_timeouts)
     app.after_request(_security_headers)
+
+
+def refuse_oversized_streams() -> None:
+    """Answer 413 for a chunked body over ``MAX_CONTENT_LENGTH``, before anything parses it."""
+    # Werkzeug refuses an oversized Content-Length up front, but a chunked body has
+    # none: it is only cut off at the limit while being read, and the form and JSON
+    # parsers then report the cut body as malformed (400). Read it here instead, one
+    # byte past the limit, and hand the parsers what was read.
+    environ = request.environ
+    if (request.content_length is not None or not environ.get("wsgi.input_terminated")
+            or "chunked" not in request.headers.get("Transfer-Encoding", "").lower()):
+        return
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    body, stream = bytearray(), environ["wsgi.input"]
+    while len(body) <= limit:
+        chunk = stream.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(bytes(body))
+    environ["CONTENT_LENGTH"] = str(len(body))
 
 
 def _enforce_session_timeouts() -> None:

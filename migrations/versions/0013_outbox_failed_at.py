@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_outbox_failed_at"
-down_revision = "0007"
+down_revision = "0012_second_factor_lockout"
 branch_labels = None
 depends_on = None
 

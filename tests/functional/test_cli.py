@@ -53,3 +53,24 @@ def test_the_demo_data_has_forces_staff_and_forty_participants_at_every_stage(ru
 
 def test_the_load_generator_is_not_a_command_of_the_service(runner):
     assert "generate-load" not in runner.invoke(args=["--help"]).output
+
+
+def test_seed_demo_refuses_in_production_and_creates_no_accounts(runner, app):
+    app.config["ENV_NAME"] = "production"
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "production" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_a_coordinator_or_an_administrator_given_a_force_is_refused(runner, app):
+    assert runner.invoke(args=["create-force", "MET", "Metropolitan Police"]).exit_code == 0
+    for role in ("coordinator", "admin"):
+        result = runner.invoke(args=["create-user", f"{role}@example.gov.uk", "--role", role,
+                                     "--force", "MET", "--password-stdin"],
+                               input="a long enough passphrase\n")
+        assert result.exit_code != 0, role
+        assert "Only case officers belong to a force" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -340,3 +340,56 @@ def test_an_unexpected_error_gets_a_generic_page_without_a_stack_trace(app, clie
     assert api.status_code == 500
     assert api.get_json() == {"errors": [{"code": "server_error", "field": None,
                                           "message": "Something went wrong on our side"}]}
+
+
+# ---- throttling shared by every worker ----------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in the machine's Redis, removed afterwards."""
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"diversion-test-{uuid.uuid4().hex}"
+    yield prefix
+    for key in client.scan_iter(f"*/{prefix}/*"):
+        client.delete(key)
+    client.close()
+
+
+def _worker(database_url: str, prefix: str):
+    """An app as one gunicorn worker builds it: its own limiter store, from the settings."""
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
+                       "RATELIMIT_KEY_PREFIX": prefix, "LOGIN_LIMIT": "3 per minute"})
+
+
+def test_sign_in_limits_hold_across_workers_sharing_a_redis_store(database_url, redis_prefix):
+    first = _worker(database_url, redis_prefix)
+    # Its own account too: keys outlive a test by up to the limit's minute.
+    email = f"{redis_prefix}@example.gov.uk"
+    with first.app_context():
+        make_user(role="case_officer", email=email)
+        db.session.remove()
+    for attempt in range(3):
+        response = sign_in(first.test_client(), email, "wrong password here",
+                           environ_base={"REMOTE_ADDR": f"10.0.2.{attempt + 1}"})
+        assert response.status_code == 200
+    # A second worker starts with a store of its own making, and still knows.
+    second = _worker(database_url, redis_prefix)
+    blocked = sign_in(second.test_client(), email, PASSWORD,
+                      environ_base={"REMOTE_ADDR": "10.0.2.9"})
+    assert blocked.status_code == 429
+    for app in (first, second):
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

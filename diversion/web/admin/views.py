@@ -76,6 +76,15 @@ def set_active(user_id: int, active: int):
     return redirect(url_for(".users"))
 
 
+@bp.post("/users/<int:user_id>/unlock")
+@role_required(Role.ADMIN)
+def unlock(user_id: int):
+    """Let an account locked after too many wrong codes try its second factor again."""
+    user = accounts.clear_second_factor_lock(user_id, actor())
+    flash(f"{user.email} can sign in with a code again")
+    return redirect(url_for(".users"))
+
+
 @bp.route("/forces", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def forces():

@@ -108,14 +108,24 @@ def second_factor():
     if user is None:
         session.pop("pending_user", None)
         return redirect(url_for("auth.login"))
+    attempts = current_app.config["SECOND_FACTOR_ATTEMPTS"]
+    if accounts.second_factor_locked(user.id):
+        if request.method == "POST":
+            # Refused whatever it says, and written down: someone is still trying codes.
+            accounts.check_second_factor(user.id, request.form.get("code", ""),
+                                         request.remote_addr, attempts=attempts)
+        return _locked_out()
     form = SecondFactorForm()
     setting_up = user.totp_confirmed_at is None
     secret = accounts.totp_setup_secret(user.id) if setting_up else None
     if form.validate_on_submit():
-        if accounts.check_second_factor(user.id, form.code.data, request.remote_addr):
+        if accounts.check_second_factor(user.id, form.code.data, request.remote_addr,
+                                        attempts=attempts):
             target = session.get("pending_next")
             session.clear()
             return _sign_in(user, target)
+        if accounts.second_factor_locked(user.id):
+            return _locked_out()
         form.code.errors = [*form.code.errors,
                             "Enter the 6-digit code your authenticator app shows now"]
     uri = accounts.totp_uri(db.session.get_one(User, user.id)) if setting_up else None
@@ -124,6 +134,12 @@ def second_factor():
     return render_template("auth/second_factor.html", form=form, secret=secret, uri=uri,
                            qr_code=qr_code,
                            title="Enter your code")
+
+
+def _locked_out():
+    # The pending sign-in is over: only an administrator's unlock lets codes count again.
+    session.pop("pending_user", None)
+    return render_template("auth/locked.html", title="Your sign-in is locked")
 
 
 @bp.post("/logout")
