@@ -38,6 +38,8 @@ class ModuleChoice:
     module: int
     fits: tuple[SessionFacts, ...]
     why_none: str | None = None
+    # The rule the reason leads with; "none_published" when there was nothing to judge.
+    code: str | None = None
 
 
 def last_day(enrolment: EnrolmentFacts, module: int) -> date | None:
@@ -72,27 +74,36 @@ def choices(
                 refusals.append(refusal)
             else:
                 fits.append(session)
-        why = None if fits else why_none(rules, enrolment, module, refusals)
-        found.append(ModuleChoice(module, tuple(fits), why))
+        if fits:
+            found.append(ModuleChoice(module, tuple(fits)))
+        else:
+            code, why = why_none(rules, enrolment, module, refusals)
+            found.append(ModuleChoice(module, (), why, code))
     return found
 
 
 def why_none(
     rules: ProgrammeRules, enrolment: EnrolmentFacts, module: int, refusals: list[RuleViolation]
-) -> str:
-    """Say in words why no session of a module can be booked, from each one's refusal."""
+) -> tuple[str, str]:
+    """Say in words why no session of a module can be booked, from each one's refusal.
+
+    Returns the code of the rule the words lead with, and the words.
+    """
     last = last_day(enrolment, module)
     sessions = "follow-up sessions" if module == FOLLOW_UP else f"{module_name(module)} sessions"
     if not refusals:
         if module == FOLLOW_UP:
             if enrolment.follow_up_window is None:
-                return (f"The follow-up session is not due yet: all {rules.core_modules} core "
-                        "modules must be attended first.")
+                return "follow_up_not_due", (
+                    f"The follow-up session is not due yet: all {rules.core_modules} core "
+                    "modules must be attended first.")
             opens, closes = enrolment.follow_up_window
-            return (f"No follow-up session is published in the follow-up window "
-                    f"({format_date(opens)} to {format_date(closes)}).")
-        return (f"No {sessions[:-1]} is published before the core deadline "
-                f"({format_date(enrolment.core_deadline)}).")
+            return "none_published", (
+                f"No follow-up session is published in the follow-up window "
+                f"({format_date(opens)} to {format_date(closes)}).")
+        return "none_published", (
+            f"No {sessions[:-1]} is published before the core deadline "
+            f"({format_date(enrolment.core_deadline)}).")
     counts = Counter(r.code for r in refusals)
     # A register to take comes first: it is what to do before anything else can fit.
     lead = next((r for r in refusals if r.code == "register_overdue"), None)
@@ -103,9 +114,10 @@ def why_none(
                for code, count in counts.most_common()]
     up_to = f" up to {format_date(last)}" if last is not None else ""
     if len(refusals) == 1:
-        return f"The only {sessions[:-1]} published{up_to} cannot be booked. {lead.message}"
-    return (f"None of the {len(refusals)} {sessions} published{up_to} can be booked "
-            f"({_and(by_rule)}). {lead.message}")
+        return lead.code, (
+            f"The only {sessions[:-1]} published{up_to} cannot be booked. {lead.message}")
+    return lead.code, (f"None of the {len(refusals)} {sessions} published{up_to} can be "
+                       f"booked ({_and(by_rule)}). {lead.message}")
 
 
 def _and(parts: list[str]) -> str:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from diversion.domain.booking import BookingFacts, EnrolmentFacts, attended_modules
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
+from diversion.domain.booking import BookingFacts, EnrolmentFacts
+from diversion.domain.programme import ProgrammeRules
 from diversion.domain.registers import overdue_bookings
 from diversion.domain.vocabulary import (
     OPEN_ENROLMENT,
@@ -41,9 +41,10 @@ def standing(
 ) -> Standing:
     """Work out an enrolment's concerns (in Concern's order) and its next booked session.
 
-    A deadline that has passed shows at once, before the morning sweep raises its flag;
-    an open flag shows until a case officer's decision closes it. The next session is
-    one still to come: a booking whose session has happened is never "next".
+    A core deadline that has passed shows at once, before the morning sweep raises its
+    flag; every other concern but an overdue register is an open flag, shown until a case
+    officer's decision closes it. The next session is one still to come: a booking whose
+    session has happened is never "next".
     """
     upcoming = sorted(
         (b for b in enrolment.bookings if b.status == BookingStatus.BOOKED and b.starts_at > now),
@@ -56,10 +57,6 @@ def standing(
     today = rules.local_date(now)
     if enrolment.status == EnrolmentStatus.ENROLLED and today > enrolment.core_deadline:
         found.add(Concern.DEADLINE_PASSED)
-    window = enrolment.follow_up_window
-    if (enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP and window is not None
-            and today > window[1] and FOLLOW_UP not in attended_modules(enrolment)):
-        found.add(Concern.FOLLOW_UP_MISSED)
     if overdue_bookings(rules, enrolment, now):
         found.add(Concern.REGISTER_OVERDUE)
     return Standing(tuple(c for c in Concern if c in found), next_session)

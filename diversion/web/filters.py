@@ -16,6 +16,7 @@ from diversion.domain.dates import (
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON
+from diversion.services.enrolments import participant_reference
 
 STATUS_TAGS = {
     "enrolled": ("Enrolled", "govuk-tag--blue"),
@@ -29,6 +30,10 @@ STATUS_TAGS = {
     "absent_unexcused": ("Absent (unexcused)", "govuk-tag--red"),
     "cancelled": ("Cancelled", "govuk-tag--grey"),
     "scheduled": ("Scheduled", "govuk-tag--blue"),
+    "in_progress": ("In progress", "govuk-tag--light-blue"),
+    "held": ("Held", "govuk-tag--green"),
+    "register_overdue": ("Register overdue", "govuk-tag--red"),
+    "deadline_passed": ("Deadline passed", "govuk-tag--red"),
     "at_risk": ("At risk", "govuk-tag--orange"),
     "non_completion": ("Non-completion", "govuk-tag--red"),
     "follow_up_missed": ("Follow-up missed", "govuk-tag--red"),
@@ -71,7 +76,9 @@ def form_error_summary(form) -> dict:
     # GOV.UK date input pattern says (the group itself cannot take focus).
     id_map = {name: f"{field.name}-day" if isinstance(field.widget, GovDateInput) else field.id
               for name, field in form._fields.items()}
-    field_errors = {k: v for k, v in form.errors.items() if k is not None}
+    # Errors of the whole form sit under a key of None (WTForms) or "" (Flask-WTF's
+    # forms): they are listed once, from form_errors, never again as a field's.
+    field_errors = {k: v for k, v in form.errors.items() if k}
     items = flatten_errors(field_errors, id_map=id_map) if field_errors else []
     for message in form.form_errors:
         items.insert(0, {"text": message, "href": "#main-content"})
@@ -87,4 +94,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_short_month, "short_month")
     app.add_template_filter(module_name)
     app.add_template_filter(describe, "reason_text")
+    app.add_template_filter(participant_reference)
     app.add_template_global(STATUS_TAGS, "STATUS_TAGS")

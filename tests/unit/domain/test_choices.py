@@ -62,6 +62,7 @@ def test_a_register_never_taken_leads_the_reason_because_it_is_what_to_do_first(
 
     [choice] = choices(RULES, enrolment, [2], offered, day(16))
 
+    assert choice.code == "register_overdue"
     assert "Record the register for module 3 on 16 November 2026 first" in choice.why_none
 
 

