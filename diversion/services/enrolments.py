@@ -16,6 +16,7 @@ from diversion.domain.booking import BookingFacts
 from diversion.domain.errors import RuleViolation
 from diversion.domain.standing import standing
 from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
     BookingStatus,
     Concern,
     EnrolmentStatus,
@@ -253,16 +254,19 @@ def _deadline_of(enrolment: Enrolment) -> date | None:
 
 def _sort_key(sort: str) -> list[Any]:
     if sort == "deadline":
+        # Open enrolments first, soonest deadline first; closed ones after, theirs past.
+        closed = sa.case((Enrolment.status.in_(sorted(OPEN_ENROLMENT)), 0), else_=1)
         deadline = sa.case(
             (Enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP, Enrolment.follow_up_closes),
             else_=Enrolment.core_deadline)
-        return [deadline, Enrolment.id]
+        return [closed, deadline, Enrolment.id]
     return [Enrolment.id]
 
 
 def _cursor_of(enrolment: Enrolment, sort: str) -> str:
     if sort == "deadline":
-        return f"{_deadline_of(enrolment)}.{enrolment.id}"
+        closed = 0 if enrolment.status in OPEN_ENROLMENT else 1
+        return f"{closed}.{_deadline_of(enrolment)}.{enrolment.id}"
     return str(enrolment.id)
 
 
@@ -272,8 +276,8 @@ def _read_cursor(text: str | None, sort: str) -> list[Any] | None:
         if not text:
             return None
         if sort == "deadline":
-            day, _, number = text.partition(".")
-            values_: list[Any] = [date.fromisoformat(day), int(number)]
+            closed, day, number = text.split(".")
+            values_: list[Any] = [int(closed), date.fromisoformat(day), int(number)]
         else:
             values_ = [int(text)]
     except ValueError:
