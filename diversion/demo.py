@@ -1,4 +1,8 @@
-"""A realistic demo data set: three forces, staff, and forty participants at every stage.
+"""A realistic demo data set: three forces, staff, and participants at every stage.
+
+The messy cases are there too: a participant who missed module 2 with modules 3 to 5
+still booked, one whose module 3 register was never taken after that, and sessions whose
+register is overdue.
 
 The clock is moved back while the history is written, so sessions, bookings and
 attendance carry believable dates; it is restored afterwards.
@@ -17,11 +21,12 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON, DecisionKind, Outcome, Role
 from diversion.extensions import db
-from diversion.models import User
+from diversion.models import Booking, User
 from diversion.services import (
     Actor,
     accounts,
     attendance,
+    bookings,
     cases,
     decisions,
     enrolments,
@@ -39,7 +44,8 @@ FAMILY = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "T
           "Roberts", "Walker", "Wright", "Hughes", "Green", "Hall", "Wood", "Clarke"]
 # How many participants reach each stage.
 STAGES = ([("ineligible", 4), ("new", 6), ("in_progress", 12), ("at_risk", 4),
-           ("awaiting_follow_up", 6), ("completed", 4), ("referred", 2), ("overdue", 2)])
+           ("awaiting_follow_up", 6), ("completed", 4), ("referred", 2), ("overdue", 2),
+           ("missed_module_2", 1), ("missed_module_2_unrecorded", 1), ("register_overdue", 2)])
 
 
 def seed(*, if_empty: bool = False, echo=print) -> None:
@@ -106,7 +112,7 @@ def _seed(rng: random.Random, real_now: datetime, echo) -> None:
             code = FORCES[number % len(FORCES)][0]
             _participant(rng, stage, number, officers[code], coordinator, today, real_now)
     clock.set_now(real_now)
-    echo("Demo data loaded: 3 forces, 5 staff, 40 participants.")
+    echo(f"Demo data loaded: 3 forces, 5 staff, {number} participants.")
     echo("Demo sign-ins (shown once; write them down):")
     for email, role, force, password in logins:
         echo(f"  {role:<13} {force:<5} {email:<40} {password}")
@@ -116,7 +122,8 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     ago = {"new": 3, "in_progress": rng.randint(10, 80), "at_risk": rng.randint(30, 70),
            "awaiting_follow_up": rng.randint(130, 200), "completed": rng.randint(330, 400),
            "referred": rng.randint(60, 100), "overdue": rng.randint(125, 160),
-           "ineligible": 5}[stage]
+           "ineligible": 5, "missed_module_2": 35, "missed_module_2_unrecorded": 42,
+           "register_overdue": rng.randint(20, 40)}[stage]
     start = today - timedelta(days=ago)
     clock.set_now(_at(start))
     screening = _screening(rng, stage)
@@ -135,10 +142,18 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     enrolment = enrolments.enrol(officer, case.id, 1, start)
     if stage == "overdue":
         return  # never booked: the sweep will flag non-completion
+    if stage.startswith("missed_module_2"):
+        _missed_module_2(coordinator, enrolment.id, start, today, real_now,
+                         module_3_unrecorded=stage.endswith("unrecorded"))
+        return
     try:
         planned = planning.plan_enrolment(coordinator, enrolment.id)
     except RuleViolation:
         return
+    if stage == "register_overdue":
+        # Every register taken but the latest one that has ended.
+        ended = [b for b in planned if b.session.ends_at < real_now]
+        planned = ended[:-1]
     _attend_past(coordinator, planned, stage, real_now)
     if stage == "referred":
         clock.set_now(min(real_now, _at(start + timedelta(days=40))))
@@ -155,6 +170,45 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
             if follow_up.session.ends_at < real_now:
                 clock.set_now(follow_up.session.ends_at)
                 attendance.record(coordinator, follow_up.id, Outcome.ATTENDED)
+
+
+def _first_session(module: int, after: datetime):
+    """The first scheduled session of a module starting after this instant."""
+    (found,) = sessions.list_sessions(programme_id=1, module=module, start=after,
+                                      include_cancelled=False, limit=1)
+    return found
+
+
+def _missed_module_2(coordinator: Actor, enrolment_id: int, start, today, real_now: datetime,
+                     *, module_3_unrecorded: bool) -> None:
+    """Module 1 attended, module 2 missed, later modules still booked after it.
+
+    With ``module_3_unrecorded`` module 3 has happened too and its register was never
+    taken: nothing can be planned for this participant until it is.
+    """
+    week = timedelta(days=7)
+    chosen = [_first_session(1, _at(start + timedelta(days=1)))]
+    chosen.append(_first_session(2, chosen[0].starts_at + week))
+    first_future = _at(today + timedelta(days=1))
+    for module in range(3, 6):
+        after = chosen[-1].starts_at + week
+        if module == 3 and not module_3_unrecorded or module == 4 and module_3_unrecorded:
+            after = max(after, first_future)
+        chosen.append(_first_session(module, after))
+    for session in chosen:
+        bookings.book(coordinator, enrolment_id, session.id)
+    made = _in_module_order(enrolment_id)
+    for booking, outcome in zip(made, (Outcome.ATTENDED, Outcome.ABSENT_UNEXCUSED),
+                                strict=False):
+        clock.set_now(booking.session.ends_at)
+        attendance.record(coordinator, booking.id, outcome)
+    clock.set_now(real_now)
+
+
+def _in_module_order(enrolment_id: int):
+    """Return the enrolment's bookings in module order."""
+    return sorted(db.session.scalars(sa.select(Booking).where(
+        Booking.enrolment_id == enrolment_id)), key=lambda b: b.module)
 
 
 def _screening(rng, stage: str) -> dict:

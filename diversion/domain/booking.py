@@ -15,8 +15,6 @@ from diversion.domain.vocabulary import (
     SessionStatus,
 )
 
-# kept for modules not yet moved to the vocabulary
-
 
 @dataclass(frozen=True)
 class SessionFacts:
@@ -61,18 +59,52 @@ def core_complete(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> bool:
     return set(rules.core_module_numbers) <= attended_modules(enrolment)
 
 
+def register_missing(booking: BookingFacts, now: datetime) -> bool:
+    """Tell whether a booking's session has started and its outcome is still not recorded."""
+    return booking.status == BookingStatus.BOOKED and booking.starts_at <= now
+
+
+def register_overdue(rules: ProgrammeRules, booking: BookingFacts) -> RuleViolation:
+    """Say that this booking's register must be taken before anything can depend on it."""
+    return RuleViolation(
+        "register_overdue",
+        f"Record the register for {module_name(booking.module)} on "
+        f"{format_date(rules.local_date(booking.starts_at))} first: until then nobody "
+        "knows whether it was attended.",
+    )
+
+
 def check_booking(
     rules: ProgrammeRules,
     enrolment: EnrolmentFacts,
     session: SessionFacts,
     now: datetime,
 ) -> None:
-    """Refuse, with the first rule that says no, booking this session for this enrolment."""
-    _check_enrolment_and_session(enrolment, session, now)
-    if session.module == FOLLOW_UP:
-        _check_follow_up(rules, enrolment, session)
-    else:
-        _check_core(rules, enrolment, session)
+    """Refuse, with the first rule that says no, booking this session for this enrolment.
+
+    When the booking in the way is one whose session has happened with no outcome
+    recorded, the refusal says so (``register_overdue``): the register decides whether
+    that module still holds its place, so it, not the order or spacing, is what to fix.
+    """
+    try:
+        _check_enrolment_and_session(enrolment, session, now)
+        if session.module == FOLLOW_UP:
+            _check_follow_up(rules, enrolment, session)
+        else:
+            _check_core(rules, enrolment, session)
+    except _Blocked as blocked:
+        if register_missing(blocked.booking, now):
+            raise register_overdue(rules, blocked.booking) from None
+        raise blocked.violation from None
+
+
+class _Blocked(Exception):
+    """A refusal caused by one of the enrolment's own bookings, which it names."""
+
+    def __init__(self, booking: BookingFacts, violation: RuleViolation) -> None:
+        super().__init__(violation.message)
+        self.booking = booking
+        self.violation = violation
 
 
 def check_open(enrolment: EnrolmentFacts) -> None:
@@ -99,11 +131,12 @@ def _check_enrolment_and_session(
             "module_already_attended",
             f"The participant has already attended {name}.",
         )
-    if session.module in booked_modules(enrolment):
-        raise RuleViolation(
-            "already_booked",
-            f"The participant is already booked for {name}; cancel that booking first.",
-        )
+    for held in enrolment.bookings:
+        if held.module == session.module and held.status == BookingStatus.BOOKED:
+            raise _Blocked(held, RuleViolation(
+                "already_booked",
+                f"The participant is already booked for {name}; cancel that booking first.",
+            ))
     if session.booked >= session.capacity:
         raise RuleViolation("session_full", f"This session is full ({session.capacity} places).")
 
@@ -156,11 +189,11 @@ def _check_order(
             )
     for b in active_core:
         if b.module > k and b.starts_at <= session.starts_at:
-            raise RuleViolation(
+            raise _Blocked(b, RuleViolation(
                 "module_order",
                 f"Modules are taken in order: module {k} must come before module "
                 f"{b.module}, which is on {format_date(rules.local_date(b.starts_at))}.",
-            )
+            ))
 
 
 def _check_spacing(
@@ -171,9 +204,9 @@ def _check_spacing(
         other = rules.local_date(b.starts_at)
         gap = abs((other - on).days)
         if gap < minimum:
-            raise RuleViolation(
+            raise _Blocked(b, RuleViolation(
                 "spacing",
                 f"Module {session.module} on {format_date(on)} would be {gap} day"
                 f"{'' if gap == 1 else 's'} from module {b.module} on {format_date(other)}; "
                 f"core sessions must be at least {minimum} days apart.",
-            )
+            ))

@@ -18,11 +18,12 @@ from diversion.domain.booking import (
     SessionFacts,
     check_booking,
     check_open,
+    register_missing,
+    register_overdue,
 )
-from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
 from diversion.domain.planning import no_plan, plan
-from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
+from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
 from diversion.domain.vocabulary import OPEN_ENROLMENT, BookingStatus
 
 
@@ -108,15 +109,7 @@ def later_future_bookings(
 
 def check_registers(rules: ProgrammeRules, enrolment: EnrolmentFacts, now: datetime) -> None:
     """Refuse to plan around a session whose register was never taken: say which one."""
-    overdue = sorted(
-        (b for b in enrolment.bookings if b.status == BookingStatus.BOOKED and b.starts_at <= now),
-        key=lambda b: b.starts_at,
-    )
+    overdue = sorted((b for b in enrolment.bookings if register_missing(b, now)),
+                     key=lambda b: (b.starts_at, b.id))
     if overdue:
-        first = overdue[0]
-        raise RuleViolation(
-            "register_overdue",
-            f"Record the register for {module_name(first.module)} on "
-            f"{format_date(rules.local_date(first.starts_at))} first: until then nobody "
-            "knows whether it was attended.",
-        )
+        raise register_overdue(rules, overdue[0])

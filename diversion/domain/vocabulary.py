@@ -38,6 +38,20 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SessionState(StrEnum):
+    """Where a session stands as people see it: its status and its register together.
+
+    Derived, never stored: a session that has ended is held once every outcome is
+    recorded, and its register is overdue until then.
+    """
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    REGISTER_OVERDUE = "register_overdue"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
 class BookingStatus(StrEnum):
     BOOKED = "booked"
     ATTENDED = "attended"
@@ -62,6 +76,15 @@ class FlagKind(StrEnum):
     AT_RISK = "at_risk"
     NON_COMPLETION = "non_completion"
     FOLLOW_UP_MISSED = "follow_up_missed"
+
+
+class Concern(StrEnum):
+    """What a list shows beside an open enrolment's status; derived, never stored."""
+
+    AT_RISK = "at_risk"
+    DEADLINE_PASSED = "deadline_passed"
+    FOLLOW_UP_MISSED = "follow_up_missed"
+    REGISTER_OVERDUE = "register_overdue"
 
 
 class FlagStatus(StrEnum):
@@ -139,6 +162,10 @@ WORDS: dict[str, str] = {
     MessageStatus.SUPERSEDED: "Withdrawn before sending",
     JobOutcome.RUNNING: "Running",
     JobOutcome.SUCCEEDED: "Succeeded",
+    "in_progress": "In progress",
+    "held": "Held",
+    "register_overdue": "Register overdue",
+    "deadline_passed": "Deadline passed",
 }
 
 

@@ -23,7 +23,6 @@ from diversion.domain.vocabulary import (
     LONDON,
     BookingStatus,
     EnrolmentStatus,
-    FlagKind,
     FlagStatus,
     Role,
     values,
@@ -31,7 +30,11 @@ from diversion.domain.vocabulary import (
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, audit
-from diversion.services.enrolments import enrolment_filter
+from diversion.services.enrolments import (
+    FLAG_FILTERS,
+    enrolment_filter,
+    participant_reference,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000
@@ -96,7 +99,7 @@ def enrolments(
     """Export the force's enrolments with the enrolment list's filters; record the read."""
     actor.require(Role.CASE_OFFICER)
     query = enrolment_filter(actor, status=status if status in values(EnrolmentStatus) else None,
-                             flag=flag if flag in (*values(FlagKind), "any") else None,
+                             flag=flag if flag in FLAG_FILTERS else None,
                              search=search).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings), so.selectinload(Enrolment.flags))
@@ -121,11 +124,18 @@ def enrolments(
     )
 
 
-def participants(actor: Actor, *, name: str = "") -> Export:
-    """Export participants for a coordinator (no case reference or screening); record the read."""
+def participants(actor: Actor, *, name: str = "", status: str | None = None,
+                 flag: str | None = None) -> Export:
+    """Export participants for a coordinator (no case reference or screening); record the read.
+
+    The list's filters apply: the name or participant reference searched, the status and
+    what needs attention.
+    """
     actor.require(Role.COORDINATOR)
     term = name.strip().lower()
-    query = enrolment_filter(actor, search=term).options(
+    query = enrolment_filter(actor, search=term,
+                             status=status if status in values(EnrolmentStatus) else None,
+                             flag=flag if flag in FLAG_FILTERS else None).options(
         so.contains_eager(Enrolment.case), so.joinedload(Enrolment.programme),
         so.selectinload(Enrolment.bookings).joinedload(Booking.session))
     now = clock.now()
@@ -136,19 +146,19 @@ def participants(actor: Actor, *, name: str = "") -> Export:
                           if b.status == BookingStatus.BOOKED and b.session.starts_at > now)
         next_session = upcoming[0] if upcoming else None
         rows.append((
-            f"{e.case.given_name} {e.case.family_name}", e.programme.name, _words(e.status),
-            e.start_date, e.core_deadline, _attended(e),
+            f"{e.case.given_name} {e.case.family_name}", participant_reference(e.id),
+            e.programme.name, _words(e.status), e.start_date, e.core_deadline, _attended(e),
             _module(next_session[1]) if next_session else "",
             next_session[0] if next_session else None,
         ))
     with transaction():
         audit.record(actor, "read", "enrolment_list", None, detail={
-            "export": "csv", "search": "name" if term else None,
-            "ids": [enrolment_id for enrolment_id, _ in read]})
+            "export": "csv", "search": "name" if term else None, "status": status,
+            "flag": flag, "ids": [enrolment_id for enrolment_id, _ in read]})
         audit.record_reads(actor, "enrolment", read, "export")
     return Export(
         filename=f"participants-{clock.today().isoformat()}.csv",
-        header=("Participant", "Programme", "Status", "Start date", "Core deadline",
+        header=("Participant", "Reference", "Programme", "Status", "Start date", "Core deadline",
                 "Modules attended", "Next module booked", "Next session"),
         rows=rows,
     )

@@ -205,24 +205,6 @@ def list_sessions(
     return list(db.session.scalars(query))
 
 
-def bookable_sessions(enrolment: Enrolment, modules: list[int],
-                      limit: int = 40) -> list[CourseSession]:
-    """Return the upcoming sessions of these modules that still have a place."""
-    if not modules:
-        return []
-    return list(db.session.scalars(
-        sa.select(CourseSession)
-        .where(CourseSession.programme_id == enrolment.programme_id,
-               CourseSession.module.in_(modules),
-               CourseSession.status == SessionStatus.SCHEDULED,
-               CourseSession.starts_at > clock.now(),
-               CourseSession.booked < CourseSession.capacity)
-        .options(so.joinedload(CourseSession.venue))
-        .order_by(CourseSession.starts_at, CourseSession.id)
-        .limit(limit)
-    ))
-
-
 def get_session(session_id: int) -> CourseSession:
     session = db.session.get(CourseSession, session_id)
     if session is None:

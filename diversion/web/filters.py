@@ -16,6 +16,7 @@ from diversion.domain.dates import (
 from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import LONDON, in_words
+from diversion.services.enrolments import participant_reference
 
 # The colour of each value's tag; its words come from the vocabulary.
 _TAG_CLASSES = {
@@ -35,6 +36,10 @@ _TAG_CLASSES = {
     "follow_up_missed": "govuk-tag--red",
     "open": "govuk-tag--orange",
     "closed": "govuk-tag--grey",
+    "in_progress": "govuk-tag--light-blue",
+    "held": "govuk-tag--green",
+    "register_overdue": "govuk-tag--red",
+    "deadline_passed": "govuk-tag--red",
 }
 STATUS_TAGS = {value: (in_words(value), tag) for value, tag in _TAG_CLASSES.items()}
 
@@ -70,7 +75,9 @@ def form_error_summary(form) -> dict:
     # GOV.UK date input pattern says (the group itself cannot take focus).
     id_map = {name: f"{field.name}-day" if isinstance(field.widget, GovDateInput) else field.id
               for name, field in form._fields.items()}
-    field_errors = {k: v for k, v in form.errors.items() if k is not None}
+    # Errors of the whole form sit under a key of None (WTForms) or "" (Flask-WTF's
+    # forms): they are listed once, from form_errors, never again as a field's.
+    field_errors = {k: v for k, v in form.errors.items() if k}
     items = flatten_errors(field_errors, id_map=id_map) if field_errors else []
     for message in form.form_errors:
         items.insert(0, {"text": message, "href": "#main-content"})
@@ -86,4 +93,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_short_month, "short_month")
     app.add_template_filter(module_name)
     app.add_template_filter(describe, "reason_text")
+    app.add_template_filter(participant_reference)
     app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS

@@ -36,13 +36,27 @@ def test_a_case_officer_without_a_force_and_a_breached_password_are_refused(runn
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
-def test_the_demo_data_has_forces_staff_and_forty_participants_at_every_stage(runner, app):
+def test_the_demo_data_has_forces_staff_and_participants_at_every_stage_messy_ones_too(
+        runner, app):
+    from diversion.models import Booking
+    from diversion.services import registers
+
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "admin@demo.diversion.test" in result.output
+    assert "44 participants" in result.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 40
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 44
         statuses = set(db.session.scalars(sa.select(Enrolment.status)))
+        # Sessions whose register was never taken, for the coordinator's home page.
+        assert registers.overdue_registers().total >= 2
+        # Someone who missed module 2 and still holds modules 3 to 5.
+        held: dict[int, dict[int, str]] = {}
+        for booking in db.session.scalars(sa.select(Booking)):
+            held.setdefault(booking.enrolment_id, {})[booking.module] = booking.status
+        assert any(modules.get(2) == "absent_unexcused"
+                   and [modules.get(m) for m in (3, 4, 5)] == ["booked"] * 3
+                   for modules in held.values())
     assert {"enrolled", "awaiting_follow_up", "completed", "referred"} <= statuses
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not loaded" in again.output

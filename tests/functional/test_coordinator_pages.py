@@ -194,7 +194,9 @@ def test_booking_from_the_enrolment_page_then_a_spacing_refusal_in_plain_words(w
     page = text_of(client.get(f"/coordinator/participants/{enrolment}"))
     assert "Book Module 1" in page
     assert "Core deadline 4 May 2027" in page
-    assert "Module 1: Tuesday 5 January 2027 at 6pm, Civic Centre (10 places left)" in page
+    assert ("Module 1 sessions that meet every booking rule Date and time Venue Places left "
+            "Book Tuesday 5 January 2027 at 6pm Civic Centre 10 Book Module 1 on Tuesday "
+            "5 January 2027 at 6pm") in page
 
     response = world["post"](f"/coordinator/participants/{enrolment}/book",
                              {"session_id": first})
@@ -203,12 +205,16 @@ def test_booking_from_the_enrolment_page_then_a_spacing_refusal_in_plain_words(w
     assert "Booked Module 1 on Tuesday 5 January 2027 at 6pm" in page
     assert "Module 1 Booked Tuesday 5 January 2027 at 6pm" in page
     assert "Book Module 2" in page
+    # Six days after module 1: not offered, and the page says why.
+    assert "Book Module 2 on Monday 11 January" not in page
+    assert ("The only module 2 session published up to 4 May 2027 cannot be booked. Module 2 "
+            "on 11 January 2027 would be 6 days from module 1 on 5 January 2027") in page
 
     refused = world["post"](f"/coordinator/participants/{enrolment}/book",
                             {"session_id": too_soon})
     page = text_of(refused)
     assert "There is a problem" in page
-    assert "Module 2 on 11 January 2027 would be 6 days" in page
+    assert page.count("Nothing was booked. Module 2 on 11 January 2027 would be 6 days") == 1
     assert "Module 2 Not booked" in page
 
 

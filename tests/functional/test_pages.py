@@ -305,7 +305,9 @@ def test_the_enrolment_list_links_each_enrolment_to_its_page(client, login_as):
                      page.get_data(as_text=True))
     assert link
     assert "Sam Taylor" in text_of(client.get(link.group(1)))
-    assert "Sam Taylor Enrolled 28 February 2027 0 attended" in text_of(page)
+    row = text_of(page)
+    assert "MET/2026/0001 Sam Taylor 2 April 1990 Enrolled" in row
+    assert "28 February 2027 None booked 0 of 5" in row
 
 
 def test_a_hand_made_post_without_the_date_boxes_gets_an_error_not_a_crash(app, client, login_as):

@@ -190,3 +190,34 @@ def test_a_booking_runs_a_fixed_handful_of_statements_whatever_the_enrolments_hi
         assert response.status_code == 201, response.get_json()
         statements.append(count)
     assert statements[0] == statements[1] <= 10
+
+
+def test_the_risk_lists_the_home_page_and_a_participants_page_do_not_grow_with_the_rows(
+        app, client, login_as):
+    from diversion import clock
+
+    # Every session the builder books has ended unrecorded: each list shows the concern.
+    clock.set_now("2027-02-01T09:00:00+00:00")
+    first = _enrolments(app, 3)
+    login_as("coordinator", force=None)
+    paths = ["/coordinator/participants?sort=deadline&flag=register_overdue",
+             "/coordinator/participants?status=enrolled&after=1",
+             "/coordinator/sessions", f"/coordinator/participants/{first[0]}"]
+    few = [_statements(app, client, path) for path in paths]
+    _enrolments(app, 27, start=3)
+    many = [_statements(app, client, path) for path in paths]
+    assert few == many
+    assert max(many) <= 14
+
+
+def test_the_case_officers_sorted_and_filtered_list_does_not_grow_with_the_rows(
+        app, client, login_as):
+    from diversion import clock
+
+    clock.set_now("2027-02-01T09:00:00+00:00")
+    _enrolments(app, 3)
+    login_as("case_officer")
+    path = "/cases/enrolments?sort=deadline&flag=at_risk"
+    few = _statements(app, client, path)
+    _enrolments(app, 27, start=3)
+    assert few == _statements(app, client, path) <= 12

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from diversion import clock
 from diversion.documents import referral_summary as referral_summary_pdf
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
     BookingStatus,
     DecisionKind,
     EnrolmentStatus,
-    FlagKind,
     FlagStatus,
     Role,
     values,
@@ -28,11 +29,11 @@ from diversion.services import (
 )
 from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
-from diversion.web.args import id_arg, number_arg, text_arg
+from diversion.web.args import number_arg, text_arg
 from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
 from diversion.web.downloads import csv_download
-from diversion.web.filters import long_date, long_datetime
+from diversion.web.filters import long_date, long_datetime, module_name
 from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
 
@@ -127,12 +128,12 @@ def enrol(case_id: int):
 
 
 def _enrolment_filters() -> dict:
-    """Read the enrolment list's filters (status, open flag, search) from the address."""
+    """Read the enrolment list's filters (status, flag or concern, search) from the address."""
     status = request.args.get("status") or None
     flag = request.args.get("flag") or None
     if status not in (None, *values(EnrolmentStatus)):
         status = None
-    if flag not in (None, *values(FlagKind), "any"):
+    if flag not in (None, *enrolments.FLAG_FILTERS):
         flag = None
     search = text_arg("q")
     return {"status": status, "flag": flag, "search": search}
@@ -141,14 +142,15 @@ def _enrolment_filters() -> dict:
 @bp.get("/enrolments", endpoint="enrolments")
 @role_required(Role.CASE_OFFICER)
 def enrolments_():
-    """List the force's enrolments, filtered by status or flag, searchable by reference or name."""
+    """List the force's enrolments with what needs attention; filter, search, sort and page."""
     filters = _enrolment_filters()
-    after = id_arg("after")
-    rows = enrolments.list_enrolments(actor(), status=filters["status"], flag=filters["flag"],
-                                      search=filters["search"] or None, after_id=after,
-                                      limit=PER_PAGE)
-    return render_template("case_officer/enrolments.html", enrolments=rows, **filters,
-                           per_page=PER_PAGE, title="Enrolments")
+    sort = request.args.get("sort") if request.args.get("sort") in enrolments.SORTS else None
+    page = enrolments.enrolment_page(
+        actor(), status=filters["status"], flag=filters["flag"],
+        search=filters["search"] or None, sort=sort or "enrolled",
+        after=request.args.get("after"), before=request.args.get("before"), per_page=PER_PAGE)
+    return render_template("case_officer/enrolments.html", page=page,
+                           filters={**filters, "sort": sort}, title="Enrolments", **filters)
 
 
 @bp.get("/enrolments.csv")
@@ -187,12 +189,21 @@ def what_happens_next(e) -> list[str]:
     attended = {b.module for b in e.bookings if b.status == BookingStatus.ATTENDED}
     core = [m for m in range(1, e.programme.core_modules + 1)]
     left = [m for m in core if m not in attended]
-    upcoming = sorted((b for b in e.bookings if b.status == BookingStatus.BOOKED),
+    now = clock.now()
+    upcoming = sorted((b for b in e.bookings
+                       if b.status == BookingStatus.BOOKED and b.session.starts_at > now),
                       key=lambda b: b.session.starts_at)
     steps = []
     if any(f.status == FlagStatus.OPEN for f in e.flags):
         steps.append("A flag is open: record a decision below (continue, with or without "
                      "an extension, or refer back to prosecution).")
+    unrecorded = sorted((b for b in e.bookings
+                         if b.status == BookingStatus.BOOKED and b.session.ends_at <= now),
+                        key=lambda b: b.session.starts_at)
+    if e.status in OPEN_ENROLMENT and unrecorded:
+        steps.append(f"The register for {module_name(unrecorded[0].module)} on "
+                     f"{long_date(unrecorded[0].session.starts_at)} has not been taken: the "
+                     "coordinator records whether it was attended.")
     if e.status == EnrolmentStatus.ENROLLED:
         steps.append(f"{len(left)} of {len(core)} modules still to attend by "
                      f"{long_date(e.core_deadline)}.")

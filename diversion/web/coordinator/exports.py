@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from diversion.domain.vocabulary import Role
 from diversion.services import exports
-from diversion.web.args import text_arg
 from diversion.web.coordinator import bp
+from diversion.web.coordinator.enrolments import list_filters
 from diversion.web.coordinator.sessions import shown_period
 from diversion.web.downloads import csv_download
 from diversion.web.roles import actor, role_required
@@ -27,6 +27,7 @@ def sessions_csv():
 @bp.get("/participants.csv")
 @role_required(Role.COORDINATOR)
 def participants_csv():
-    """Download every participant the name search matches, as CSV."""
-    name = text_arg("q")
-    return csv_download(exports.participants(actor(), name=name))
+    """Download every participant the list's search and filters match, as CSV."""
+    filters = list_filters()
+    return csv_download(exports.participants(actor(), name=filters["search"],
+                                             status=filters["status"], flag=filters["flag"]))

@@ -27,6 +27,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from diversion.domain.errors import RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
@@ -247,9 +248,21 @@ class CancelBookingForm(BaseForm):
 
 
 class BookForm(BaseForm):
-    session_id = SelectField("Session", coerce=int, widget=GovSelect(),
-                             validators=[InputRequired("Select a session")])
-    submit = SubmitField("Book", widget=GovSubmitInput())
+    """The "Book" button beside one session that fits: the session rides in a hidden field."""
+
+    session_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Choose a session")])
+
+
+class OutcomeForm(BaseForm):
+    """One participant's outcome for one session, recorded from their own page."""
+
+    outcome = RadioField("What happened?", choices=OUTCOMES, widget=GovRadioInput(),
+                         validators=[InputRequired("Select what happened")])
+    reason = StringField(
+        "Reason (needed for an excused absence)", widget=GovTextInput(),
+        validators=[Optional(), Length(max=500, message="Reason must be 500 characters "
+                                                        "or fewer")],
+    )
 
 
 def _whole_number_or_none(value):

@@ -14,8 +14,9 @@ from diversion.domain.dates import session_day_problem
 from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.registers import session_state
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
-from diversion.services import InvalidInput, attendance, bookings, rebooking
+from diversion.services import InvalidInput, attendance, bookings, rebooking, registers
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
@@ -35,6 +36,8 @@ from diversion.web.filters import local_time, long_date, long_datetime, module_n
 from diversion.web.roles import actor, role_required
 
 MAX_SESSIONS_SHOWN = 500
+# The coordinator's home leads with the oldest overdue registers, this many at most.
+OVERDUE_SHOWN = 10
 
 
 @bp.context_processor
@@ -133,7 +136,8 @@ def week():
         last=last - timedelta(days=1), previous=previous, following=following,
         truncated=len(rows) > MAX_SESSIONS_SHOWN, venues=venue_service.list_venues(),
         module=module_arg, venue_id=venue_id, filters=filters,
-        module_choices=_module_choices(), title="Sessions",
+        module_choices=_module_choices(), states=registers.states(rows[:MAX_SESSIONS_SHOWN]),
+        overdue=registers.overdue_registers(limit=OVERDUE_SHOWN), title="Sessions",
     )
 
 
@@ -246,9 +250,12 @@ def _render_session(session, *, register=None):
     if register is None and started and not cancelled and rows:
         register = register_form(rows)
     affected = session_service.affected_by_cancellation(session) if cancelled else []
+    missing = sum(1 for b in rows if b.status == BookingStatus.BOOKED)
+    state = session_state(session.status, session.starts_at, session.ends_at, missing,
+                          clock.now())
     return render_template(
         "coordinator/session.html", session=session, bookings=rows, started=started,
-        register=register, affected=affected,
+        register=register, affected=affected, state=state, missing=missing,
         title=f"{module_name(session.module)}, {long_date(session.starts_at)}",
     )
 

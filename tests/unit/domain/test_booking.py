@@ -280,3 +280,56 @@ def test_attended_modules_ignore_bookings_not_attended():
     assert attended_modules(enrolment) == {1}
     assert not core_complete(RULES, enrolment)
     assert core_complete(RULES, make_enrolment(bookings=attended_core()))
+
+
+class TestRegisterOverdue:
+    """A booking in the way whose session happened without an outcome: take the register."""
+
+    def test_module_two_before_a_module_three_never_registered_asks_for_that_register(self):
+        enrolment = make_enrolment(bookings=[
+            make_booking(id=1, module=1, starts_at=day(0), status="attended"),
+            make_booking(id=2, module=2, starts_at=day(7), status="absent_unexcused"),
+            make_booking(id=3, module=3, starts_at=day(14)),
+        ])
+        session = make_session(module=2, starts_at=day(28))
+
+        with pytest.raises(RuleViolation) as refused:
+            check_booking(RULES, enrolment, session, now=day(20))
+
+        assert refused.value.code == "register_overdue"
+        assert refused.value.message.startswith(
+            "Record the register for module 3 on 16 November 2026 first")
+
+    def test_the_same_booking_still_to_come_is_an_ordinary_order_refusal(self):
+        enrolment = make_enrolment(bookings=[
+            make_booking(id=1, module=1, starts_at=day(0), status="attended"),
+            make_booking(id=3, module=3, starts_at=day(14)),
+        ])
+        session = make_session(module=2, starts_at=day(21))
+
+        assert refusal(enrolment, session, now=day(10)) == "module_order"
+
+    def test_a_session_too_close_to_one_never_registered_asks_for_that_register(self):
+        enrolment = make_enrolment(bookings=[make_booking(id=1, module=1, starts_at=day(0))])
+
+        assert refusal(enrolment, make_session(module=2, starts_at=day(3)),
+                       now=day(1)) == "register_overdue"
+
+    def test_the_module_itself_booked_in_the_past_without_an_outcome_asks_for_its_register(
+            self):
+        enrolment = make_enrolment(bookings=[make_booking(id=1, module=1, starts_at=day(0))])
+
+        assert refusal(enrolment, make_session(module=1, starts_at=day(14)),
+                       now=day(1)) == "register_overdue"
+
+    def test_a_register_never_taken_that_is_not_in_the_way_refuses_nothing(self):
+        enrolment = make_enrolment(bookings=[make_booking(id=1, module=1, starts_at=day(0))])
+
+        assert allowed(enrolment, make_session(module=2, starts_at=day(14)), now=day(1))
+
+    def test_an_attended_session_in_the_way_is_an_ordinary_spacing_refusal(self):
+        enrolment = make_enrolment(bookings=[
+            make_booking(id=1, module=1, starts_at=day(0), status="attended")])
+
+        assert refusal(enrolment, make_session(module=2, starts_at=day(3)),
+                       now=day(1)) == "spacing"

@@ -1,0 +1,58 @@
+"""The sessions a participant could be booked into now: exactly those every rule allows.
+
+Set-wise: one statement reads the candidate sessions (the modules wanted, still to
+come, up to the last day they could count), then ``domain/choices.py`` judges each with
+the booking rules in Python. A read: nothing is locked, so a place shown may be taken
+before the coordinator books it, and the booking itself says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from diversion import clock
+from diversion.domain.choices import choices, last_day
+from diversion.domain.vocabulary import SessionStatus
+from diversion.extensions import db
+from diversion.models import CourseSession, Enrolment
+from diversion.services.facts import enrolment_facts, session_facts
+from diversion.services.programmes import rules_for
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One module's sessions that fit, earliest first, or why none does."""
+
+    module: int
+    sessions: list[CourseSession]
+    why_none: str | None
+    code: str | None
+
+
+def booking_choices(enrolment: Enrolment, modules: list[int]) -> list[Offer]:
+    """Offer, for each module, every published session this enrolment may book now."""
+    if not modules:
+        return []
+    rules = rules_for(enrolment.programme)
+    facts = enrolment_facts(enrolment)
+    now = clock.now()
+    last_days = [d for d in (last_day(facts, m) for m in modules) if d is not None]
+    found: list[CourseSession] = []
+    if last_days:
+        found = list(db.session.scalars(
+            sa.select(CourseSession)
+            .where(CourseSession.programme_id == enrolment.programme_id,
+                   CourseSession.module.in_(modules),
+                   CourseSession.status == SessionStatus.SCHEDULED,
+                   CourseSession.starts_at > now,
+                   CourseSession.starts_at < rules.day_ends(max(last_days)))
+            .options(so.joinedload(CourseSession.venue))
+            .order_by(CourseSession.starts_at, CourseSession.id)
+        ))
+    by_id = {s.id: s for s in found}
+    judged = choices(rules, facts, modules, [session_facts(s) for s in found], now)
+    return [Offer(c.module, [by_id[s.id] for s in c.fits], c.why_none, c.code)
+            for c in judged]
