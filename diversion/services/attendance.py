@@ -9,8 +9,8 @@ from diversion.domain.progress import check_attendance, check_outcome
 from diversion.domain.vocabulary import OPEN_ENROLMENT, BookingStatus, EnrolmentStatus, Role
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking
-from diversion.services import Actor, audit, compliance, progress
-from diversion.services.bookings import bookings_of, lock_booking
+from diversion.services import Actor, audit, progress
+from diversion.services.bookings import lock_booking
 
 # An outcome can be recorded, or corrected, on an open enrolment or a completed one;
 # a referred or withdrawn enrolment is closed.
@@ -62,10 +62,8 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
                                     recorded_by_id=actor.user_id, recorded_at=clock.now()))
     db.session.flush()
-    bookings = bookings_of(enrolment)
-    progress.refresh(enrolment, bookings)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
-    compliance.raise_flags_for(enrolment, bookings)
+    progress.reassess(enrolment)
     audit.record(actor, "update", "attendance", booking.id, case_id=enrolment.case_id,
                  detail={"outcome": outcome, "previous": previous})
     return booking

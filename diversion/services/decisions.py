@@ -72,6 +72,9 @@ def decide(
             .where(Flag.enrolment_id == enrolment.id, Flag.status == FlagStatus.OPEN)
             .values(status=FlagStatus.CLOSED, closed_at=now, closed_by_decision_id=record.id)
         )
+        # After the flags are closed: what is still due on the new facts (an extension
+        # too short for the modules left) is raised afresh.
+        progress.reassess(enrolment)
         audit.record(actor, "update", "enrolment", enrolment.id, case_id=enrolment.case_id,
                      detail={"decision": decision, "extend_days": extend_days,
                              "cancelled_bookings": [b.id for b in cancelled]})

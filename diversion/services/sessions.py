@@ -24,7 +24,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Programme
-from diversion.services import Actor, InvalidInput, NotFound, audit, outbox
+from diversion.services import Actor, InvalidInput, NotFound, audit, outbox, progress
 from diversion.services.programmes import get_programme
 from diversion.services.venues import get_venue
 
@@ -311,6 +311,7 @@ def move_session(
                 outbox.schedule_reminder(booking, programme.reminder_hours)
         audit.record(actor, "update", "session", session.id,
                      detail={"moved": changed_time_or_place, "capacity": session.capacity})
+        progress.reassess(*(b.enrolment for b in _booked(session.id)))
     return session
 
 
