@@ -72,6 +72,7 @@ class FlagStatus(StrEnum):
 class DecisionKind(StrEnum):
     REFER = "refer"
     CONTINUE = "continue"
+    WITHDRAW = "withdraw"
 
 
 class ExtensionTarget(StrEnum):
