@@ -101,6 +101,7 @@ def register_vocabulary(app: Flask) -> None:
     app.jinja_env.globals.update(
         OPEN_ENROLMENT=vocabulary.OPEN_ENROLMENT,
         BookingStatus=vocabulary.BookingStatus,
+        DecisionKind=vocabulary.DecisionKind,
         EnrolmentStatus=vocabulary.EnrolmentStatus,
         FlagKind=vocabulary.FlagKind,
         FlagStatus=vocabulary.FlagStatus,

@@ -56,7 +56,12 @@ def show(enrolment_id):
 @bp.refuses(422, "enrolment_closed", "follow_up_not_due")
 @requires(Role.CASE_OFFICER)
 def decide(data, enrolment_id):
-    """Record a decision: refer back to prosecution, or continue (optionally extending)."""
+    """Record a decision: refer back to prosecution, continue (optionally extending), or withdraw.
+
+    `refer` sets the status `referred` and `withdraw` sets `withdrawn`: both cancel the
+    participant's future bookings (each is sent a cancellation) and close the enrolment.
+    Every decision closes the open flags; a reason is required.
+    """
     return decisions.decide(current_actor(), enrolment_id, **data)
 
 

@@ -227,7 +227,7 @@ class ExtensionOut(Schema):
 class DecisionOut(Schema):
     id = fields.Integer()
     enrolment_id = fields.Integer()
-    decision = fields.String()
+    decision = fields.String(validate=validate.OneOf(values(DecisionKind)))
     reason = fields.String()
     extend_days = fields.Integer(allow_none=True)
     decided_at = Instant()
@@ -531,7 +531,12 @@ class FlagList(Schema):
 
 
 class DecisionIn(RequestSchema):
-    decision = fields.String(required=True, validate=validate.OneOf(values(DecisionKind)))
+    decision = fields.String(
+        required=True, validate=validate.OneOf(values(DecisionKind)),
+        metadata={"description": "refer: back to prosecution (status referred); continue: "
+                                 "stays on the programme, optionally extended; withdraw: "
+                                 "the agreement ended (status withdrawn). refer and withdraw "
+                                 "cancel future bookings and send cancellations."})
     reason = text(2000)
     extend_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(min=1, max=365))

@@ -8,10 +8,22 @@ from datetime import date, datetime, timedelta
 from diversion.domain.booking import EnrolmentFacts, attended_modules, core_complete
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
-from diversion.domain.vocabulary import BookingStatus, EnrolmentStatus, Outcome, values
+from diversion.domain.vocabulary import (
+    BookingStatus,
+    DecisionKind,
+    EnrolmentStatus,
+    Outcome,
+    values,
+)
+
+# The decisions that close an enrolment for good, and the status each leaves behind.
+CLOSING_DECISIONS: dict[str, str] = {
+    DecisionKind.REFER: EnrolmentStatus.REFERRED,
+    DecisionKind.WITHDRAW: EnrolmentStatus.WITHDRAWN,
+}
 
 # A case officer's decision closed these for good: attendance no longer moves them.
-CLOSED_BY_DECISION = frozenset({EnrolmentStatus.REFERRED, EnrolmentStatus.WITHDRAWN})
+CLOSED_BY_DECISION = frozenset(CLOSING_DECISIONS.values())
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,11 @@ def derive_progress(
     else:
         status = EnrolmentStatus.AWAITING_FOLLOW_UP
     return Progress(status, completed_on, due, window)
+
+
+def status_after(decision: str, status: str) -> str:
+    """Return the enrolment's status once a decision is recorded: refer and withdraw close it."""
+    return CLOSING_DECISIONS.get(decision, status)
 
 
 def check_attendance(session_starts_at: datetime, now: datetime) -> None:

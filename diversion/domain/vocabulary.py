@@ -95,6 +95,7 @@ class FlagStatus(StrEnum):
 class DecisionKind(StrEnum):
     REFER = "refer"
     CONTINUE = "continue"
+    WITHDRAW = "withdraw"
 
 
 class ExtensionTarget(StrEnum):

@@ -21,8 +21,8 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking, Flag, User
-from diversion.services import Actor, audit, compliance, progress
-from diversion.services.bookings import bookings_of, cancel_locked, lock_booking
+from diversion.services import Actor, audit, progress
+from diversion.services.bookings import cancel_locked, lock_booking
 
 # An outcome can be recorded, or corrected, on an open enrolment or a completed one;
 # a referred or withdrawn enrolment is closed.
@@ -76,10 +76,8 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     db.session.flush()
     if outcome == Outcome.ATTENDED and previous != Outcome.ATTENDED:
         _release_module_booked_again(actor, booking)
-    bookings = bookings_of(enrolment)
-    progress.refresh(enrolment, bookings)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
-    compliance.raise_flags_for(enrolment, bookings)
+    progress.reassess(enrolment)
     audit.record(actor, "update", "attendance", booking.id, case_id=enrolment.case_id,
                  detail={"outcome": outcome, "previous": previous, "reason": reason})
     return booking

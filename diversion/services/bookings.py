@@ -24,7 +24,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import BookingStatus, MessageKind, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
-from diversion.services import Actor, NotFound, audit, outbox
+from diversion.services import Actor, NotFound, audit, outbox, progress
 from diversion.services.facts import booking_facts_of, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 
@@ -207,6 +207,7 @@ def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
                 requested_by=requested_by)
         audit.record(actor, "update", "booking", booking.id, case_id=enrolment.case_id,
                      detail={"cancelled": True, "reason": reason, "requested_by": requested_by})
+        progress.reassess(enrolment)
     return booking
 
 

@@ -1,4 +1,4 @@
-"""Keep an enrolment's status and follow-up dates in step with its bookings."""
+"""Keep an enrolment's status, follow-up dates and flags in step with its facts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from diversion import clock
 from diversion.domain.progress import derive_progress
 from diversion.domain.vocabulary import EnrolmentStatus
 from diversion.models import Booking, Enrolment
+from diversion.services import compliance
 from diversion.services.facts import enrolment_facts
 from diversion.services.programmes import rules_for
 
@@ -27,3 +28,20 @@ def refresh(enrolment: Enrolment, bookings: list[Booking]) -> None:
         enrolment.follow_up_opens = enrolment.follow_up_closes = None
     else:
         enrolment.follow_up_opens, enrolment.follow_up_closes = progress.follow_up_window
+
+
+def reassess(*enrolments: Enrolment) -> None:
+    """Bring each enrolment's status, dates and flags in line with facts just changed.
+
+    Runs inside the caller's transaction, once per enrolment it touched, after the
+    change: a cancelled booking, a cancelled or moved session, a decision, an extension
+    or an attendance raises the flags it calls for at once, through the one rule the
+    daily sweep also applies (the sweep remains for the passing of time).
+    """
+    # bookings.py calls this at the end of its use cases: imported here, not at the top.
+    from diversion.services.bookings import bookings_of
+
+    for enrolment in sorted(set(enrolments), key=lambda e: e.id):
+        bookings = bookings_of(enrolment)
+        refresh(enrolment, bookings)
+        compliance.raise_flags_for(enrolment, bookings)

@@ -28,7 +28,7 @@ from diversion.domain.rebooking import breach_if_moved, replan
 from diversion.domain.vocabulary import BookingStatus, MessageKind, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
-from diversion.services import Actor, InvalidInput, audit, outbox
+from diversion.services import Actor, InvalidInput, audit, outbox, progress
 from diversion.services.bookings import (
     book_locked,
     bookings_of,
@@ -203,6 +203,8 @@ def cancel_session(actor: Actor, session_id: int, *, reason: str,
         change = SessionChange(session=session, cancelled=affected)
         if rebook:
             _rebook_each(actor, affected, change, reason="Re-planned after a cancelled session")
+        # A cancelled module can put someone at risk at once, not at the next sweep.
+        progress.reassess(*(b.enrolment for b in affected))
         audit.record(actor, "update", "session", session.id,
                      detail={"cancelled": True, "reason": reason, "rebook": rebook,
                              "affected": [b.id for b in affected],
@@ -304,6 +306,7 @@ def _change_session(actor: Actor, session_id: int, *, starts_at: datetime | None
             _send_updates(session)
         change = SessionChange(session=session, cancelled=broken)
         _rebook_each(actor, broken, change, reason="Re-planned after a moved session")
+        progress.reassess(*(b.enrolment for b in broken))
         if rehearse:
             raise _Rehearsed(change)
         audit.record(actor, "update", "session", session.id,

@@ -78,8 +78,15 @@ def test_a_refer_decision_closes_the_enrolment_and_cancels_future_sessions(clien
     empty = client.post(url, data={"csrf_token": token})
     assert "There is a problem" in text_of(empty)
     assert "Select a decision" in text_of(empty)
-    response = client.post(url, data={"csrf_token": token, "decision": "refer",
-                                      "reason": "Missed module 2 and would not rebook"})
+    confirmation = client.post(url, data={"csrf_token": token, "decision": "refer",
+                                          "reason": "Missed module 2 and would not rebook"})
+    assert "Are you sure you want to refer Sam Taylor back to prosecution?" in text_of(
+        confirmation)
+    assert story["officer"].get(
+        f"/enrolments/{story['enrolment']['id']}").get_json()["status"] == "enrolled"
+    response = client.post(url + "/decision", data={
+        "csrf_token": csrf_from(confirmation.get_data(as_text=True)), "decision": "refer",
+        "reason": "Missed module 2 and would not rebook", "confirm": "Confirm"})
     assert response.status_code == 302
     page = text_of(client.get(url))
     assert "Referred back to prosecution on" in page

@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -16,7 +17,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    AnyOf,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from diversion.domain.vocabulary import DecisionKind
 from diversion.web.forms import BaseForm, DateInput, DateOfBirth, DeliverableEmail
@@ -102,18 +110,22 @@ class EnrolForm(BaseForm):
     submit = SubmitField("Enrol", widget=GovSubmitInput())
 
 
+REASON_MAX = 2000
+
+
 class DecisionForm(BaseForm):
     decision = RadioField(
         "Decision", widget=GovRadioInput(),
         choices=[SelectChoice(DecisionKind.CONTINUE, "Continue on the programme"),
-                 SelectChoice(DecisionKind.REFER, "Refer back to prosecution")],
+                 SelectChoice(DecisionKind.REFER, "Refer back to prosecution"),
+                 SelectChoice(DecisionKind.WITHDRAW, "Withdraw from the programme")],
         validators=[InputRequired("Select a decision")],
     )
     reason = TextAreaField(
         "Reason", widget=GovTextArea(),
         description="This is recorded with your name and shown in the referral summary",
         validators=[InputRequired("Give the reason for the decision"),
-                    Length(max=2000, message="Reason must be 2,000 characters or fewer")],
+                    Length(max=REASON_MAX, message="Reason must be 2,000 characters or fewer")],
     )
     extend_days = IntegerField(
         "Extend the deadline by (days, optional)", widget=GovTextInput(),
@@ -123,3 +135,20 @@ class DecisionForm(BaseForm):
                                             message="Extend by between 1 and 365 days")],
     )
     submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+class ConfirmDecisionForm(BaseForm):
+    """The confirmation step of a decision that closes the enrolment: refer or withdraw.
+
+    The decision and reason ride along as hidden fields, checked again here: only the
+    submit records anything.
+    """
+
+    decision = HiddenField(validators=[
+        InputRequired("Select a decision"),
+        AnyOf([DecisionKind.REFER, DecisionKind.WITHDRAW], message="Select a decision")])
+    reason = HiddenField(validators=[
+        InputRequired("Give the reason for the decision"),
+        Length(max=REASON_MAX, message="Reason must be 2,000 characters or fewer")])
+    confirm = SubmitField("Confirm", widget=GovSubmitInput())
+    change = SubmitField("Change the decision", widget=GovSubmitInput())

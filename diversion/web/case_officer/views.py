@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from diversion import clock
 from diversion.documents import referral_summary as referral_summary_pdf
 from diversion.domain.errors import RuleViolation
+from diversion.domain.progress import CLOSING_DECISIONS
 from diversion.domain.vocabulary import (
     OPEN_ENROLMENT,
     BookingStatus,
@@ -31,7 +32,12 @@ from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
 from diversion.web.args import number_arg, text_arg
 from diversion.web.case_officer import bp
-from diversion.web.case_officer.forms import CaseForm, DecisionForm, EnrolForm
+from diversion.web.case_officer.forms import (
+    CaseForm,
+    ConfirmDecisionForm,
+    DecisionForm,
+    EnrolForm,
+)
 from diversion.web.downloads import csv_download
 from diversion.web.filters import long_date, long_datetime, module_name
 from diversion.web.reports import outcomes_download, render_outcomes
@@ -164,20 +170,79 @@ def enrolments_csv():
 @bp.route("/enrolments/<int:enrolment_id>", methods=["GET", "POST"])
 @role_required(Role.CASE_OFFICER)
 def enrolment(enrolment_id: int):
-    """Show an enrolment's progress, what happens next, its timeline, and record a decision."""
+    """Show an enrolment's progress, what happens next, its timeline, and record a decision.
+
+    A referral or a withdrawal is not recorded from here: it goes to its confirmation
+    step first, since it cancels sessions and tells the participant.
+    """
     form = DecisionForm()
     if form.validate_on_submit():
         try:
+            decisions.check_decision(form.decision.data, form.reason.data,
+                                     form.extend_days.data)
+            if form.decision.data in CLOSING_DECISIONS:
+                return _confirmation(enrolment_id, form.decision.data, form.reason.data)
             decisions.decide(actor(), enrolment_id, decision=form.decision.data,
                              reason=form.reason.data, extend_days=form.extend_days.data)
         except (RuleViolation, InvalidInput) as error:
-            target = getattr(form, error.field, None) if error.field else None
-            (target.errors if target is not None else form.form_errors).append(error.message)
+            _refused(form, error)
         else:
-            flash("Decision recorded: " + ("referred back to prosecution"
-                                           if form.decision.data == DecisionKind.REFER
-                                           else "continues on the programme"))
+            flash(DECIDED[form.decision.data])
             return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
+    return _enrolment_page(enrolment_id, form)
+
+
+DECIDED = {
+    DecisionKind.CONTINUE: "Decision recorded: continues on the programme",
+    DecisionKind.REFER: "Decision recorded: referred back to prosecution",
+    DecisionKind.WITHDRAW: "Decision recorded: withdrawn from the programme",
+}
+
+
+@bp.post("/enrolments/<int:enrolment_id>/decision")
+@role_required(Role.CASE_OFFICER)
+def confirm_decision(enrolment_id: int):
+    """Record a referral or withdrawal once confirmed, or go back to change it."""
+    form = ConfirmDecisionForm()
+    again = DecisionForm(formdata=None, data={"decision": form.decision.data,
+                                              "reason": form.reason.data})
+    if form.change.data:
+        return _enrolment_page(enrolment_id, again)
+    if not form.validate_on_submit():
+        again.form_errors.extend(e for errors in form.errors.values() for e in errors)
+        return _enrolment_page(enrolment_id, again)
+    try:
+        decisions.decide(actor(), enrolment_id, decision=form.decision.data,
+                         reason=form.reason.data)
+    except (RuleViolation, InvalidInput) as error:
+        _refused(again, error)
+        return _enrolment_page(enrolment_id, again)
+    flash(DECIDED[form.decision.data])
+    return redirect(url_for(".enrolment", enrolment_id=enrolment_id))
+
+
+def _confirmation(enrolment_id: int, decision: str, reason: str) -> str:
+    """Show what a referral or withdrawal would do, with the button that does it."""
+    outcome = decisions.consequences(actor(), enrolment_id, decision)
+    form = ConfirmDecisionForm(formdata=None, data={"decision": decision, "reason": reason})
+    name = outcome.enrolment.case.participant_name
+    question = (f"withdraw {name} from the programme" if decision == DecisionKind.WITHDRAW
+                else f"refer {name} back to prosecution")
+    return render_template("case_officer/confirm_decision.html", outcome=outcome, form=form,
+                           question=question, title=f"Are you sure you want to {question}?")
+
+
+def _refused(form: DecisionForm, error: RuleViolation | InvalidInput) -> None:
+    """Show a refusal beside the field it names, or above the form."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        form.form_errors.append(error.message)
+    else:
+        # A form filled from data, not validated, holds its field errors in a tuple.
+        target.errors = [*target.errors, error.message]
+
+
+def _enrolment_page(enrolment_id: int, form: DecisionForm) -> str:
     record, events = oversight.timeline(actor(), enrolment_id)
     return render_template("case_officer/enrolment.html", enrolment=record, events=events,
                            form=form, next_steps=what_happens_next(record),
@@ -221,6 +286,9 @@ def what_happens_next(e) -> list[str]:
     elif e.status == EnrolmentStatus.REFERRED:
         steps.append(f"Referred back to prosecution on {long_date(e.closed_at)}. Download the "
                      "referral summary for the file.")
+    elif e.status == EnrolmentStatus.WITHDRAWN:
+        steps.append(f"Withdrawn from the programme on {long_date(e.closed_at)}. Its future "
+                     "sessions were cancelled; nothing more to do.")
     else:
         steps.append("This enrolment is closed.")
     return steps

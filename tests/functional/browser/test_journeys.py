@@ -243,6 +243,9 @@ def test_a_case_officer_screens_enrols_acts_on_a_flag_and_downloads_the_referral
     page.get_by_label("Refer back to prosecution").check()
     page.get_by_label("Reason", exact=True).fill("Missed module 1 without excuse")
     page.get_by_role("button", name="Record decision").click()
+    assert "1 open flag is closed." in page.locator("#what-will-happen").inner_text()
+    tab.check("Confirm the referral")
+    page.get_by_role("button", name="Yes, refer back to prosecution").click()
     assert "Decision recorded: referred back to prosecution" in banner(page)
     assert "Referred back to prosecution on 5 January 2027" in page.locator(
         "#what-happens-next").inner_text()

@@ -5,7 +5,12 @@ import pytest
 
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules
-from diversion.domain.progress import check_attendance, check_outcome, derive_progress
+from diversion.domain.progress import (
+    check_attendance,
+    check_outcome,
+    derive_progress,
+    status_after,
+)
 
 from .builders import START, attended_core, day, make_booking, make_enrolment
 
@@ -75,6 +80,19 @@ def test_a_closed_enrolment_keeps_its_status(status):
     progress = derive_progress(RULES, make_enrolment(status=status, bookings=attended_core()))
     assert progress.status == status
     assert progress.core_completed_on == FIFTH_ON
+
+
+@pytest.mark.parametrize(("decision", "closed_as"),
+                         [("refer", "referred"), ("withdraw", "withdrawn")])
+@pytest.mark.parametrize("status", ["enrolled", "awaiting_follow_up"])
+def test_a_referral_or_a_withdrawal_closes_the_enrolment_whatever_its_stage(
+        decision, closed_as, status):
+    assert status_after(decision, status) == closed_as
+
+
+@pytest.mark.parametrize("status", ["enrolled", "awaiting_follow_up"])
+def test_a_decision_to_continue_leaves_the_enrolment_where_it_stands(status):
+    assert status_after("continue", status) == status
 
 
 def test_an_extension_moves_only_the_closing_day_of_the_follow_up_window():
