@@ -85,8 +85,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(RuleViolation)
     def rule_violation(error: RuleViolation):
         db.session.rollback()
-        return _respond(error.status, error_body(error.code, error.message, error.field),
-                        message=error.message)
+        # Several rules may have refused one request together: each is one error item.
+        items = [{"code": p.code, "field": p.field, "message": p.message}
+                 for p in getattr(error, "problems", (error,))]
+        return _respond(error.status, {"errors": items}, message=error.message)
 
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput):

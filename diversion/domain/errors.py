@@ -22,3 +22,17 @@ class RuleViolation(Exception):
 
     def __repr__(self) -> str:
         return f"RuleViolation({self.code!r}, {self.message!r})"
+
+
+class RuleViolations(RuleViolation):
+    """Several rules refused one request, each naming its field: all are reported at once.
+
+    It reads as the first of them, so a caller that handles one violation still works.
+    """
+
+    def __init__(self, problems: list[RuleViolation]) -> None:
+        if not problems:
+            raise ValueError("RuleViolations needs at least one problem")
+        first = problems[0]
+        super().__init__(first.code, first.message, first.field)
+        self.problems = tuple(problems)

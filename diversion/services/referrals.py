@@ -59,9 +59,11 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
             "rules": {
                 "core_modules": programme.core_modules,
                 "session_minutes": programme.session_minutes,
-                "core_months": programme.core_months,
-                "follow_up_months": programme.follow_up_months,
-                "follow_up_window_days": programme.follow_up_window_days,
+                # The terms the participant was enrolled under, whatever the programme
+                # says today.
+                "core_months": enrolment.core_months,
+                "follow_up_months": enrolment.follow_up_months,
+                "follow_up_window_days": enrolment.follow_up_window_days,
                 "min_days_between_sessions": programme.min_days_between_sessions,
             },
             "eligibility": {"eligible": case.eligible,
