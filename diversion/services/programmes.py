@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +92,8 @@ class ProgrammeChange:
     programme: Programme
     changed: dict[str, tuple[Any, Any]]
     enrolments_in_progress: int
+    # The settings the change was worked out from, as ``fingerprint`` gives them.
+    seen: str
 
 
 def preview_change(actor: Actor, programme_id: int, values: dict[str, Any]) -> ProgrammeChange:
@@ -98,13 +102,22 @@ def preview_change(actor: Actor, programme_id: int, values: dict[str, Any]) -> P
     return _checked_change(get_programme(programme_id), values)
 
 
-def update_programme(actor: Actor, programme_id: int, values: dict[str, Any]) -> ProgrammeChange:
-    """Change a programme's settings; audited with each setting's before and after."""
+def update_programme(actor: Actor, programme_id: int, values: dict[str, Any], *,
+                     seen: str | None = None) -> ProgrammeChange:
+    """Change a programme's settings; audited with each setting's before and after.
+
+    Given ``seen`` (a preview's), the change is refused if the settings moved since the
+    administrator checked it: what they confirmed is what they were shown.
+    """
     actor.require(Role.ADMIN)
     with transaction():
         # Locked, so two administrators' changes queue and each audit row's "before" is
         # what that change replaced.
         programme = get_programme(programme_id, lock=True)
+        if seen is not None and fingerprint(settings_of(programme)) != seen:
+            raise InvalidInput(
+                "Someone else changed this programme's settings while you were checking "
+                "yours. Check your changes again.", code="changed_meanwhile", status=409)
         change = _checked_change(programme, values)
         if change.changed:
             for name, (_before, after) in change.changed.items():
@@ -124,6 +137,12 @@ def enrolments_in_progress(programme_id: int) -> int:
     ) or 0
 
 
+def fingerprint(settings: ProgrammeSettings) -> str:
+    """Digest a programme's settings: equal digests, unchanged settings."""
+    text = json.dumps(dataclasses.asdict(settings), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _checked_change(programme: Programme, values: dict[str, Any]) -> ProgrammeChange:
     _refuse_unknown(values)
     before = settings_of(programme)
@@ -137,7 +156,7 @@ def _checked_change(programme: Programme, values: dict[str, Any]) -> ProgrammeCh
         problems = [p for p in refusal.problems if p.field in changed]
         if problems:
             raise RuleViolations(problems) from None
-    return ProgrammeChange(programme, changed, in_progress)
+    return ProgrammeChange(programme, changed, in_progress, fingerprint(before))
 
 
 def _refuse_unknown(values: dict[str, Any]) -> None:

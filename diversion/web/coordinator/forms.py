@@ -8,7 +8,6 @@ from datetime import date, datetime, time
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -18,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -31,7 +29,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
-from diversion.web.forms import BaseForm
+from diversion.web.forms import BaseForm, DateInput, WholeNumberField
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -61,23 +59,6 @@ def show_refusal(form, error: RuleViolation | InvalidInput) -> None:
         form.form_errors.append(error.message)
 
 
-class WholeNumberField(IntegerField):
-    """An integer field whose 'not a number' message says what to type."""
-
-    def __init__(self, label=None, validators=None, *, not_a_number: str, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.not_a_number = not_a_number
-
-    def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0] in ("", None):
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(self.not_a_number) from error
-
-
 class LocalTime:
     """Check a 24-hour clock time like 18:00."""
 
@@ -97,7 +78,7 @@ def local_start(day: date, clock_time: str) -> datetime:
 
 def _date_field(label: str, description: str | None = None) -> DateField:
     return DateField(
-        label, format="%d %m %Y", widget=GovDateInput(),
+        label, format="%d %m %Y", widget=DateInput(),
         description=description or "For example, 5 1 2027",
         validators=[InputRequired("Enter the date as a real date, like 5 1 2027")],
     )
@@ -135,9 +116,18 @@ def _room_field() -> StringField:
     )
 
 
+def chosen_id(value) -> int | None:
+    """Read a select's id; its empty first option ("Choose a programme") is no choice."""
+    return None if value in ("", None) else int(value)
+
+
+def _programme_field() -> SelectField:
+    return SelectField("Programme", coerce=chosen_id, widget=GovSelect(),
+                       validators=[InputRequired("Select a programme")])
+
+
 class SessionForm(BaseForm):
-    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
-                               validators=[InputRequired("Select a programme")])
+    programme_id = _programme_field()
     module = SelectField("Module", coerce=int, widget=GovSelect(),
                          validators=[InputRequired("Select a module")])
     date = _date_field("Date")
@@ -154,8 +144,7 @@ class SessionForm(BaseForm):
 
 
 class SeriesForm(BaseForm):
-    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
-                               validators=[InputRequired("Select a programme")])
+    programme_id = _programme_field()
     module = SelectField("Module", coerce=int, widget=GovSelect(),
                          validators=[InputRequired("Select a module")])
     date = _date_field("Date of the first session")
