@@ -65,7 +65,8 @@ COLUMNS = {
     "enrolments": ("id", "case_id", "force_id", "programme_id", "status", "start_date",
                    "original_core_deadline", "core_deadline", "core_completed_on",
                    "follow_up_due", "follow_up_opens", "follow_up_closes",
-                   "follow_up_extension_days", "created_by_id", "created_at", "closed_at"),
+                   "follow_up_extension_days", "core_months", "follow_up_months",
+                   "follow_up_window_days", "created_by_id", "created_at", "closed_at"),
     "bookings": ("id", "enrolment_id", "session_id", "module", "status", "reason", "uid",
                  "sequence", "created_by_id", "created_at", "updated_at", "cancelled_at",
                  "cancel_reason", "cancel_requested_by"),
@@ -362,7 +363,8 @@ def _participant(rng, rows, ids, calendar, officers, venues, rules, programme_id
     rows["enrolments"].append((
         eid, case_id, force + 1, programme_id, enrolment["status"], start,
         rules.core_deadline(start), enrolment["core_deadline"], enrolment["completed_on"],
-        enrolment["due"], enrolment["opens"], enrolment["closes"], 0, officer, created,
+        enrolment["due"], enrolment["opens"], enrolment["closes"], 0, rules.core_months,
+        rules.follow_up_months, rules.follow_up_window_days, officer, created,
         enrolment["closed_at"]))
     if enrolment["status"] in ("enrolled", "awaiting_follow_up") and rng.random() < 0.5:
         # Some flags were raised by earlier sweeps; the rest are left for the next one.

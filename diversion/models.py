@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from diversion.domain.programme import FOLLOW_UP
+from diversion.domain.programme import FOLLOW_UP, EnrolmentTerms
 from diversion.domain.vocabulary import (
     OPEN_ENROLMENT,
     BookingStatus,
@@ -140,10 +140,29 @@ class Programme(Model):
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/London")
     holiday_region: so.Mapped[str] = so.mapped_column(sa.String(16), default="GB-ENG")
     modules_in_order: so.Mapped[bool] = so.mapped_column(default=True)
-    invite_title: so.Mapped[str] = so.mapped_column(sa.String(100), default="Appointment")
+    invite_title: so.Mapped[str] = so.mapped_column(sa.String(200), default="Appointment")
+    invite_title_cy: so.Mapped[str] = so.mapped_column(sa.String(200), default="Apwyntiad")
     contact_phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     organizer_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
     retention_years: so.Mapped[int] = so.mapped_column(default=6)
+    self_service_cutoff_hours: so.Mapped[int] = so.mapped_column(default=24)
+    self_service_moves: so.Mapped[int] = so.mapped_column(default=2)
+
+
+def _programme_setting(name: str):
+    """Default an enrolment's term to its programme's setting as the row is written.
+
+    The service names the terms it enrolled under; this covers any other writer, and
+    what it reads is exactly the programme's setting at that moment.
+    """
+    column = Programme.__table__.c[name]
+
+    def default(context):
+        programme_id = context.get_current_parameters()["programme_id"]
+        return context.connection.scalar(
+            sa.select(column).where(Programme.__table__.c.id == programme_id))
+
+    return default
 
 
 class Case(Model):
@@ -203,6 +222,13 @@ class Enrolment(Model):
     follow_up_opens: so.Mapped[date | None]
     follow_up_closes: so.Mapped[date | None]
     follow_up_extension_days: so.Mapped[int] = so.mapped_column(default=0)
+    # The programme's terms on the day of enrolment (EnrolmentTerms): the deadline and
+    # the follow-up dates follow from these, whatever the programme says later.
+    core_months: so.Mapped[int] = so.mapped_column(default=_programme_setting("core_months"))
+    follow_up_months: so.Mapped[int] = so.mapped_column(
+        default=_programme_setting("follow_up_months"))
+    follow_up_window_days: so.Mapped[int] = so.mapped_column(
+        default=_programme_setting("follow_up_window_days"))
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     closed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -215,6 +241,12 @@ class Enrolment(Model):
     flags: so.Mapped[list[Flag]] = so.relationship(order_by="Flag.id")
     extensions: so.Mapped[list[Extension]] = so.relationship(order_by="Extension.id")
     decisions: so.Mapped[list[Decision]] = so.relationship(order_by="Decision.id")
+
+    @property
+    def terms(self) -> EnrolmentTerms:
+        """The programme's terms this enrolment was enrolled under."""
+        return EnrolmentTerms(self.core_months, self.follow_up_months,
+                              self.follow_up_window_days)
 
     @property
     def modules_attended(self) -> list[int]:

@@ -1,10 +1,10 @@
 """Programmes and their rules."""
 
 from diversion.api import Blueprint
-from diversion.api.auth import requires
-from diversion.api.schemas import ProgrammeList
+from diversion.api.auth import current_actor, requires
+from diversion.api.schemas import ProgrammeIn, ProgrammeList, ProgrammeOut, ProgrammePatch
 from diversion.domain.vocabulary import Role
-from diversion.services.programmes import list_programmes
+from diversion.services import programmes
 
 bp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
                description="Programmes and their rules")
@@ -15,4 +15,30 @@ bp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
 @requires(Role.ADMIN, Role.COORDINATOR, Role.CASE_OFFICER)
 def index():
     """List programmes with their rules."""
-    return {"items": list_programmes(), "next": None}
+    return {"items": programmes.list_programmes(), "next": None}
+
+
+@bp.get("/<int:programme_id>")
+@bp.response(200, ProgrammeOut)
+@requires(Role.ADMIN, Role.COORDINATOR, Role.CASE_OFFICER)
+def show(programme_id: int):
+    """Show one programme with its rules."""
+    return programmes.get_programme(programme_id)
+
+
+@bp.post("")
+@bp.arguments(ProgrammeIn)
+@bp.response(201, ProgrammeOut)
+@requires(Role.ADMIN)
+def create(data):
+    """Add a programme; a setting not given takes its default."""
+    return programmes.create_programme(current_actor(), data)
+
+
+@bp.patch("/<int:programme_id>")
+@bp.arguments(ProgrammePatch)
+@bp.response(200, ProgrammeOut)
+@requires(Role.ADMIN)
+def update(data, programme_id: int):
+    """Change a programme's settings: enrolments keep the terms they were enrolled under."""
+    return programmes.update_programme(current_actor(), programme_id, data).programme

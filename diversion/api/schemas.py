@@ -34,6 +34,7 @@ from diversion.api.fields import (
 )
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.outcomes import FIRST_YEAR, LAST_YEAR
+from diversion.domain.programme_settings import COUNT_LIMITS, TEXT_LIMITS
 from diversion.domain.text import (
     has_unusable_characters,
     unusable_characters_message,
@@ -123,6 +124,50 @@ class ProgrammeOut(Schema):
     holiday_region = fields.String()
     modules_in_order = fields.Boolean()
     invite_title = fields.String()
+    invite_title_cy = fields.String()
+    self_service_cutoff_hours = fields.Integer()
+    self_service_moves = fields.Integer()
+    contact_phone = fields.String()
+    organizer_email = fields.String()
+
+
+def _count(name: str) -> fields.Integer:
+    low, high = COUNT_LIMITS[name]
+    return fields.Integer(strict=True, validate=validate.Range(
+        min=low, max=high, error=f"Must be a whole number from {low} to {high}"))
+
+
+def _setting_text(name: str) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=TEXT_LIMITS[name]))
+
+
+class ProgrammePatch(Schema):
+    """Any setting; the ranges are the domain's (a value outside one is a 400)."""
+
+    name = _setting_text("name")
+    core_modules = _count("core_modules")
+    session_minutes = _count("session_minutes")
+    core_months = _count("core_months")
+    follow_up_months = _count("follow_up_months")
+    follow_up_window_days = _count("follow_up_window_days")
+    min_days_between_sessions = _count("min_days_between_sessions")
+    reminder_hours = _count("reminder_hours")
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    holiday_region = fields.String(validate=validate.Length(min=1, max=16))
+    modules_in_order = StrictBoolean()
+    invite_title = _setting_text("invite_title")
+    invite_title_cy = _setting_text("invite_title_cy")
+    self_service_cutoff_hours = _count("self_service_cutoff_hours")
+    self_service_moves = _count("self_service_moves")
+    contact_phone = _setting_text("contact_phone")
+    organizer_email = _setting_text("organizer_email")
+
+
+class ProgrammeIn(ProgrammePatch):
+    """A new programme: a name, and any setting that differs from the defaults."""
+
+    name = fields.String(required=True,
+                         validate=validate.Length(min=1, max=TEXT_LIMITS["name"]))
 
 
 class ProgrammeList(Schema):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, vCalAddress
 
 from diversion.calendar.timezones import vtimezone
+from diversion.domain.privacy import DISCLOSING_WORDS, disclosing_words
 from diversion.domain.vocabulary import LONDON_TZID
 
 __all__ = [
@@ -32,23 +33,6 @@ __all__ = [
 PRODID = "-//Appointments//Calendar//EN"
 METHODS = frozenset({"REQUEST", "CANCEL"})
 FEED_REFRESH = timedelta(hours=1)
-
-# A calendar entry sits on shared family calendars and work laptops; these words
-# would reveal what the appointment is. Kept short and whole-word so that venue
-# addresses ("Court Road", "Childcare centre") are not refused by accident.
-DISCLOSING_WORDS = frozenset(
-    {
-        "abuse", "abused", "abusive",
-        "child", "children", "childrens",
-        "image", "images",
-        "indecent",
-        "offence", "offences", "offense", "offenses", "offender", "offenders", "offending",
-        "police",
-        "prosecute", "prosecuted", "prosecution", "prosecutor", "prosecutors",
-        "sexual",
-    }
-)  # fmt: skip
-_WORD = re.compile(r"[^\W\d_]+")
 
 # A plain addr-spec: no display name, no list, nothing a content line or a
 # parameter could be split on.
@@ -194,7 +178,7 @@ def _zone(tzid: str) -> ZoneInfo:
 
 def _clean_public_text(value: str, field: str) -> str:
     text = clean_text(value)
-    disclosed = sorted({w for w in _WORD.findall(text.casefold()) if w in DISCLOSING_WORDS})
+    disclosed = disclosing_words(text)
     if disclosed:
         raise ValueError(f"{field} would reveal the programme: {', '.join(disclosed)}")
     return text

@@ -49,3 +49,20 @@ class ChangeBreaksBookings(RuleViolation):
              "enrolment_id": enrolment_id}
             for enrolment_id, breach in self.breaches
         ]
+
+
+class RuleViolations(RuleViolation):
+    """Several rules refused one request, each naming its field: all are reported at once.
+
+    It reads as the first of them, so a caller that handles one violation still works.
+    """
+
+    def __init__(self, problems: list[RuleViolation]) -> None:
+        if not problems:
+            raise ValueError("RuleViolations needs at least one problem")
+        first = problems[0]
+        super().__init__(first.code, first.message, first.field)
+        self.problems = tuple(problems)
+
+    def items(self) -> list[dict[str, object]]:
+        return [item for problem in self.problems for item in problem.items()]

@@ -13,6 +13,17 @@ MAX_SERIES_COUNT = 200
 MAX_SERIES_INTERVAL_DAYS = 365
 
 
+def _uk_regions() -> dict[str, str]:
+    # Read from the library, so a region it adds (or drops) is known here too.
+    uk = holidays.country_holidays("GB")
+    places = {code: place for place, code in uk.subdivisions_aliases.items()}
+    return {f"GB-{code}": places.get(code, code) for code in uk.subdivisions}
+
+
+# A programme's holiday region: one of the UK's subdivisions, by code, with its place name.
+UK_HOLIDAY_REGIONS = _uk_regions()
+
+
 def _parse_region(region: str) -> tuple[str, str | None]:
     # "GB-ENG" is England and Wales: the two share their bank holidays, and the
     # library files them under England.

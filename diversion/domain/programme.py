@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,27 @@ def add_months(d: date, months: int) -> date:
 def module_name(module: int) -> str:
     """Name a module for people: "module 3" or "the follow-up session"."""
     return "the follow-up session" if module == FOLLOW_UP else f"module {module}"
+
+
+def check_timezone(timezone: str) -> None:
+    """Refuse (ValueError) any time zone but London's."""
+    # Invitations carry only London's VTIMEZONE, and pages, mail and jobs read
+    # times in London: a programme in another zone would be shown at wrong hours.
+    if timezone != LONDON_TZID:
+        raise ValueError(f"a programme's time zone must be {LONDON_TZID}, not {timezone!r}")
+
+
+@dataclass(frozen=True)
+class EnrolmentTerms:
+    """The settings an enrolment keeps from the day it was enrolled.
+
+    Its core deadline and follow-up dates follow from these, so a later change to
+    the programme never moves them.
+    """
+
+    core_months: int
+    follow_up_months: int
+    follow_up_window_days: int
 
 
 @dataclass(frozen=True)
@@ -54,12 +75,19 @@ class ProgrammeRules:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        # Invitations carry only London's VTIMEZONE, and pages, mail and jobs read
-        # times in London: a programme in another zone would be shown at wrong hours.
-        if self.timezone != LONDON_TZID:
-            raise ValueError(
-                f"a programme's time zone must be {LONDON_TZID}, not {self.timezone!r}"
-            )
+        check_timezone(self.timezone)
+
+    @property
+    def terms(self) -> EnrolmentTerms:
+        """The settings an enrolment made today keeps for good."""
+        return EnrolmentTerms(self.core_months, self.follow_up_months,
+                              self.follow_up_window_days)
+
+    def under(self, terms: EnrolmentTerms) -> ProgrammeRules:
+        """Return these rules with an enrolment's own terms in place of today's."""
+        return replace(self, core_months=terms.core_months,
+                       follow_up_months=terms.follow_up_months,
+                       follow_up_window_days=terms.follow_up_window_days)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -36,7 +36,7 @@ STAFF_WHO_SEE_ENROLMENTS = (Role.CASE_OFFICER, Role.COORDINATOR)
 
 
 def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> Enrolment:
-    """Enrol an eligible case; the core deadline follows from the programme."""
+    """Enrol an eligible case under the programme's terms today, which it keeps for good."""
     actor.require(Role.CASE_OFFICER)
     with transaction():
         case = db.session.get(Case, case_id)
@@ -55,6 +55,7 @@ def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> En
         check_start_date(start_date, clock.today())
         rules = rules_for(programme)
         deadline = rules.core_deadline(start_date)
+        terms = rules.terms
         enrolment = Enrolment(
             case_id=case.id,
             force_id=case.force_id,
@@ -63,6 +64,9 @@ def enrol(actor: Actor, case_id: int, programme_id: int, start_date: date) -> En
             start_date=start_date,
             original_core_deadline=deadline,
             core_deadline=deadline,
+            core_months=terms.core_months,
+            follow_up_months=terms.follow_up_months,
+            follow_up_window_days=terms.follow_up_window_days,
             created_by_id=actor.user_id,
             created_at=clock.now(),
         )

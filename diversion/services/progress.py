@@ -8,12 +8,13 @@ from diversion.domain.vocabulary import EnrolmentStatus
 from diversion.models import Booking, Enrolment
 from diversion.services import compliance
 from diversion.services.facts import enrolment_facts
-from diversion.services.programmes import rules_for
+from diversion.services.programmes import rules_for_enrolment
 
 
 def refresh(enrolment: Enrolment, bookings: list[Booking]) -> None:
     """Recompute status, core completion and the follow-up window from the bookings."""
-    rules = rules_for(enrolment.programme)
+    # The follow-up dates follow from the terms the enrolment was enrolled under.
+    rules = rules_for_enrolment(enrolment)
     progress = derive_progress(rules, enrolment_facts(enrolment, bookings),
                                enrolment.follow_up_extension_days)
     if progress.status != enrolment.status and progress.status == EnrolmentStatus.COMPLETED:

@@ -1,9 +1,10 @@
 """Base form: strips surrounding whitespace from every text field, refuses text no
-database could hold, and takes spaces alone as no answer."""
+database could hold, and takes spaces alone as no answer; and the shared fields."""
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms import IntegerField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from diversion import clock
@@ -95,3 +96,20 @@ class DateInput(GovDateInput):
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = [*field.raw_data, "", "", ""][:3]
         return super().map_gov_params(field, **kwargs)
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose 'not a number' message says what to type."""
+
+    def __init__(self, label=None, validators=None, *, not_a_number: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.not_a_number = not_a_number
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(self.not_a_number) from error

@@ -1,7 +1,7 @@
 """An index the outcome report reads on its own: enrolments by start date, force and status.
 
 Revision ID: 0010_outcome_report_index
-Revises: 0007
+Revises: (see down_revision)
 """
 
 from alembic import op

@@ -1,7 +1,7 @@
 """A second factor locked after too many wrong codes, until an administrator clears it.
 
 Revision ID: 0012_second_factor_lockout
-Revises: 0007
+Revises: (see down_revision)
 """
 
 import sqlalchemy as sa

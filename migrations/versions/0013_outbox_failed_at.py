@@ -1,7 +1,7 @@
 """Record when an outbox message failed for good: proof of notice says when.
 
 Revision ID: 0013_outbox_failed_at
-Revises: 0007
+Revises: (see down_revision)
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """The bookings still waiting for an outcome, by session: the overdue registers' index.
 
 Revision ID: 0014_booked_bookings_index
-Revises: 0007
+Revises: (see down_revision)
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """Allow a withdraw decision.
 
-Revision ID: 0008_withdraw_decision
-Revises: 0007
+Revision ID: 0015_withdraw_decision
+Revises: 0014_booked_bookings_index
 """
 
 from alembic import op

@@ -33,7 +33,7 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
 from diversion.domain.vocabulary import Outcome
 from diversion.services import InvalidInput
-from diversion.web.forms import BaseForm, DateInput, SessionDay
+from diversion.web.forms import BaseForm, DateInput, SessionDay, WholeNumberField
 
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -61,23 +61,6 @@ def show_refusal(form, error: RuleViolation | InvalidInput) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose 'not a number' message says what to type."""
-
-    def __init__(self, label=None, validators=None, *, not_a_number: str, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.not_a_number = not_a_number
-
-    def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0] in ("", None):
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None  # type: ignore[assignment]
-            raise ValueError(self.not_a_number) from error
 
 
 class LocalTime:
@@ -141,9 +124,18 @@ def _room_field() -> StringField:
     )
 
 
+def chosen_id(value) -> int | None:
+    """Read a select's id; its empty first option ("Choose a programme") is no choice."""
+    return None if value in ("", None) else int(value)
+
+
+def _programme_field() -> SelectField:
+    return SelectField("Programme", coerce=chosen_id, widget=GovSelect(),
+                       validators=[InputRequired("Select a programme")])
+
+
 class SessionForm(BaseForm):
-    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
-                               validators=[InputRequired("Select a programme")])
+    programme_id = _programme_field()
     module = SelectField("Module", coerce=int, widget=GovSelect(),
                          validators=[InputRequired("Select a module")])
     date = _date_field("Date")
@@ -160,8 +152,7 @@ class SessionForm(BaseForm):
 
 
 class SeriesForm(BaseForm):
-    programme_id = SelectField("Programme", coerce=int, widget=GovSelect(),
-                               validators=[InputRequired("Select a programme")])
+    programme_id = _programme_field()
     module = SelectField("Module", coerce=int, widget=GovSelect(),
                          validators=[InputRequired("Select a module")])
     date = _date_field("Date of the first session")

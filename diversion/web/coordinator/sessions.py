@@ -13,6 +13,7 @@ from diversion import clock
 from diversion.domain.dates import session_day_problem
 from diversion.domain.errors import ChangeBreaksBookings, RuleViolation
 from diversion.domain.forecast import MAX_WEEKS
+from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.registers import session_state
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
@@ -149,7 +150,15 @@ def _module_choices() -> list[SelectChoice]:
 
 
 def _session_choices(form) -> None:
-    form.programme_id.choices = [SelectChoice(str(p.id), p.name) for p in list_programmes()]
+    programmes = list_programmes()
+    choices = [SelectChoice(str(p.id), p.name) for p in programmes]
+    # With one programme it is the answer; with several, a choice must be made, not
+    # defaulted to whichever is listed first.
+    form.programme_id.choices = choices if len(choices) == 1 else [
+        SelectChoice("", "Choose a programme"), *choices]
+    form.programme_id.description = " ".join(
+        f"{p.name}: {p.session_minutes}-minute sessions, never on a public holiday in "
+        f"{UK_HOLIDAY_REGIONS.get(p.holiday_region, p.holiday_region)}." for p in programmes)
     form.module.choices = _module_choices()
     form.venue_id.choices = [SelectChoice(str(v.id), v.name)
                              for v in venue_service.list_venues()]

@@ -93,3 +93,20 @@ def test_a_local_day_ends_at_the_next_local_midnight_whatever_the_clock_change()
     assert RULES.day_ends(date(2027, 3, 27)) == datetime(2027, 3, 28, 0, 0, tzinfo=UTC)
     # 28 March 2027 is the day the clocks go forward: it ends at 23:00 UTC.
     assert RULES.day_ends(date(2027, 3, 28)) == datetime(2027, 3, 28, 23, 0, tzinfo=UTC)
+
+
+def test_an_enrolment_keeps_its_own_terms_whatever_the_programme_says_now():
+    enrolled_under = ProgrammeRules().terms
+    changed_since = ProgrammeRules(core_months=6, follow_up_months=12, follow_up_window_days=3,
+                                   min_days_between_sessions=14)
+    rules = changed_since.under(enrolled_under)
+    assert rules.core_deadline(date(2027, 1, 4)) == date(2027, 5, 4)
+    assert rules.follow_up_window(rules.follow_up_due(date(2027, 3, 4))) == (
+        date(2027, 10, 21), date(2027, 11, 18))
+    # Spacing is not a term: it is whatever the programme says at the time of booking.
+    assert rules.min_days_between_sessions == 14
+
+
+def test_the_terms_of_an_enrolment_made_today_are_the_programmes_deadline_settings():
+    terms = ProgrammeRules(core_months=6, follow_up_months=10, follow_up_window_days=7).terms
+    assert (terms.core_months, terms.follow_up_months, terms.follow_up_window_days) == (6, 10, 7)
