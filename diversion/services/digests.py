@@ -48,7 +48,8 @@ def queue_digests(since: datetime, until: datetime | None = None) -> str:
                 user_id=officer.id, kind=MessageKind.DIGEST, recipient=officer.email,
                 # The email says how many and links to sign-in: the detail stays behind it.
                 # A random uid keeps two databases from minting the same Message-ID.
-                payload={"new_flags": counts[officer.force_id], "since": since.isoformat(),
+                payload={"new_flags": counts.get(officer.force_id or 0, 0),
+                         "since": since.isoformat(),
                          "sign_in_url": current_app.config["PUBLIC_BASE_URL"],
                          "uid": uuid.uuid4().hex},
                 idempotency_key=key, status=MessageStatus.PENDING, due_at=now, next_attempt_at=now,

@@ -15,8 +15,8 @@ from diversion.domain.vocabulary import (
     EnrolmentStatus,
     ExtensionTarget,
     MessageStatus,
-    Outcome,
     Role,
+    in_words,
     values,
 )
 from diversion.extensions import db
@@ -55,9 +55,12 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
                Enrolment.status.in_((EnrolmentStatus.COMPLETED, EnrolmentStatus.REFERRED)),
                Enrolment.closed_at >= since)
     )
-    buckets = {s: {"month": s, EnrolmentStatus.COMPLETED: 0, EnrolmentStatus.REFERRED: 0}
-               for s in starts}
+    buckets: dict[date, dict] = {
+        s: {"month": s, EnrolmentStatus.COMPLETED: 0, EnrolmentStatus.REFERRED: 0}
+        for s in starts}
     for status, closed_at in rows:
+        if closed_at is None:
+            continue
         local = closed_at.astimezone(LONDON).date()
         key = date(local.year, local.month, 1)
         if key in buckets:
@@ -96,9 +99,7 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         ):
             b = bookings[record.booking_id]
             name = "Follow-up" if b.module == FOLLOW_UP else f"Module {b.module}"
-            outcome = {Outcome.ATTENDED: "attended",
-                       Outcome.ABSENT_EXCUSED: "absent (excused)",
-                       Outcome.ABSENT_UNEXCUSED: "absent (unexcused)"}[record.outcome]
+            outcome = in_words(record.outcome).lower()
             events.append(Event(record.recorded_at, "attendance",
                                 f"{name}: {outcome}"
                                 + (f" — {record.reason}" if record.reason else "")))
@@ -106,7 +107,7 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id,
                                        OutboxMessage.status == MessageStatus.SENT)
     ):
-        events.append(Event(message.sent_at, "message",
+        events.append(Event(message.sent_at or message.created_at, "message",
                             f"{message.kind.capitalize()} sent to {message.recipient}"))
     for flag in enrolment.flags:
         events.append(Event(flag.raised_at, "flag", f"Flag raised: {flag.detail}"))

@@ -111,5 +111,5 @@ class WholeNumberField(IntegerField):
         try:
             self.data = int(str(valuelist[0]).strip())
         except ValueError as error:
-            self.data = None
+            self.data = None  # type: ignore[assignment]
             raise ValueError(self.not_a_number) from error
