@@ -52,10 +52,12 @@ run: install
 
 test: install browser pdf-tools
 	$(VENV)/bin/ruff check diversion tests migrations bench
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check diversion tests migrations bench
+	$(VENV)/bin/mypy
 
 # Benchmarks at national scale: PostgreSQL and SQLite, one table, bench/results.json.
 # `make bench BENCH_SIZES=12000` for a quick run. The PostgreSQL database is dropped and recreated.
