@@ -117,43 +117,39 @@ def _candidates(programme_id: int, rules: ProgrammeRules, today: date,
     fits_all = today + timedelta(days=rules.min_days_between_sessions) * (rules.core_modules - 1)
     warn_until = today + timedelta(days=UNBOOKED_WARNING_DAYS)
 
-    def unflagged(reason: Cause, key: sa.ColumnElement[str],
-                  enrolment_id=Enrolment.id) -> sa.ColumnElement[bool]:
-        # The cause as domain.compliance.cause writes it. Were the two ever to differ,
-        # the enrolment would stay a candidate, not be missed.
-        return ~sa.exists().where(Flag.enrolment_id == enrolment_id,
-                                  Flag.cause == f"{reason}:" + key)
-
     def iso(day) -> sa.ColumnElement[str]:
         # As date.isoformat() writes a cause's date. PostgreSQL's own text for a date
         # follows its DateStyle setting; SQLite keeps a date as this very text.
         return sa.func.to_char(day, "YYYY-MM-DD") if postgresql else sa.cast(day, sa.String)
 
-    ids = sa.union(
-        sa.select(Enrolment.id).where(
-            in_programme, enrolled, deadline < today,
-            unflagged(Cause.CORE_DEADLINE, iso(deadline))),
-        sa.select(Enrolment.id).where(
-            in_programme, enrolled, deadline >= today, deadline < fits_all,
-            unflagged(Cause.CANNOT_FIT, iso(deadline))),
-        sa.select(Enrolment.id).where(
-            in_programme, enrolled, deadline >= today, deadline <= warn_until,
-            unflagged(Cause.UNBOOKED_NEAR_DEADLINE, iso(deadline))),
-        sa.select(Enrolment.id).where(
-            in_programme, Enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP,
-            Enrolment.follow_up_closes < today,
-            unflagged(Cause.FOLLOW_UP_WINDOW, iso(Enrolment.follow_up_closes))),
+    def could(reason: Cause, key: sa.ColumnElement[str], *where,
+              enrolment_id=Enrolment.id) -> sa.Select:
+        # The cause as domain.compliance.cause writes it. Were the two ever to differ,
+        # the enrolment would stay a candidate, not be missed.
+        return sa.select(enrolment_id.label("enrolment_id"),
+                         (f"{reason}:" + key).label("cause")).where(*where)
+
+    possible = sa.union_all(
+        could(Cause.CORE_DEADLINE, iso(deadline), in_programme, enrolled, deadline < today),
+        could(Cause.CANNOT_FIT, iso(deadline),
+              in_programme, enrolled, deadline >= today, deadline < fits_all),
+        could(Cause.UNBOOKED_NEAR_DEADLINE, iso(deadline),
+              in_programme, enrolled, deadline >= today, deadline <= warn_until),
+        could(Cause.FOLLOW_UP_WINDOW, iso(Enrolment.follow_up_closes),
+              in_programme, Enrolment.status == EnrolmentStatus.AWAITING_FOLLOW_UP,
+              Enrolment.follow_up_closes < today),
         # Every programme's absences, as a booking does not carry its programme: the
         # outer query keeps this one's.
-        sa.select(Booking.enrolment_id).where(
-            Booking.status == BookingStatus.ABSENT_UNEXCUSED,
-            unflagged(Cause.UNEXCUSED_ABSENCE, sa.cast(Booking.id, sa.String),
-                      Booking.enrolment_id)),
-    )
+        could(Cause.UNEXCUSED_ABSENCE, sa.cast(Booking.id, sa.String),
+              Booking.status == BookingStatus.ABSENT_UNEXCUSED,
+              enrolment_id=Booking.enrolment_id),
+    ).subquery("possible")
+    fresh = sa.select(possible.c.enrolment_id).where(~sa.exists().where(
+        Flag.enrolment_id == possible.c.enrolment_id, Flag.cause == possible.c.cause))
     return (
         sa.select(Enrolment.id, Enrolment.status, Enrolment.start_date, Enrolment.core_deadline,
                   Enrolment.follow_up_opens, Enrolment.follow_up_closes)
-        .where(Enrolment.id.in_(ids), in_programme, Enrolment.status.in_(OPEN_ENROLMENT))
+        .where(Enrolment.id.in_(fresh), in_programme, Enrolment.status.in_(OPEN_ENROLMENT))
         .order_by(Enrolment.id)
     )
 
