@@ -286,7 +286,7 @@ class Booking(db.Model):
         sa.Index("ix_bookings_enrolment", "enrolment_id"),
         sa.Index("ix_bookings_session_status", "session_id", "status"),
         sa.Index("ix_bookings_created_by_id", "created_by_id"),
-        # The sweep's unexcused absences: a few rows of all bookings, all it reads of them.
+        # The sweep's unexcused absences: a few rows of all bookings, found without the rest.
         sa.Index(
             "ix_bookings_absent_unexcused",
             "enrolment_id",
