@@ -106,8 +106,9 @@ def _candidates(programme_id: int, rules: ProgrammeRules, today: date,
                 postgresql: bool) -> sa.Select:
     """Select the facts of the programme's open enrolments some rule could flag today.
 
-    Each part is a necessary condition of one rule of ``flags_due``, with the flag
-    that rule would raise not raised yet; the domain then decides.
+    Each part gives the (enrolment, cause) one rule of ``flags_due`` could raise, under
+    a condition the rule needs; an enrolment with one such cause not raised yet is a
+    candidate, and the domain decides.
     """
     in_programme = Enrolment.programme_id == programme_id
     enrolled = Enrolment.status == EnrolmentStatus.ENROLLED
