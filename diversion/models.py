@@ -12,7 +12,6 @@ from flask_login import UserMixin
 
 from diversion.domain.programme import FOLLOW_UP, EnrolmentTerms
 from diversion.domain.vocabulary import (
-    OPEN_ENROLMENT,
     BookingStatus,
     DecisionKind,
     EnrolmentStatus,
@@ -58,9 +57,6 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         return value.replace(tzinfo=UTC)
 
-
-# kept for modules not yet moved to the vocabulary
-OPEN_STATUSES = OPEN_ENROLMENT
 
 
 def _one_of(column: str, enum: type[StrEnum], *, name: str) -> sa.CheckConstraint:
@@ -376,7 +372,7 @@ class Booking(Model):
         sa.Index("ix_bookings_enrolment", "enrolment_id"),
         sa.Index("ix_bookings_session_status", "session_id", "status"),
         sa.Index("ix_bookings_created_by_id", "created_by_id"),
-        # The sweep's unexcused absences: a few rows of all bookings, all it reads of them.
+        # The sweep's unexcused absences: a few rows of all bookings, found without the rest.
         sa.Index(
             "ix_bookings_absent_unexcused",
             "enrolment_id",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from diversion.domain.booking import (
     EnrolmentFacts,
@@ -12,24 +13,49 @@ from diversion.domain.booking import (
 )
 from diversion.domain.dates import format_date
 from diversion.domain.programme import FOLLOW_UP, ProgrammeRules, module_name
+from diversion.domain.vocabulary import (
+    OPEN_ENROLMENT,
+    BookingStatus,
+    EnrolmentStatus,
+    FlagKind,
+)
 
 # How close to the core deadline an unbooked module puts the enrolment at risk.
 UNBOOKED_WARNING_DAYS = 28
 
 
+class Cause(StrEnum):
+    """Why a flag was raised: a flag's cause is ``"<Cause>:<key>"``, once per enrolment.
+
+    The key is the deadline or window the rule measured against (so an extension
+    that moves it lets the rule fire again), or the absent booking's id.
+    """
+
+    CORE_DEADLINE = "core_deadline"
+    CANNOT_FIT = "cannot_fit"
+    UNBOOKED_NEAR_DEADLINE = "unbooked_near_deadline"
+    FOLLOW_UP_WINDOW = "follow_up_window"
+    UNEXCUSED_ABSENCE = "unexcused_absence"
+
+
+def cause(reason: Cause, key: date | int) -> str:
+    """Write a flag's cause: the rule and the date (ISO 8601) or booking id it is about."""
+    return f"{reason}:{key.isoformat() if isinstance(key, date) else key}"
+
+
 @dataclass(frozen=True)
 class FlagDue:
-    kind: str
+    kind: FlagKind
     cause: str
     detail: str
 
 
 def flags_due(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -> list[FlagDue]:
     """List the flags the enrolment's history calls for today, each with a stable cause."""
-    if enrolment.status not in ("enrolled", "awaiting_follow_up"):
+    if enrolment.status not in OPEN_ENROLMENT:
         return []
     flags = _unexcused_absences(rules, enrolment)
-    if enrolment.status == "enrolled":
+    if enrolment.status == EnrolmentStatus.ENROLLED:
         flags += _core_flags(rules, enrolment, today)
     else:
         flags += _follow_up_flags(enrolment, today)
@@ -38,13 +64,13 @@ def flags_due(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -> 
 
 def _unexcused_absences(rules: ProgrammeRules, enrolment: EnrolmentFacts) -> list[FlagDue]:
     absences = sorted(
-        (b for b in enrolment.bookings if b.status == "absent_unexcused"),
+        (b for b in enrolment.bookings if b.status == BookingStatus.ABSENT_UNEXCUSED),
         key=lambda b: (b.starts_at, b.id),
     )
     return [
         FlagDue(
-            "at_risk",
-            f"unexcused_absence:{b.id}",
+            FlagKind.AT_RISK,
+            cause(Cause.UNEXCUSED_ABSENCE, b.id),
             f"{module_name(b.module).capitalize()} on "
             f"{format_date(rules.local_date(b.starts_at))}: absent without excuse",
         )
@@ -63,8 +89,8 @@ def _core_flags(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -
         done = rules.core_modules - len(missing)
         return [
             FlagDue(
-                "non_completion",
-                f"core_deadline:{deadline.isoformat()}",
+                FlagKind.NON_COMPLETION,
+                cause(Cause.CORE_DEADLINE, deadline),
                 f"Core deadline {on_deadline} passed with {done} of "
                 f"{rules.core_modules} modules attended",
             )
@@ -75,8 +101,8 @@ def _core_flags(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -
     if today + spacing * (len(missing) - 1) > deadline:
         flags.append(
             FlagDue(
-                "at_risk",
-                f"cannot_fit:{deadline.isoformat()}",
+                FlagKind.AT_RISK,
+                cause(Cause.CANNOT_FIT, deadline),
                 f"{len(missing)} modules still to attend no longer fit before the core "
                 f"deadline {on_deadline} at {rules.min_days_between_sessions} days apart",
             )
@@ -87,8 +113,8 @@ def _core_flags(rules: ProgrammeRules, enrolment: EnrolmentFacts, today: date) -
         names = ", ".join(str(m) for m in unbooked)
         flags.append(
             FlagDue(
-                "at_risk",
-                f"unbooked_near_deadline:{deadline.isoformat()}",
+                FlagKind.AT_RISK,
+                cause(Cause.UNBOOKED_NEAR_DEADLINE, deadline),
                 f"Core deadline {on_deadline} is {_days_away(deadline - today)} and "
                 f"module{'s' if len(unbooked) > 1 else ''} {names} "
                 f"{'have' if len(unbooked) > 1 else 'has'} no booking",
@@ -112,8 +138,8 @@ def _follow_up_flags(enrolment: EnrolmentFacts, today: date) -> list[FlagDue]:
         return []
     return [
         FlagDue(
-            "follow_up_missed",
-            f"follow_up_window:{closes.isoformat()}",
+            FlagKind.FOLLOW_UP_MISSED,
+            cause(Cause.FOLLOW_UP_WINDOW, closes),
             f"Follow-up window closed on {format_date(closes)} without attendance",
         )
     ]

@@ -61,9 +61,10 @@ def booking_facts_of(enrolment_id: int) -> tuple[BookingFacts, ...]:
     return booking_facts_for([enrolment_id]).get(enrolment_id, ())
 
 
-def enrolment_facts(enrolment: Enrolment, bookings: list[Booking] | None = None, *,
+def enrolment_facts(enrolment: Enrolment | sa.Row, bookings: list[Booking] | None = None, *,
                     facts: tuple[BookingFacts, ...] | None = None) -> EnrolmentFacts:
-    """Build an enrolment's facts from its bookings, or from booking facts already read."""
+    """Build an enrolment's facts (the model, or a row with its columns) from its bookings,
+    or from booking facts already read."""
     if facts is None:
         rows = enrolment.bookings if bookings is None else bookings
         facts = tuple(booking_facts(b) for b in rows)
