@@ -17,10 +17,12 @@ flag and words it. The sweep splits the work:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from diversion import clock
 from diversion.database import transaction
@@ -41,10 +43,10 @@ BATCH = 2000
 class SweepResult:
     evaluated: int = 0
     raised: int = 0
-    by_kind: dict | None = None
+    by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def summary(self) -> str:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted((self.by_kind or {}).items())) or "none"
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_kind.items())) or "none"
         return (f"sweep as of {clock.today().isoformat()}: {self.evaluated} active enrolments "
                 f"evaluated, {self.raised} new flags ({kinds})")
 
@@ -58,11 +60,10 @@ def _insert_flags(rows: list[dict]) -> list[str]:
     """Insert the flags not raised before; return the kind of each one inserted."""
     if not rows:
         return []
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Flag).on_conflict_do_nothing(index_elements=["enrolment_id", "cause"])
+    # ON CONFLICT DO NOTHING: a flag is raised once per cause, whichever run gets there.
+    statement = (pg_dialect.insert(Flag) if db.engine.dialect.name == "postgresql"
+                 else sqlite_dialect.insert(Flag)).on_conflict_do_nothing(
+        index_elements=["enrolment_id", "cause"])
     return list(db.session.scalars(statement.returning(Flag.kind), rows))
 
 
@@ -75,13 +76,13 @@ def raise_flags_for(enrolment: Enrolment, bookings: list[Booking]) -> int:
 
 def sweep() -> SweepResult:
     """Evaluate every active enrolment as of the clock; idempotent."""
-    result = SweepResult(by_kind=defaultdict(int))
+    result = SweepResult()
     now = clock.now()
     with transaction():
         result.evaluated = db.session.scalar(
             sa.select(sa.func.count()).select_from(Enrolment)
             .where(Enrolment.status.in_(OPEN_ENROLMENT))
-        )
+        ) or 0
         postgresql = db.session.connection().dialect.name == "postgresql"
         programmes = db.session.scalars(sa.select(Programme).order_by(Programme.id)).all()
         for programme in programmes:

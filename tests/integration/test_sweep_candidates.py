@@ -93,7 +93,7 @@ def world(ctx):
     venue = Venue(name="Hall", address="1 Street", created_at=AT)
     db.session.add_all([officer, venue, Programme(
         name="Other rules", core_modules=3, min_days_between_sessions=10,
-        follow_up_window_days=7, timezone="America/New_York")])
+        follow_up_window_days=7)])
     db.session.commit()
     programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.id)))
     return {"force": force.id, "officer": officer.id, "venue": venue.id,
