@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
+from diversion import clock
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import CLOSING_DECISIONS
 from diversion.domain.vocabulary import (
@@ -16,6 +17,7 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
+from diversion.jobs.tasks import daily_at, digest_window
 from diversion.services import (
     InvalidInput,
     cases,
@@ -50,9 +52,12 @@ def dashboard():
     counts = oversight.status_counts(who)
     flags = compliance.list_flags(who, status=FlagStatus.OPEN, limit=50)
     flagged = {e.id: e for e in enrolments.enrolments_by_id(who, {f.enrolment_id for f in flags})}
+    # The completions the latest daily digest counted, and those the next one will.
+    since, _ = digest_window(clock.now(), daily_at(current_app.config, "digest"))
     return render_template("case_officer/dashboard.html", counts=counts, flags=flags,
                            flagged=flagged, months=oversight.closures_by_month(who),
-                           title="Dashboard")
+                           completed=oversight.completed_since(who, since),
+                           completed_since=since, title="Dashboard")
 
 
 @bp.get("", endpoint="cases")
