@@ -74,13 +74,17 @@ def sweep() -> str | None:
     return run_once("sweep", slot, lambda: compliance.sweep().summary())
 
 
+def digest_window(now: datetime, at: str) -> tuple[datetime, datetime]:
+    """Return what the latest digest at or before ``now`` covers: (since, until)."""
+    slot = daily_slot(now, at)
+    return daily_slot(slot - timedelta(seconds=1), at), slot
+
+
 def digest() -> str | None:
-    """Queue each case officer's daily digest of the flags raised since the last slot."""
+    """Queue each case officer's daily digest of the flags and completions since the last slot."""
     from diversion.services import digests
 
-    at = daily_at(current_app.config, "digest")
-    slot = daily_slot(clock.now(), at)
-    since = daily_slot(slot - timedelta(seconds=1), at)
+    since, slot = digest_window(clock.now(), daily_at(current_app.config, "digest"))
     return run_once("digest", slot, lambda: digests.queue_digests(since, slot))
 
 

@@ -5,8 +5,8 @@ invitations, updates and cancellations a ``multipart/mixed`` holding a
 ``multipart/alternative`` (text, HTML, ``text/calendar; method=...``) and an
 ``invite.ics`` attachment. Reminders are text and HTML only.
 
-A digest goes to a case officer, not a participant: a count and a sign-in link,
-never case detail, and a subject that says nothing either.
+A digest goes to a case officer, not a participant: counts (new flags, completions)
+and a sign-in link, never case detail, and a subject that says nothing either.
 """
 
 from __future__ import annotations
@@ -153,14 +153,23 @@ def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def _count(payload: dict, key: str) -> int:
+    value = payload.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"a digest's {key} must be a count")
+    return value
+
+
 def _digest(payload: dict) -> tuple[str, str, str]:
-    new_items = payload["new_flags"]
-    if not isinstance(new_items, int) or isinstance(new_items, bool) or new_items < 1:
-        raise ValueError("a digest needs a positive count of new items")
+    new_items = _count(payload, "new_flags")
+    completed = _count(payload, "completed")
+    if new_items + completed < 1:
+        raise ValueError("a digest needs a positive count of new items or completions")
     sign_in_url = clean_text(payload["sign_in_url"])
     if not _URL.fullmatch(sign_in_url):
         raise ValueError("a digest needs an http(s) sign-in address")
-    context = {"title": DIGEST_SUBJECT, "new_items": new_items, "sign_in_url": sign_in_url}
+    context = {"title": DIGEST_SUBJECT, "new_items": new_items, "completed": completed,
+               "sign_in_url": sign_in_url}
     text = render("digest.txt", context)
     html = render("digest.html", context)
     _refuse_disclosure("subject", DIGEST_SUBJECT)

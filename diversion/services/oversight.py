@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from diversion import clock
+from diversion.database import transaction
 from diversion.domain.dates import format_date, format_time
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import (
@@ -21,8 +23,8 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
-from diversion.services import Actor
-from diversion.services.enrolments import get_enrolment
+from diversion.services import Actor, audit
+from diversion.services.enrolments import enrolment_filter, get_enrolment
 
 
 def status_counts(actor: Actor) -> dict[str, int]:
@@ -66,6 +68,24 @@ def closures_by_month(actor: Actor, months: int = 12) -> list[dict]:
         if key in buckets:
             buckets[key][status] += 1
     return [buckets[s] for s in starts]
+
+
+def completed_since(actor: Actor, since: datetime, limit: int = 50) -> list[Enrolment]:
+    """List the force's enrolments completed since a time, latest first (an audited read)."""
+    actor.require(Role.CASE_OFFICER)
+    query = (
+        enrolment_filter(actor, status=EnrolmentStatus.COMPLETED)
+        .where(Enrolment.closed_at >= since)
+        .options(so.contains_eager(Enrolment.case))
+        .order_by(Enrolment.closed_at.desc(), Enrolment.id.desc())
+        .limit(limit)
+    )
+    rows = list(db.session.scalars(query))
+    with transaction():
+        audit.record(actor, "read", "enrolment_list", None,
+                     detail={"status": EnrolmentStatus.COMPLETED, "since": since.isoformat(),
+                             "ids": [e.id for e in rows]})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -121,5 +141,8 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         events.append(Event(extension.granted_at, "extension",
                             f"{target} extended by {extension.days} days to "
                             f"{format_date(extension.new_date)}"))
+    if enrolment.status == EnrolmentStatus.COMPLETED and enrolment.closed_at is not None:
+        events.append(Event(enrolment.closed_at, "completed",
+                            "Completed: every module and the follow-up attended"))
     events.sort(key=lambda e: e.at)
     return enrolment, events

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion import clock
@@ -18,6 +18,7 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
+from diversion.jobs.tasks import daily_at, digest_window
 from diversion.services import (
     InvalidInput,
     cases,
@@ -56,9 +57,12 @@ def dashboard():
     counts = oversight.status_counts(who)
     flags = compliance.list_flags(who, status=FlagStatus.OPEN, limit=50)
     flagged = {e.id: e for e in enrolments.enrolments_by_id(who, {f.enrolment_id for f in flags})}
+    # The completions the latest daily digest counted, and those the next one will.
+    since, _ = digest_window(clock.now(), daily_at(current_app.config, "digest"))
     return render_template("case_officer/dashboard.html", counts=counts, flags=flags,
                            flagged=flagged, months=oversight.closures_by_month(who),
-                           title="Your force's enrolments")
+                           completed=oversight.completed_since(who, since),
+                           completed_since=since, title="Your force's enrolments")
 
 
 @bp.get("", endpoint="cases")

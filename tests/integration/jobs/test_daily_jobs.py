@@ -78,7 +78,7 @@ def test_a_case_officer_gets_one_neutral_daily_summary_of_new_flags_and_no_case_
         assert not DISCLOSING.search(body.replace("https://appointments.example.gov.uk", ""))
 
     clock.set_now(datetime(2027, 1, 6, 7, 0, tzinfo=LONDON))
-    assert tasks.digest() == "no new flags"
+    assert tasks.digest() == "no new flags or completions"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.kind == "digest")) == 1
 

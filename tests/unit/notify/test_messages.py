@@ -190,3 +190,35 @@ def test_mail_settings_accept_a_named_sender_and_refuse_a_broken_one():
                    {"MAIL_PASSWORD": ""}):
         with pytest.raises(MailConfigError):
             mail_settings({**good, **broken})
+
+
+def digest_row(**counts) -> SimpleNamespace:
+    return SimpleNamespace(
+        kind="digest", recipient="officer@example.gov.uk", idempotency_key="digest:3:2027-01-04",
+        created_at=NOW, payload={"sign_in_url": "https://appointments.example.gov.uk",
+                                 "uid": "0f1e2d3c", **counts})
+
+
+@pytest.mark.parametrize(("counts", "text"), [
+    ({"new_flags": 2}, "2 new items need your attention. Sign in to see them"),
+    ({"new_flags": 0, "completed": 1}, "1 enrolment was completed. Sign in to see it"),
+    ({"new_flags": 1, "completed": 3},
+     "1 new item needs your attention. 3 enrolments were completed. Sign in to see them"),
+])
+def test_a_digest_says_how_many_new_items_and_completions_and_nothing_more(counts, text):
+    message = build(digest_row(**counts), sender=SENDER, now=NOW).message
+
+    plain = message.get_body(("plain",)).get_content().strip()
+    html = message.get_body(("html",)).get_content()
+    assert plain == f"{text}: https://appointments.example.gov.uk"
+    for sentence in text.split(". ")[:-1]:
+        assert sentence in html
+
+
+@pytest.mark.parametrize("counts", [
+    {"new_flags": 0, "completed": 0}, {"new_flags": 0}, {"new_flags": 1, "completed": -1},
+    {"new_flags": 0, "completed": True},
+])
+def test_a_digest_with_nothing_to_tell_or_a_count_that_is_not_one_is_refused(counts):
+    with pytest.raises(ValueError):
+        build(digest_row(**counts), sender=SENDER, now=NOW)
