@@ -3,9 +3,14 @@ in Chromium, using only what a person sees on the page."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from diversion import clock
 from tests.conftest import enrol_case, make_user
-from tests.functional.browser.test_journeys import MONDAY, banner, sign_in
+from tests.functional.browser.test_journeys import MONDAY, sign_in
+
+# Pages load slowly on a busy machine: assertions about a page just opened wait for it.
+SLOW = 15_000
 
 
 def week_row(page, module: str, week: str):
@@ -35,9 +40,9 @@ def test_a_coordinator_publishes_a_suggested_session_from_the_forecast(open_tab,
     tab.goto("/login")
     sign_in(tab, coordinator.email)
     page.get_by_role("link", name="Forecast", exact=True).click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Capacity forecast"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Capacity forecast", timeout=SLOW)
     chart = page.get_by_role("img", name="Module 1: places needed and places free, by week")
-    assert chart.count() == 1
+    expect(chart).to_have_count(1)
     assert figures(week_row(page, "Module 1", "4 Jan 2027")) == ["2", "1", "1"]
     tab.check("Forecast")
 
@@ -49,11 +54,12 @@ def test_a_coordinator_publishes_a_suggested_session_from_the_forecast(open_tab,
     tab.check("Forecast with an error")
     page.get_by_label("Weeks ahead").fill("4")
     page.get_by_role("button", name="Show forecast").click()
-    assert page.get_by_role("heading", name="4 weeks from Monday 4 January 2027").count() == 1
+    expect(page.get_by_role("heading", name="4 weeks from Monday 4 January 2027")).to_have_count(
+        1, timeout=SLOW)
 
     page.get_by_role(
         "link", name="Publish a session of module 1 in the week of 4 January 2027").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Publish a session"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish a session", timeout=SLOW)
     assert page.get_by_label("Module").input_value() == "1"
     dates = page.get_by_role("group", name="Date")
     assert [dates.get_by_label(part).input_value() for part in ("Day", "Month", "Year")] == [
@@ -65,8 +71,9 @@ def test_a_coordinator_publishes_a_suggested_session_from_the_forecast(open_tab,
     page.get_by_label("Room (optional)").fill("Room 2")
     page.get_by_role("button", name="Publish session").click()
 
-    assert "Module 1 published for Tuesday 5 January 2027 at 6pm" in banner(page)
-    assert page.get_by_role("heading", name="4 weeks from Monday 4 January 2027").count() == 1
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Module 1 published for Tuesday 5 January 2027 at 6pm", timeout=SLOW)
+    expect(page.get_by_role("heading", name="4 weeks from Monday 4 January 2027")).to_have_count(1)
     assert figures(week_row(page, "Module 1", "4 Jan 2027")) == ["2", "3", "0"]
     assert page.get_by_role(
         "link", name="Publish a session of module 1 in the week of 4 January 2027").count() == 0

@@ -6,6 +6,7 @@ import csv
 import io
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from diversion import clock
 from diversion.extensions import db
@@ -14,6 +15,8 @@ from tests.conftest import enrol_case, make_user
 from tests.functional.browser.test_journeys import enter_date, sign_in
 
 NOW = "2027-03-15T09:00:00+00:00"
+# Pages load slowly on a busy machine: assertions about a page just opened wait for it.
+SLOW = 15_000
 
 
 def test_an_administrator_and_a_case_officer_read_and_download_the_outcome_report(
@@ -38,8 +41,8 @@ def test_an_administrator_and_a_case_officer_read_and_download_the_outcome_repor
     tab.goto("/login")
     sign_in(tab, admin.email)
     page.get_by_role("link", name="Outcomes", exact=True).click()
-    assert page.get_by_role("img", name="Outcomes by force").count() == 1
-    assert page.get_by_role("img", name="Outcomes by month started").count() == 1
+    expect(page.get_by_role("img", name="Outcomes by force")).to_have_count(1, timeout=SLOW)
+    expect(page.get_by_role("img", name="Outcomes by month started")).to_have_count(1)
     tab.check("Outcomes for every force")
 
     enter_date(page, "From", 1, 3, 2027)
@@ -55,11 +58,12 @@ def test_an_administrator_and_a_case_officer_read_and_download_the_outcome_repor
     tab.goto("/login")
     sign_in(tab, officer.email)
     page.get_by_role("link", name="Outcomes", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Outcomes", timeout=SLOW)
     enter_date(page, "From", 1, 1, 2027)
     enter_date(page, "To", 31, 3, 2027)
     page.get_by_role("button", name="Show report").click()
-    assert page.get_by_role("heading", name="Started from 1 January 2027 to 31 March 2027"
-                            ).count() == 1
+    expect(page.get_by_role("heading", name="Started from 1 January 2027 to 31 March 2027")
+           ).to_have_count(1, timeout=SLOW)
     assert page.get_by_role("img", name="Outcomes by force").count() == 0
     tab.check("Outcomes for the officer's force")
     with page.expect_download() as download_info:
