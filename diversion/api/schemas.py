@@ -73,24 +73,29 @@ class RequestSchema(Schema):
 
     @pre_load
     def _refuse_unusable_text(self, data, **kwargs):
-        problems = dict(_unusable(data, ""))
+        problems = list(_unusable(data, ""))
         if problems:
-            raise ValidationError({name or "_schema": [unusable_characters_message(
-                "Text" if not name else name.rsplit(".", 1)[-1])] for name in problems})
+            raise ValidationError({path or "_schema": [unusable_characters_message(
+                _label(path))] for path in problems})
         return data
+
+
+def _label(path: str) -> str:
+    """Name a field by the last part of its path that is not a list index."""
+    return next((part for part in reversed(path.split(".")) if not part.isdigit()), "Text")
 
 
 def _unusable(value, path: str):
     """Yield the path of each string (key or value) in the input that cannot be stored."""
     if isinstance(value, str):
         if has_unusable_characters(value):
-            yield path, True
+            yield path
     elif isinstance(value, Mapping):
         for key in value:
             name = without_unusable_characters(str(key))
             where = f"{path}.{name}" if path else name
             if has_unusable_characters(str(key)):
-                yield where, True
+                yield where
             else:
                 yield from _unusable(value[key], where)
     elif isinstance(value, list | tuple):
