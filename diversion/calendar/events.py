@@ -142,6 +142,8 @@ def clean_text(value: str) -> str:
     # its words apart; icalendar would escape them, but docs/calendar.md wants none.
     value = _LINE_BREAKS.sub(" ", value).replace("\t", " ")
     value = "".join(ch for ch in value if not _is_control(ch))
+    # icalendar reads a typed backslash-N as its own escaped line break: keep them apart.
+    value = value.replace("\\N", "\\ N")
     return _SPACES.sub(" ", value).strip()
 
 

@@ -601,3 +601,8 @@ def test_an_end_in_the_repeated_october_hour_is_written_in_utc_so_no_client_misr
 def test_an_end_outside_the_repeated_hour_stays_in_local_time():
     raw = invite(appointment())
     assert named(raw, "DTEND") == ["DTEND;TZID=Europe/London:20270329T113000"]
+
+
+def test_a_typed_backslash_n_stays_text_and_never_becomes_a_line_break():
+    raw = invite(appointment(location="Room \\N2"))
+    assert str(the_event(raw)["LOCATION"]) == clean_text("Room \\N2") == "Room \\ N2"
