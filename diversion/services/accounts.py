@@ -101,8 +101,9 @@ def create_user(
         raise InvalidInput("Name must not include hidden or invalid characters", field="name")
     force = None
     if force_code and role != Role.CASE_OFFICER:
-        # A force scopes what a case officer sees; on any other account it would be a
-        # claim that means nothing, so it is refused rather than stored.
+        # A force scopes what a case officer sees. Coordinators serve many forces and
+        # administrators all of them: a force on their account would read as a limit
+        # the service never applies, so it is refused rather than stored.
         raise InvalidInput("Only a case officer belongs to a force: choose no force",
                            field="force")
     if force_code:
@@ -111,11 +112,6 @@ def create_user(
             raise InvalidInput(f"No force with code {force_code}", field="force")
     if role == Role.CASE_OFFICER and force is None:
         raise InvalidInput("A case officer must belong to a force", field="force")
-    if role != Role.CASE_OFFICER and force is not None:
-        # Coordinators serve many forces and administrators all of them: a force on
-        # their account would read as a limit the service never applies.
-        raise InvalidInput("Only case officers belong to a force: choose no force",
-                           field="force")
     password_hash = hash_password(password) if password is not None else None
     with transaction():
         if db.session.scalar(sa.select(User).where(User.email == email)):

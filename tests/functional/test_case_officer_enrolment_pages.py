@@ -109,6 +109,23 @@ def test_a_continue_decision_with_an_extension_moves_the_deadline(client, story)
     assert "A flag is open" not in page
 
 
+def test_an_extension_typed_in_words_is_a_field_error_and_changes_nothing(client, story):
+    url = f"/cases/enrolments/{story['enrolment']['id']}"
+    html = client.get(url).get_data(as_text=True)
+    # The extension is revealed under "continue", the one choice it belongs to.
+    assert re.search(r'data-aria-controls="conditional-decision"', html)
+    assert re.search(r'id="conditional-decision".*?name="extend_days"', html, re.S)
+    assert html.count('id="decision"') == 1, "the heading and the first radio share no id"
+    response = client.post(url, data={"csrf_token": csrf_from(html), "decision": "continue",
+                                      "reason": "Hospital appointment", "extend_days": "ten"})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "There is a problem" in page
+    assert "Enter the number of days as a whole number, like 14" in page
+    assert "Not a valid integer" not in page
+    assert "4 May 2027" in page and "extended from" not in page
+
+
 def test_the_referral_summary_prints_as_a_page_and_downloads_as_a_pdf(client, story):
     url = f"/cases/enrolments/{story['enrolment']['id']}/referral-summary"
     page = text_of(client.get(url))

@@ -85,6 +85,6 @@ def test_a_coordinator_or_an_administrator_given_a_force_is_refused(runner, app)
                                      "--force", "MET", "--password-stdin"],
                                input="a long enough passphrase\n")
         assert result.exit_code != 0, role
-        assert "Only case officers belong to a force" in result.output
+        assert "Only a case officer belongs to a force" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

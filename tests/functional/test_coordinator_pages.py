@@ -168,7 +168,8 @@ def test_publishing_a_series_lists_the_dates_moved_off_public_holidays(world):
     assert "4 sessions of Module 1 published, from 15 March 2027 to 5 April 2027." in page
     assert "Moved off public holidays: Monday 29 March 2027 to Tuesday 30 March 2027." in page
     easter = text_of(world["client"].get("/coordinator/sessions?week=2027-03-29"))
-    assert "Tuesday 30 March 2027 6pm to 7:30pm" in easter  # same wall-clock time after BST
+    # The same wall-clock time after the clocks go forward.
+    assert "Tuesday 30 March 2027 : Module 1 6pm to 7:30pm" in easter
 
 
 # ---- venues ----------------------------------------------------------------
@@ -263,7 +264,13 @@ def test_planning_everyone_on_the_participants_page_books_each_in_turn_and_says_
     assert "Plan everyone on this page" in html
     ids = re.findall(r'name="enrolment_id" value="(\d+)"', html)
     assert sorted(map(int, ids)) == sorted([first, second])
-    response = world["post"]("/coordinator/participants/plan", {"enrolment_id": ids})
+    check = text_of(world["post"]("/coordinator/participants/plan", {"enrolment_id": ids}))
+    assert "Check who you are planning for" in check
+    assert "Sam Taylor" in check and "Alex Green" in check
+    unbooked = text_of(world["client"].get(f"/coordinator/participants/{first}"))
+    assert "Module 1 Not booked" in unbooked, "nothing is booked before the check"
+    response = world["post"]("/coordinator/participants/plan",
+                             {"enrolment_id": ids, "confirmed": "yes"})
     assert response.status_code == 200
     page = text_of(response)
     assert "1 participant was booked, 1 could not be planned" in page

@@ -23,12 +23,15 @@ PERIOD = "from=1&from=1&from=2027&to=31&to=3&to=2027"
 @pytest.fixture
 def world(app, api_as):
     """Three Met enrolments (one completed, one referred) and one in Kent."""
-    clock.set_now(NOW)
     met = api_as("case_officer", force="MET")
     kent = api_as("case_officer", force="KENT", email="officer@kent.example.gov.uk")
-    ids = [enrol_case(met, reference=f"MET/{n}", start=start)["id"]
-           for n, start in enumerate(["2027-01-04", "2027-01-20", "2027-02-08"])]
+    ids = []
+    for n, start in enumerate(["2027-01-04", "2027-01-20", "2027-02-08"]):
+        clock.set_now(f"{start}T09:00:00+00:00")  # each enrolled on its start date
+        ids.append(enrol_case(met, reference=f"MET/{n}", start=start)["id"])
+    clock.set_now("2027-02-10T09:00:00+00:00")
     enrol_case(kent, reference="KENT/1", start="2027-02-10")
+    clock.set_now(NOW)
     with app.app_context():
         for enrolment_id, status in ((ids[0], "completed"), (ids[1], "referred")):
             db.session.execute(sa.update(Enrolment).where(Enrolment.id == enrolment_id)

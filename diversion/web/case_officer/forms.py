@@ -9,7 +9,6 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -27,7 +26,13 @@ from wtforms.validators import (
 )
 
 from diversion.domain.vocabulary import DecisionKind
-from diversion.web.forms import BaseForm, DateInput, DateOfBirth, DeliverableEmail
+from diversion.web.forms import (
+    BaseForm,
+    DateInput,
+    DateOfBirth,
+    DeliverableEmail,
+    WholeNumberField,
+)
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -127,8 +132,9 @@ class DecisionForm(BaseForm):
         validators=[InputRequired("Give the reason for the decision"),
                     Length(max=REASON_MAX, message="Reason must be 2,000 characters or fewer")],
     )
-    extend_days = IntegerField(
+    extend_days = WholeNumberField(
         "Extend the deadline by (days, optional)", widget=GovTextInput(),
+        not_a_number="Enter the number of days as a whole number, like 14",
         description="Only when continuing. Extends the core deadline, or the follow-up "
                     "window once the core modules are complete.",
         validators=[Optional(), NumberRange(min=1, max=365,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Role
@@ -20,14 +20,21 @@ from diversion.web.roles import actor, role_required
 @bp.post("/participants/plan")
 @role_required(Role.COORDINATOR)
 def plan_cohort():
-    """Plan everyone listed, in turn, and show who was booked and who could not be."""
+    """Plan everyone listed, in turn, and show who was booked and who could not be.
+
+    Planning books sessions and sends invitations, so the list is shown for a check first.
+    """
     form = ActionForm()
-    ids = form_ids("enrolment_id")
+    ids = form_ids("enrolment_id")[:PER_PAGE]
     if not form.validate_on_submit() or not ids:
         flash("Nothing was planned: choose the participants to plan from the list")
         return redirect(url_for(".enrolments"))
-    outcome = planning_service.plan_enrolments(actor(), ids[:PER_PAGE])
-    people = {e.id: e for e in enrolment_service.enrolments_by_id(actor(), set(ids[:PER_PAGE]))}
+    people = {e.id: e for e in enrolment_service.enrolments_by_id(actor(), set(ids))}
+    if request.form.get("confirmed") != "yes":
+        return render_template("coordinator/cohort_plan_check.html",
+                               title="Check who you are planning for",
+                               people=[people[i] for i in ids if i in people])
+    outcome = planning_service.plan_enrolments(actor(), ids)
     return render_template(
         "coordinator/cohort_plan.html", title="Planning results", people=people,
         booked={i: made for i, made in sorted(outcome.planned.items()) if made},

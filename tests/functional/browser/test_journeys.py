@@ -341,7 +341,7 @@ def test_a_coordinator_publishes_plans_moves_and_marks_a_register_with_only_a_ke
     assert fill_of(page, "1 of 2 booked") == "mid"
     tab.check("Week view after planning")
 
-    follow(page, "View Module 1 on Monday 4 January 2027")
+    follow(page, "Monday 4 January 2027: Module 1")
     tab.check("Register")
     assert tab_to(page, "Attended", legend="Sam Taylor")["checked"] is False
     page.keyboard.press("Space")
@@ -488,6 +488,10 @@ def test_the_pages_outside_the_journeys_pass_the_same_checks(open_tab, api_as):
     tab.goto("/coordinator/participants")
     tab.check("Participants with the plan button")
     tab.page.get_by_role("button", name="Plan everyone on this page").click()
+    tab.page.wait_for_load_state()
+    tab.check("Check who you are planning for")
+    tab.page.get_by_role("button", name="Plan and send invitations").click()
+    tab.page.wait_for_load_state()
     assert "0 participants were booked, 1 could not be planned" in tab.page.inner_text("main")
     tab.check("Planning results")
     tab.goto("/coordinator/sessions/new")
