@@ -29,6 +29,8 @@ def show(programme_id: int):
 @bp.post("")
 @bp.arguments(ProgrammeIn)
 @bp.response(201, ProgrammeOut)
+@bp.refuses(422, "invalid", "invalid_text", "out_of_range", "reveals_programme",
+            "unknown_holiday_region", "unsupported_timezone")
 @requires(Role.ADMIN)
 def create(data):
     """Add a programme; a setting not given takes its default."""
@@ -38,6 +40,8 @@ def create(data):
 @bp.patch("/<int:programme_id>")
 @bp.arguments(ProgrammePatch)
 @bp.response(200, ProgrammeOut)
+@bp.refuses(422, "invalid", "invalid_text", "out_of_range", "reveals_programme",
+            "unknown_holiday_region", "unsupported_timezone", "programme_in_use")
 @requires(Role.ADMIN)
 def update(data, programme_id: int):
     """Change a programme's settings: enrolments keep the terms they were enrolled under."""

@@ -306,7 +306,10 @@ def _change_session(actor: Actor, session_id: int, *, starts_at: datetime | None
             _send_updates(session)
         change = SessionChange(session=session, cancelled=broken)
         _rebook_each(actor, broken, change, reason="Re-planned after a moved session")
-        progress.reassess(*(b.enrolment for b in broken))
+        # Everyone still booked is reassessed too: a later date can leave too little
+        # time for the modules after it, which is a flag today, not at tomorrow's sweep.
+        progress.reassess(*(b.enrolment for b in broken),
+                          *(b.enrolment for b in _booked(session.id)))
         if rehearse:
             raise _Rehearsed(change)
         audit.record(actor, "update", "session", session.id,

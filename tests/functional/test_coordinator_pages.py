@@ -95,7 +95,7 @@ def test_the_week_view_shows_fill_levels_as_text_and_colour_and_they_change_afte
     world["session"](module=2, starts_at="2027-01-08T10:30:00", capacity=4)
     week = client.get("/coordinator/sessions")
     assert "Week of Monday 4 January 2027" in text_of(week)
-    assert "Tuesday 5 January 2027 6pm to 7:30pm Module 1 Civic Centre" in text_of(week)
+    assert "Tuesday 5 January 2027 : Module 1 6pm to 7:30pm Module 1 Civic Centre" in text_of(week)
     assert fill_cell(week.get_data(as_text=True), "0 of 2 booked") == "low"
 
     world["book"](world["enrol"]("Sam Taylor"), session_id)

@@ -119,7 +119,8 @@ def test_a_wrong_password_keeps_the_person_on_the_sign_in_page_with_an_error(cli
 
 def test_a_case_officer_sees_dashboard_cases_and_enrolments_in_the_navigation(client, login_as):
     login_as("case_officer")
-    assert navigation(client.get("/cases/dashboard")) == ["Dashboard", "Cases", "Enrolments"]
+    assert navigation(client.get("/cases/dashboard")) == [
+        "Dashboard", "Cases", "Enrolments", "Outcomes"]
 
 
 def test_the_dashboard_names_the_last_twelve_months_in_english(client, login_as):
@@ -137,7 +138,8 @@ def test_the_dashboard_names_the_last_twelve_months_in_english(client, login_as)
 
 def test_an_administrator_sees_users_and_forces_in_the_navigation(client, login_as):
     login_as("admin", force=None)
-    assert navigation(client.get("/admin/users")) == ["Users", "Forces", "Programmes", "Jobs"]
+    assert navigation(client.get("/admin/users")) == [
+        "Users", "Forces", "Programmes", "Jobs", "Outcomes"]
 
 
 def test_the_sign_out_button_is_a_working_form_beside_the_signed_in_email(client, login_as):

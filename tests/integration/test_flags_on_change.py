@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from diversion import clock
-from diversion.services import bookings, compliance, decisions, sessions
+from diversion.services import bookings, compliance, decisions, rebooking
 from tests.integration.course import Course, flags_of, start_course
 
 # Modules 1 to 4 on the Tuesdays of January; the core deadline is 4 May 2027, so the
@@ -70,9 +70,9 @@ def test_cancelling_a_session_near_the_deadline_puts_each_participant_at_risk_at
     second, _ = _four_attended(course, published, "MET/2")
     clock.set_now("2027-04-10T11:00:00+01:00")
 
-    outcome = bookings.cancel_session(course.coordinator, published[4], reason="Room flooded")
+    outcome = rebooking.cancel_session(course.coordinator, published[4], reason="Room flooded")
 
-    assert len(outcome["cancelled"]) == 2
+    assert len(outcome.cancelled) == 2
     for enrolment_id in (first, second):
         assert [f.kind for f in flags_of(enrolment_id, "open")] == ["at_risk"]
 
@@ -84,10 +84,10 @@ def test_a_session_cancelled_with_rebooking_into_a_later_one_raises_no_flag(ctx)
     clock.set_now("2027-04-10T11:00:00+01:00")
     course.session(5, "2027-04-27T18:00")
 
-    outcome = bookings.cancel_session(course.coordinator, published[4], reason="Room flooded",
-                                      rebook=True)
+    outcome = rebooking.cancel_session(course.coordinator, published[4], reason="Room flooded",
+                                       rebook=True)
 
-    assert len(outcome["rebooked"]) == 1
+    assert len(outcome.rebooked) == 1
     assert flags_of(enrolment_id) == []
 
 
@@ -103,8 +103,8 @@ def test_moving_a_session_brings_the_flags_of_everyone_booked_on_it_up_to_date_a
     clock.set_now("2027-04-20T11:00:00+01:00")
     assert flags_of(e.id) == []
 
-    sessions.move_session(course.coordinator, second,
-                          starts_at=datetime.fromisoformat("2027-04-23T18:00"))
+    rebooking.change_session(course.coordinator, second,
+                             starts_at=datetime.fromisoformat("2027-04-23T18:00"))
 
     causes = sorted(f.cause.split(":")[0] for f in flags_of(e.id, "open"))
     assert causes == ["cannot_fit", "unbooked_near_deadline"]

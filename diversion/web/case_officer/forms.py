@@ -135,8 +135,8 @@ class DecisionForm(BaseForm):
     extend_days = WholeNumberField(
         "Extend the deadline by (days, optional)", widget=GovTextInput(),
         not_a_number="Enter the number of days as a whole number, like 14",
-        description="Only when continuing. Extends the core deadline, or the follow-up "
-                    "window once the core modules are complete.",
+        description="Extends the core deadline, or the follow-up window once the core "
+                    "modules are complete.",
         validators=[Optional(), NumberRange(min=1, max=365,
                                             message="Extend by between 1 and 365 days")],
     )
