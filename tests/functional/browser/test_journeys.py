@@ -341,7 +341,7 @@ def test_a_coordinator_publishes_plans_moves_and_marks_a_register_with_only_a_ke
     assert fill_of(page, "1 of 2 booked") == "mid"
     tab.check("Week view after planning")
 
-    follow(page, "Monday 4 January 2027: Module 1")
+    follow(page, "Monday 4 January 2027 : Module 1")
     tab.check("Register")
     assert tab_to(page, "Attended", legend="Sam Taylor")["checked"] is False
     page.keyboard.press("Space")

@@ -72,6 +72,7 @@ def test_a_case_officer_withdraws_an_enrolment_after_confirming_what_will_happen
 
     page.get_by_role("link", name="Enrolments", exact=True).click()
     page.get_by_label("Status", exact=True).select_option(label="Withdrawn")
-    page.get_by_role("button", name="Filter").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filter").click()
     assert page.get_by_role("link", name="MET/4001").count() == 1
     tab.check("Withdrawn enrolments")
