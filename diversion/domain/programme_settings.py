@@ -16,7 +16,6 @@ from diversion.domain.errors import RuleViolation, RuleViolations
 from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.privacy import disclosing_words
 from diversion.domain.programme import ProgrammeRules, check_timezone
-from diversion.domain.vocabulary import LONDON_TZID
 
 # Whole numbers, each within its (inclusive) range.
 COUNT_LIMITS: dict[str, tuple[int, int]] = {
@@ -109,16 +108,17 @@ class ProgrammeSettings:
     """Everything an administrator sets on a programme; the defaults are docs/domain.md's."""
 
     name: str
-    core_modules: int = 5
-    session_minutes: int = 90
-    core_months: int = 4
-    follow_up_months: int = 8
-    follow_up_window_days: int = 14
-    min_days_between_sessions: int = 7
-    reminder_hours: int = 48
-    timezone: str = LONDON_TZID
-    holiday_region: str = "GB-ENG"
-    modules_in_order: bool = True
+    # The rules' defaults are ProgrammeRules' own, so they are written once.
+    core_modules: int = ProgrammeRules.core_modules
+    session_minutes: int = ProgrammeRules.session_minutes
+    core_months: int = ProgrammeRules.core_months
+    follow_up_months: int = ProgrammeRules.follow_up_months
+    follow_up_window_days: int = ProgrammeRules.follow_up_window_days
+    min_days_between_sessions: int = ProgrammeRules.min_days_between_sessions
+    reminder_hours: int = ProgrammeRules.reminder_hours
+    timezone: str = ProgrammeRules.timezone
+    holiday_region: str = ProgrammeRules.holiday_region
+    modules_in_order: bool = ProgrammeRules.modules_in_order
     invite_title: str = "Appointment"
     invite_title_cy: str = "Apwyntiad"
     self_service_cutoff_hours: int = 24

@@ -181,17 +181,27 @@ def _rebook_each(actor: Actor, affected: list[Booking], change: SessionChange, *
             module=again.module, starts_at=again.starts_at, previous_booking_id=booking.id))
 
 
+def _lock_for_change(session_id: int, *, rebook: bool) -> CourseSession:
+    """Lock a session about to change, in the order every booking change keeps.
+
+    Its participants' enrolments first, then (to re-plan them) every session of the
+    programme, then the session itself; a cancelled session cannot change.
+    """
+    _lock_booked_enrolments(session_id)
+    if rebook:
+        lock_programme_sessions(session_id)
+    session = lock_session(session_id)
+    if session.status == SessionStatus.CANCELLED:
+        raise RuleViolation("session_cancelled", "This session has been cancelled.")
+    return session
+
+
 def cancel_session(actor: Actor, session_id: int, *, reason: str,
                    rebook: bool = False) -> SessionChange:
     """Cancel a session and its bookings; with rebook, re-plan each participant."""
     actor.require(Role.COORDINATOR)
     with transaction():
-        _lock_booked_enrolments(session_id)
-        if rebook:
-            lock_programme_sessions(session_id)
-        session = lock_session(session_id)
-        if session.status == SessionStatus.CANCELLED:
-            raise RuleViolation("session_cancelled", "This session is already cancelled.")
+        session = _lock_for_change(session_id, rebook=rebook)
         affected = _booked(session.id)
         session.status = SessionStatus.CANCELLED
         session.cancel_reason = reason.strip()
@@ -272,12 +282,7 @@ def _change_session(actor: Actor, session_id: int, *, starts_at: datetime | None
                     venue_id: int | None, capacity: int | None, room: str | None,
                     facilitator: str | None, rebook: bool, rehearse: bool) -> SessionChange:
     with transaction():
-        _lock_booked_enrolments(session_id)
-        if rebook:
-            lock_programme_sessions(session_id)
-        session = lock_session(session_id)
-        if session.status == SessionStatus.CANCELLED:
-            raise RuleViolation("session_cancelled", "This session has been cancelled.")
+        session = _lock_for_change(session_id, rebook=rebook)
         if session.starts_at <= clock.now():
             raise RuleViolation("session_in_past", "A session that has started cannot be moved.")
         new_time = _new_time(session, starts_at)
