@@ -19,6 +19,7 @@ from diversion.domain.vocabulary import (
     FlagKind,
     FlagStatus,
     JobOutcome,
+    Language,
     MessageKind,
     MessageStatus,
     Outcome,
@@ -171,6 +172,9 @@ class Case(Model):
     date_of_birth: so.Mapped[date]
     email: so.Mapped[str] = so.mapped_column(sa.String(254))
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    language: so.Mapped[str] = so.mapped_column(sa.String(2), default=Language.ENGLISH,
+                                                server_default=Language.ENGLISH.value)
+    sms_consent: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     previous_sexual_or_violent_conviction: so.Mapped[bool]
     first_offence: so.Mapped[bool]
     image_category: so.Mapped[str] = so.mapped_column(sa.String(1))
@@ -190,6 +194,7 @@ class Case(Model):
 
     __table_args__ = (
         sa.UniqueConstraint("force_id", "reference", name="uq_cases_force_reference"),
+        _one_of("language", Language, name="ck_cases_language"),
         sa.Index("ix_cases_force_family_name", "force_id", "family_name"),
     )
 

@@ -46,6 +46,7 @@ from diversion.domain.vocabulary import (
     ExtensionTarget,
     FlagKind,
     FlagStatus,
+    Language,
     Outcome,
     Role,
     values,
@@ -189,6 +190,9 @@ class ParticipantIn(RequestSchema):
         load_default=None, allow_none=True,
         validate=validate.Regexp(r"^[0-9 +()\-]{0,40}$", error="Enter a phone number"),
     )
+    language = fields.String(load_default=Language.ENGLISH,
+                             validate=validate.OneOf(values(Language)))
+    sms_consent = StrictBoolean(load_default=False)
 
 
 class ScreeningIn(RequestSchema):
@@ -220,6 +224,8 @@ class ParticipantOut(Schema):
     date_of_birth = fields.Date()
     email = fields.String()
     phone = fields.String(allow_none=True)
+    language = fields.String()
+    sms_consent = fields.Boolean()
 
 
 class CaseOut(Schema):

@@ -53,6 +53,9 @@ class Appointment:
     location: str  # venue name and address (one string)
     description: str  # what to bring, contact number; nothing about the case
     cancelled: bool = False
+    # When the appointment last changed (booked, moved, its outcome recorded): the
+    # feed's DTSTAMP and LAST-MODIFIED, so an unchanged feed reads the same each hour.
+    changed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.uid or any(ch.isspace() or _is_control(ch) for ch in self.uid):
@@ -63,6 +66,8 @@ class Appointment:
             raise ValueError("sequence must not be negative")
         for name in ("starts_at", "ends_at"):
             _require_aware(getattr(self, name), name)
+        if self.changed_at is not None:
+            _require_aware(self.changed_at, "changed_at")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
 
@@ -109,7 +114,10 @@ def feed(
     name: str,
     tzid: str = LONDON_TZID,
 ) -> bytes:
-    """Render a participant's subscribable feed of their live appointments."""
+    """Render a participant's subscribable feed of their appointments, past and to come.
+
+    ``dtstamp`` stands in for an appointment that does not say when it last changed.
+    """
     zone = _zone(tzid)
     cal = _calendar(tzid)
     cal.calendar_name = _clean_public_text(name, "name")  # writes NAME and X-WR-CALNAME
@@ -128,8 +136,12 @@ def feed(
         if appt.uid in seen:
             raise ValueError(f"duplicate uid in feed: {appt.uid!r}")
         seen.add(appt.uid)
-        event = _event(appt, dtstamp=dtstamp, zone=zone)
+        event = _event(appt, dtstamp=appt.changed_at or dtstamp, zone=zone)
+        if appt.changed_at is not None:
+            event.add("LAST-MODIFIED", appt.changed_at.astimezone(UTC).replace(microsecond=0))
         event.add("STATUS", "CONFIRMED")
+        # Shared and delegated calendars show a private event as busy time only.
+        event.add("CLASS", "PRIVATE")
         cal.add_component(event)
     return cal.to_ical()
 

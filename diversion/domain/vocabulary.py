@@ -122,6 +122,13 @@ class MessageStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class Language(StrEnum):
+    """The language a participant is written to in: every message, page and calendar text."""
+
+    ENGLISH = "en"
+    WELSH = "cy"
+
+
 class JobOutcome(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -161,6 +168,8 @@ WORDS: dict[str, str] = {
     MessageStatus.SENT: "Sent",
     MessageStatus.FAILED: "Failed",
     MessageStatus.SUPERSEDED: "Withdrawn before sending",
+    Language.ENGLISH: "English",
+    Language.WELSH: "Welsh (Cymraeg)",
     JobOutcome.RUNNING: "Running",
     JobOutcome.SUCCEEDED: "Succeeded",
     "in_progress": "In progress",

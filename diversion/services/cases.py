@@ -7,9 +7,10 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
+from diversion.domain.contact import language_of, normalised_phone, sms_consent_problem
 from diversion.domain.eligibility import Screening, assess
 from diversion.domain.intake import date_of_birth_problem
-from diversion.domain.vocabulary import Role
+from diversion.domain.vocabulary import Language, Role
 from diversion.extensions import db
 from diversion.models import Case
 from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit, like_term
@@ -40,6 +41,7 @@ def record_case(actor: Actor, reference: str, participant: dict, screening: dict
     for name in ("given_name", "family_name"):
         if not participant[name].strip():
             raise InvalidInput("Enter a name, not only spaces", field=name)
+    phone, language, sms_consent = _contact(participant)
     answers = Screening(**{name: screening[name] for name in SCREENING_FIELDS})
     result = assess(answers, date_of_birth=participant["date_of_birth"], screened_on=today)
     reference = reference.strip()
@@ -61,7 +63,9 @@ def record_case(actor: Actor, reference: str, participant: dict, screening: dict
             family_name=participant["family_name"].strip(),
             date_of_birth=participant["date_of_birth"],
             email=participant["email"].strip().lower(),
-            phone=(participant.get("phone") or "").strip() or None,
+            phone=phone,
+            language=language,
+            sms_consent=sms_consent,
             eligible=result.eligible,
             ineligible_reasons=" ".join(result.reasons),
             created_by_id=actor.user_id,
@@ -88,6 +92,27 @@ def get_case(actor: Actor, case_id: int) -> Case:
     case = _visible_case(actor, case_id)
     with transaction():
         audit.record(actor, "read", "case", case.id, case_id=case.id)
+    return case
+
+
+def change_contact(actor: Actor, case_id: int, participant: dict) -> Case:
+    """Change how the participant is reached: phone, language and consent to texts.
+
+    Messages already queued keep what they were written with; what is sent from now
+    on follows the change. The audit row names the fields changed, never their values.
+    """
+    phone, language, sms_consent = _contact(participant)
+    with transaction():
+        case = _visible_case(actor, case_id)
+        before = {"phone": case.phone, "language": case.language,
+                  "sms_consent": case.sms_consent}
+        after = {"phone": phone, "language": language, "sms_consent": sms_consent}
+        changed = sorted(name for name in after if after[name] != before[name])
+        for name in changed:
+            setattr(case, name, after[name])
+        if changed:
+            audit.record(actor, "update", "case", case.id, case_id=case.id,
+                         detail={"changed": changed})
     return case
 
 
@@ -121,3 +146,17 @@ def list_cases(
                      detail={"search": search or "", "page": page, "ids": [c.id for c in rows]})
         audit.record_reads(actor, "case", [(c.id, c.id) for c in rows], "case_list")
     return rows, total
+
+
+def _contact(participant: dict) -> tuple[str | None, Language, bool]:
+    """The participant's phone number in one form, their language and their consent to
+    text messages, or the field error that says what to change."""
+    try:
+        phone = normalised_phone(participant.get("phone"))
+    except ValueError as error:
+        raise InvalidInput(str(error), field="phone") from error
+    sms_consent = bool(participant.get("sms_consent", False))
+    problem = sms_consent_problem(phone, sms_consent)
+    if problem:
+        raise InvalidInput(problem, field="phone")
+    return phone, language_of(participant.get("language")), sms_consent

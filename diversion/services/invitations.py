@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -121,16 +122,23 @@ def issue_feed_token(actor: Actor, enrolment_id: int) -> str:
 
 
 def feed_for_token(token: str) -> bytes | None:
-    """Return the participant's own active appointments as a calendar, or None."""
+    """Return the participant's own appointments as a calendar, or None.
+
+    Every appointment of the enrolment that was not cancelled, past ones included: a
+    subscribed calendar deletes whatever the feed drops, and an attended session is
+    part of the participant's record for the length of the programme.
+    """
     if not token or len(token) > 100:
         return None
     # Calendar apps poll every feed each hour: one statement reads the token, the
-    # programme and every live appointment.
+    # programme and every appointment.
     rows = db.session.execute(_feed_statement(_hash(token))).all()
     if not rows:
         return None
     appointments = [
-        _appointment(row, row, row, outbox.place(row.venue_name, row.room, row.venue_address))
+        replace(_appointment(row, row, row,
+                             outbox.place(row.venue_name, row.room, row.venue_address)),
+                changed_at=max(row.booking_changed_at, row.session_changed_at))
         for row in rows if row.uid is not None
     ]
     return feed(appointments, dtstamp=clock.now(), name=rows[0].invite_title,
@@ -146,11 +154,13 @@ def _feed_statement(token_hash: str) -> sa.Select:
     return (
         sa.select(p.c.invite_title, p.c.contact_phone, p.c.timezone, b.c.uid, b.c.sequence,
                   s.c.starts_at, s.c.ends_at, s.c.room, v.c.name.label("venue_name"),
-                  v.c.address.label("venue_address"))
+                  v.c.address.label("venue_address"),
+                  b.c.updated_at.label("booking_changed_at"),
+                  s.c.updated_at.label("session_changed_at"))
         .select_from(t.join(e, e.c.id == t.c.enrolment_id)
                      .join(p, p.c.id == e.c.programme_id)
                      .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id,
-                                           b.c.status == BookingStatus.BOOKED))
+                                           b.c.status != BookingStatus.CANCELLED))
                      .outerjoin(s, s.c.id == b.c.session_id)
                      .outerjoin(v, v.c.id == s.c.venue_id))
         .where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None))

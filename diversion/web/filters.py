@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from diversion.domain.contact import phone_for_display
 from diversion.domain.dates import (
     format_date,
     format_london,
@@ -94,4 +95,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(module_name)
     app.add_template_filter(describe, "reason_text")
     app.add_template_filter(participant_reference)
+    app.add_template_filter(phone_for_display, "phone")
+    app.add_template_filter(in_words, "words")
     app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS

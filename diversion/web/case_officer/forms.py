@@ -1,4 +1,5 @@
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -6,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -25,7 +27,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from diversion.domain.vocabulary import DecisionKind
+from diversion.domain.vocabulary import DecisionKind, Language
 from diversion.web.forms import (
     BaseForm,
     DateInput,
@@ -40,6 +42,33 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 def yes_no(label: str, message: str) -> RadioField:
     return RadioField(label, choices=YES_NO, widget=GovRadioInput(),
                       validators=[InputRequired(message)])
+
+
+def phone_field() -> StringField:
+    return StringField(
+        "Phone number (optional)", widget=GovTextInput(),
+        description="A UK number. Text message reminders need a mobile number.",
+        validators=[Optional(), Length(max=40),
+                    Regexp(r"^[0-9 +()\-]*$",
+                           message="Enter a UK phone number, like 07700 900982")],
+    )
+
+
+def language_field() -> RadioField:
+    return RadioField(
+        "Which language should the participant's messages be in?", widget=GovRadioInput(),
+        choices=[SelectChoice(Language.ENGLISH, "English"),
+                 SelectChoice(Language.WELSH, "Welsh (Cymraeg)")],
+        # Pre-selected, so a browser always sends it; a post without it means English.
+        default=Language.ENGLISH, validators=[Optional()],
+    )
+
+
+def sms_consent_field() -> BooleanField:
+    return BooleanField(
+        "The participant agrees to text message reminders", widget=GovCheckboxInput(),
+        description="Reminders and notices also go by text to the mobile number above",
+    )
 
 
 class CaseForm(BaseForm):
@@ -76,11 +105,9 @@ class CaseForm(BaseForm):
         validators=[InputRequired("Enter the participant's email address"),
                     Length(max=254), DeliverableEmail()],
     )
-    phone = StringField(
-        "Phone number (optional)", widget=GovTextInput(),
-        validators=[Optional(), Length(max=40),
-                    Regexp(r"^[0-9 +()\-]*$", message="Enter a phone number, like 07700 900 982")],
-    )
+    phone = phone_field()
+    language = language_field()
+    sms_consent = sms_consent_field()
     previous_sexual_or_violent_conviction = yes_no(
         "Any previous conviction for a sexual or violent offence?",
         "Select whether there is a previous sexual or violent conviction")
@@ -158,3 +185,12 @@ class ConfirmDecisionForm(BaseForm):
         Length(max=REASON_MAX, message="Reason must be 2,000 characters or fewer")])
     confirm = SubmitField("Confirm", widget=GovSubmitInput())
     change = SubmitField("Change the decision", widget=GovSubmitInput())
+
+
+class ContactForm(BaseForm):
+    """How the participant is reached; the case officer changes it as they ask."""
+
+    phone = phone_field()
+    language = language_field()
+    sms_consent = sms_consent_field()
+    submit = SubmitField("Save contact details", widget=GovSubmitInput())

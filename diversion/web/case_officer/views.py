@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from diversion import clock
 from diversion.documents import referral_summary as referral_summary_pdf
+from diversion.domain.contact import phone_for_display
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import CLOSING_DECISIONS
 from diversion.domain.vocabulary import (
@@ -15,6 +16,7 @@ from diversion.domain.vocabulary import (
     DecisionKind,
     EnrolmentStatus,
     FlagStatus,
+    Language,
     Role,
     values,
 )
@@ -36,6 +38,7 @@ from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import (
     CaseForm,
     ConfirmDecisionForm,
+    ContactForm,
     DecisionForm,
     EnrolForm,
 )
@@ -90,6 +93,8 @@ def new_case():
             "date_of_birth": form.date_of_birth.data,
             "email": form.email.data,
             "phone": form.phone.data or None,
+            "language": form.language.data or Language.ENGLISH,
+            "sms_consent": form.sms_consent.data,
         }
         screening = {
             name: (getattr(form, name).data == "yes") if name != "image_category"
@@ -113,6 +118,29 @@ def case(case_id: int):
     record = cases.get_case(actor(), case_id)
     return render_template("case_officer/case.html", case=record,
                            title=f"Case {record.reference}")
+
+
+@bp.route("/<int:case_id>/contact", methods=["GET", "POST"])
+@role_required(Role.CASE_OFFICER)
+def contact(case_id: int):
+    """Change how the participant is reached: phone, language, consent to texts."""
+    record = cases.get_case(actor(), case_id)
+    form = ContactForm(data=None if request.method == "POST" else {
+        "phone": phone_for_display(record.phone), "language": record.language,
+        "sms_consent": record.sms_consent})
+    if form.validate_on_submit():
+        try:
+            cases.change_contact(actor(), case_id, {
+                "phone": form.phone.data or None,
+                "language": form.language.data or Language.ENGLISH,
+                "sms_consent": form.sms_consent.data})
+        except InvalidInput as error:
+            getattr(form, error.field or "phone").errors.append(error.message)
+        else:
+            flash("Contact details saved: messages from now on follow them")
+            return redirect(url_for(".case", case_id=case_id))
+    return render_template("case_officer/contact.html", form=form, case=record,
+                           title="Change contact details")
 
 
 @bp.route("/<int:case_id>/enrol", methods=["GET", "POST"])

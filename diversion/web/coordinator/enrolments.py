@@ -26,6 +26,7 @@ from diversion.services import choices as choice_service
 from diversion.services import enrolments as enrolment_service
 from diversion.services.facts import booking_facts, enrolment_facts
 from diversion.services.programmes import rules_for
+from diversion.web.args import text_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
     OUTCOMES,
@@ -52,7 +53,7 @@ def list_filters() -> dict:
     return {
         "status": status if status in values(EnrolmentStatus) else None,
         "flag": flag if flag in enrolment_service.FLAG_FILTERS else None,
-        "search": (request.args.get("q") or "").strip()[:100],
+        "search": text_arg("q"),
         "sort": sort if sort in enrolment_service.SORTS else None,
     }
 

@@ -606,3 +606,24 @@ def test_an_end_outside_the_repeated_hour_stays_in_local_time():
 def test_a_typed_backslash_n_stays_text_and_never_becomes_a_line_break():
     raw = invite(appointment(location="Room \\N2"))
     assert str(the_event(raw)["LOCATION"]) == clean_text("Room \\N2") == "Room \\ N2"
+
+
+def test_a_feed_entry_is_stamped_when_it_last_changed_not_when_it_was_fetched():
+    changed = datetime(2027, 2, 1, 9, 30, 15, tzinfo=UTC)
+    first = a_feed([appointment(changed_at=changed)], dtstamp=datetime(2027, 3, 1, tzinfo=UTC))
+    again = a_feed([appointment(changed_at=changed)], dtstamp=datetime(2027, 3, 2, tzinfo=UTC))
+    assert first == again, "an unchanged feed reads the same an hour later"
+    [event] = Calendar.from_ical(first).walk("VEVENT")
+    assert event.decoded("DTSTAMP") == changed
+    assert event.decoded("LAST-MODIFIED") == changed
+
+
+def test_every_feed_entry_is_private():
+    events = Calendar.from_ical(a_feed([appointment(), appointment(uid="b@diversion.invalid")])
+                                ).walk("VEVENT")
+    assert [str(e["CLASS"]) for e in events] == ["PRIVATE", "PRIVATE"]
+
+
+def test_a_naive_change_time_is_refused():
+    with pytest.raises(ValueError, match="changed_at must be timezone-aware"):
+        appointment(changed_at=datetime(2027, 2, 1, 9, 30))
