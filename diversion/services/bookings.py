@@ -195,8 +195,16 @@ def cancel_locked(booking: Booking, *, reason: str, requested_by: str | None) ->
 def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
                    requested_by: str | None = None) -> Booking:
     """Cancel one booking; the participant receives a cancellation."""
+    # waitlist books through this module: imported here, not at the top.
+    from diversion.services import waitlist
+
     actor.require(Role.COORDINATOR)
     with transaction():
+        parties = db.session.execute(
+            sa.select(Booking.enrolment_id, Booking.session_id).where(Booking.id == booking_id)
+        ).first()
+        if parties is not None:
+            waitlist.lock_with_waiting([parties.enrolment_id], [parties.session_id])
         enrolment, booking = lock_booking(booking_id)
         if booking.status != BookingStatus.BOOKED:
             raise RuleViolation(
@@ -208,6 +216,7 @@ def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
         audit.record(actor, "update", "booking", booking.id, case_id=enrolment.case_id,
                      detail={"cancelled": True, "reason": reason, "requested_by": requested_by})
         progress.reassess(enrolment)
+        waitlist.promote(actor, booking.session_id)
     return booking
 
 
