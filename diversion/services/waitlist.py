@@ -161,11 +161,11 @@ def remove(actor: Actor, entry_id: int) -> WaitlistEntry:
         enrolment_id = db.session.scalar(
             sa.select(WaitlistEntry.enrolment_id).where(WaitlistEntry.id == entry_id))
         if enrolment_id is None:
-            raise NotFound("waitlist entry", entry_id)
+            raise NotFound("waitlist_entry", entry_id)
         lock_enrolment(enrolment_id)
         entry = db.session.get(WaitlistEntry, entry_id, populate_existing=True)
         if entry is None or not entry.waiting:
-            raise NotFound("waitlist entry", entry_id)
+            raise NotFound("waitlist_entry", entry_id)
         _leave(actor, entry, REMOVED, "Removed from the waitlist by a coordinator.")
     return entry
 
