@@ -12,7 +12,8 @@ bp = Blueprint("waitlist", __name__, url_prefix="/api/v1", description="Waitlist
 @bp.post("/sessions/<int:session_id>/waitlist")
 @bp.arguments(WaitlistIn)
 @bp.response(201, WaitlistEntryOut)
-@bp.refuses(409, "places_available", "already_on_waitlist", "changed_meanwhile")
+@bp.refuses(409, "places_available", "already_on_waitlist", "already_booked",
+            "changed_meanwhile")
 @bp.refuses(422, "module_already_attended", "after_deadline", "session_in_past",
             "session_cancelled", "enrolment_closed", "outside_follow_up_window",
             description="The participant could never take this session")

@@ -17,6 +17,7 @@ from datetime import datetime
 from diversion.domain.booking import EnrolmentFacts, SessionFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import ProgrammeRules
+from diversion.domain.vocabulary import BookingStatus
 
 # The refusals no later booking, cancellation or register can undo for this session.
 FOR_GOOD = frozenset({
@@ -61,9 +62,15 @@ def never_takeable(rules: ProgrammeRules, enrolment: EnrolmentFacts,
                    session: SessionFacts, now: datetime) -> RuleViolation | None:
     """Return the rule that rules this session out for this enrolment for good, if one does."""
     refusal = refusal_with_a_place(rules, enrolment, session, now)
-    if refusal is not None and refusal.code in FOR_GOOD:
+    if refusal is not None and (refusal.code in FOR_GOOD or _holds_a_place(enrolment, session)):
         return refusal
     return None
+
+
+def _holds_a_place(enrolment: EnrolmentFacts, session: SessionFacts) -> bool:
+    # Booked into this very session: there is nothing to wait for.
+    return any(b.session_id == session.id and b.status == BookingStatus.BOOKED
+               for b in enrolment.bookings)
 
 
 def has_a_place(session: SessionFacts) -> bool:

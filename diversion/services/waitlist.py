@@ -58,7 +58,7 @@ def add(actor: Actor, session_id: int, enrolment_id: int) -> Placed:
         enrolment = lock_enrolment(enrolment_id)
         session = lock_session(session_id)
         if session.programme_id != enrolment.programme_id:
-            raise NotFound("session", session_id)
+            raise NotFound("enrolment", enrolment_id)
         facts = session_facts(session)
         if has_a_place(facts):
             raise RuleViolation(
@@ -144,14 +144,19 @@ def read_list(actor: Actor, session_id: int) -> list[Placed]:
     return placed
 
 
-def entries_of(enrolment_id: int) -> list[WaitlistEntry]:
-    """An enrolment's entries on every list, waiting ones first, then by when added."""
-    return list(db.session.scalars(
+def entries_of(enrolment_id: int) -> list[tuple[WaitlistEntry, int | None]]:
+    """An enrolment's entries on every list, each with its place while it waits.
+
+    Waiting entries come first, then those that left, latest first.
+    """
+    entries = db.session.scalars(
         sa.select(WaitlistEntry)
         .where(WaitlistEntry.enrolment_id == enrolment_id)
         .options(so.joinedload(WaitlistEntry.session).joinedload(CourseSession.venue))
-        .order_by(WaitlistEntry.removed_at.is_not(None), WaitlistEntry.added_at.desc(),
-                  WaitlistEntry.id.desc())))
+        .order_by(WaitlistEntry.removed_at.is_not(None),
+                  sa.func.coalesce(WaitlistEntry.removed_at, WaitlistEntry.added_at).desc(),
+                  WaitlistEntry.id.desc()))
+    return [(entry, _position(entry) if entry.waiting else None) for entry in entries]
 
 
 def remove(actor: Actor, entry_id: int) -> WaitlistEntry:

@@ -78,3 +78,13 @@ def test_a_session_the_enrolment_could_never_take_names_the_rule():
     refusal = never_takeable(RULES, make_enrolment(core_deadline=day(14).date()), FULL, NOW)
 
     assert refusal is not None and refusal.code == "after_deadline"
+
+
+def test_someone_booked_into_the_session_itself_has_nothing_to_wait_for():
+    here = make_enrolment(bookings=[*_ready().bookings,
+                                    make_booking(id=2, module=2, starts_at=day(21),
+                                                 session_id=FULL.id)])
+
+    refusal = never_takeable(RULES, here, FULL, NOW)
+
+    assert refusal is not None and refusal.code == "already_booked"
