@@ -63,6 +63,13 @@ def decide(
     actor.require(Role.CASE_OFFICER)
     reason = check_decision(decision, reason, extend_days)
     with transaction():
+        if decision in CLOSING_DECISIONS:
+            # Its places go to the waitlists: the people waiting are locked with it, in
+            # id order, before the sessions its cancellations lock.
+            waitlist.lock_with_waiting([enrolment_id], db.session.scalars(
+                sa.select(Booking.session_id).where(
+                    Booking.enrolment_id == enrolment_id,
+                    Booking.status == BookingStatus.BOOKED)))
         enrolment = lock_enrolment(enrolment_id)
         if enrolment.force_id != actor.force_id:
             raise NotFound("enrolment", enrolment_id)

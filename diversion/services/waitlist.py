@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -46,9 +47,21 @@ class Placed:
     entry: WaitlistEntry
     position: int
 
-    def __getattr__(self, name: str):
-        # The API and pages read the entry's own fields through its place in the list.
-        return getattr(self.entry, name)
+    @property
+    def id(self) -> int:
+        return self.entry.id
+
+    @property
+    def session_id(self) -> int:
+        return self.entry.session_id
+
+    @property
+    def enrolment_id(self) -> int:
+        return self.entry.enrolment_id
+
+    @property
+    def added_at(self) -> datetime:
+        return self.entry.added_at
 
 
 def add(actor: Actor, session_id: int, enrolment_id: int) -> Placed:
@@ -60,17 +73,17 @@ def add(actor: Actor, session_id: int, enrolment_id: int) -> Placed:
         if session.programme_id != enrolment.programme_id:
             raise NotFound("enrolment", enrolment_id)
         facts = session_facts(session)
-        if has_a_place(facts):
-            raise RuleViolation(
-                "places_available",
-                f"This session has {session.capacity - session.booked} place"
-                f"{'' if session.capacity - session.booked == 1 else 's'} free: "
-                "book the participant instead.")
         held = booking_facts_for([enrolment.id]).get(enrolment.id, ())
         refusal = never_takeable(rules_for(session.programme),
                                  enrolment_facts(enrolment, facts=held), facts, clock.now())
         if refusal is not None:
             raise refusal
+        if has_a_place(facts):
+            free = session.capacity - session.booked
+            raise RuleViolation(
+                "places_available",
+                f"This session has {free} place{'' if free == 1 else 's'} free: "
+                "book the participant instead.")
         entry = _entry_for(session.id, enrolment.id)
         if entry is not None and entry.waiting:
             raise RuleViolation("already_on_waitlist",

@@ -158,3 +158,52 @@ def test_only_a_coordinator_may_touch_a_waitlist(full):
                         {"enrolment_id": first}).status_code == 403
     assert officer.get(f"/sessions/{full['session_id']}/waitlist").status_code == 403
     assert _list(full) == []
+
+
+def test_someone_booked_into_the_session_itself_answers_already_booked(full):
+    holder, _, _ = full["enrolments"]
+
+    response = _join(full, holder)
+
+    assert (response.status_code, _code(response)) == (409, "already_booked")
+    assert _list(full) == []
+
+
+def test_someone_who_attended_the_module_answers_module_already_attended(full):
+    _, first, _ = full["enrolments"]
+    earlier = full["session"](starts_at="2027-01-05T18:00:00", capacity=5)
+    booking = full["coordinator"].post(f"/enrolments/{first}/bookings",
+                                       {"session_id": earlier}).get_json()["id"]
+    clock.set_now("2027-01-05T19:45:00+00:00")
+    full["coordinator"].put(f"/bookings/{booking}/attendance", {"outcome": "attended"})
+
+    response = _join(full, first)
+
+    assert (response.status_code, _code(response)) == (422, "module_already_attended")
+    assert _list(full) == []
+
+
+def test_a_cancelled_session_answers_session_cancelled_not_places_available(full):
+    _, first, _ = full["enrolments"]
+    full["coordinator"].post(f"/sessions/{full['session_id']}/cancel", {"reason": "Flooded"})
+
+    response = _join(full, first)
+
+    assert (response.status_code, _code(response)) == (422, "session_cancelled")
+
+
+def test_a_session_that_has_started_answers_session_in_past(full):
+    _, first, _ = full["enrolments"]
+    clock.set_now("2027-01-12T18:30:00+00:00")
+
+    response = _join(full, first)
+
+    assert (response.status_code, _code(response)) == (422, "session_in_past")
+    assert _list(full) == []
+
+
+def test_an_enrolment_that_does_not_exist_is_a_404(full):
+    response = _join(full, 999)
+
+    assert (response.status_code, _code(response)) == (404, "not_found")
+    assert _list(full) == []
