@@ -262,6 +262,7 @@ def _promote(actor: Actor, session_id: int) -> list[Booking]:
             # see refuses here. The entry keeps its place for the next freed place.
             refused.add(entry.id)
             continue
+        # The booking already took the entry off the list; this says it came from it.
         _leave(actor, entry, BOOKED, "Booked into this session from the waitlist.",
                booking=booking)
         made.append(booking)

@@ -226,3 +226,21 @@ def test_a_withdrawal_gives_its_places_to_the_lists_and_leaves_its_own(full):
     assert entry.removed_code == "enrolment_closed"
     assert "withdrawn" in entry.removed_reason
 
+
+
+
+def test_a_coordinator_booking_someone_into_the_session_they_wait_for_ends_their_wait(ctx):
+    course = start_course()
+    session_id = course.session(1, "2027-01-12T18:00", capacity=1)
+    held = course.book(course.enrol().id, session_id)
+    waiting = course.enrol("MET/2", email="ali@example.com")
+    elsewhere = course.book(waiting.id, course.session(1, "2027-01-19T18:00"))
+    entry = waitlist.add(course.coordinator, session_id, waiting.id)
+    # The place frees while they hold module 1 elsewhere: they keep their turn.
+    bookings.cancel_booking(course.coordinator, held)
+    bookings.cancel_booking(course.coordinator, elsewhere)
+
+    course.book(waiting.id, session_id)
+
+    assert _waiting(session_id) == []
+    assert _entry(entry.id).removed_code == "booked"
