@@ -97,3 +97,28 @@ def test_one_person_first_on_two_lists_freed_at_once_is_booked_once(app, client)
     items = coordinator.get(f"/sessions/{other}/waitlist").get_json()["items"]
     assert [i["enrolment_id"] for i in items] == [shared]
     assert all(coordinator.get(f"/sessions/{s}").get_json()["booked"] == 1 for s in sessions)
+
+
+def test_a_larger_capacity_and_a_cancellation_at_once_book_down_the_list_in_order(app, client):
+    token, coordinator, session, enrol, book, wait = _world(client)
+    session_id = session(12, capacity=2)
+    held = [book(enrol(f"HOLD/{n}"), session_id) for n in range(2)]
+    waiting = [enrol(f"WAIT/{n}") for n in range(3)]
+    for enrolment_id in waiting:
+        wait(enrolment_id, session_id)
+    barrier = Barrier(2)
+
+    def send(method, path, body):
+        own = app.test_client()
+        barrier.wait()
+        return own.open(f"/api/v1{path}", method=method, json=body,
+                        headers={"Authorization": f"Bearer {token}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda args: send(*args), [
+            ("PATCH", f"/sessions/{session_id}", {"capacity": 3}),
+            ("DELETE", f"/bookings/{held[0]}", {})]))
+
+    assert answers == [200, 200]
+    assert [_booked(coordinator, e) for e in waiting] == [[session_id], [session_id], []]
+    assert coordinator.get(f"/sessions/{session_id}").get_json()["booked"] == 3
