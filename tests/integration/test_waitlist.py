@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, WaitlistEntry
-from diversion.services import bookings, decisions, rebooking, waitlist
+from diversion.services import bookings, decisions, planning, rebooking, waitlist
 from tests.integration.course import messages_for, start_course
 
 
@@ -244,3 +244,26 @@ def test_a_coordinator_booking_someone_into_the_session_they_wait_for_ends_their
 
     assert _waiting(session_id) == []
     assert _entry(entry.id).removed_code == "booked"
+
+
+def test_a_plan_releasing_a_later_booking_gives_its_place_to_the_list(ctx):
+    course = start_course()
+    first_module_one = course.session(1, "2027-01-05T18:00")
+    module_two = course.session(2, "2027-01-12T18:00", capacity=1)
+    course.session(1, "2027-01-19T18:00")
+    course.session(2, "2027-01-26T18:00")
+    for module, day in ((3, "02"), (4, "09"), (5, "16")):
+        course.session(module, f"2027-02-{day}T18:00")
+    holder = course.enrol()
+    course.book(holder.id, first_module_one)
+    course.book(holder.id, module_two)
+    waiting = course.enrol("MET/2", email="ali@example.com")
+    course.book(waiting.id, course.session(1, "2027-01-04T18:00", capacity=1))
+    waitlist.add(course.coordinator, module_two, waiting.id)
+    rebooking.cancel_session(course.coordinator, first_module_one, reason="Room flooded")
+
+    # Module 1 now fits only after the module 2 booking: the plan lets that one go.
+    planning.plan_enrolment(course.coordinator, holder.id)
+
+    assert _booked_in(module_two) == {waiting.id}
+    assert _waiting(module_two) == []
