@@ -19,7 +19,8 @@ from diversion.domain.errors import RuleViolation
 from diversion.domain.programme import ProgrammeRules
 from diversion.domain.vocabulary import BookingStatus
 
-# The refusals no later booking, cancellation or register can undo for this session.
+# The refusals that time passing and modules attended only make firmer: no booking,
+# cancellation or register taken elsewhere can clear them for this session.
 FOR_GOOD = frozenset({
     "enrolment_closed",
     "module_already_attended",
