@@ -388,6 +388,42 @@ class Booking(Model):
     )
 
 
+class WaitlistEntry(Model):
+    """An enrolment waiting for a place in a full session; kept, with why, once it leaves.
+
+    One row per session and enrolment: putting someone back on a list they left takes
+    the same row up again, so the list never holds them twice.
+    """
+
+    __tablename__ = "waitlist_entries"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("sessions.id"))
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    # The list's order: first added, first offered a place (id breaks a tie).
+    added_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    added_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    removed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # A rule code (after_deadline, enrolment_closed, ...), "booked" or "removed".
+    removed_code: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    removed_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # The booking a promotion made.
+    booking_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("bookings.id"),
+                                                         index=True)
+
+    session: so.Mapped[CourseSession] = so.relationship()
+    enrolment: so.Mapped[Enrolment] = so.relationship()
+
+    @property
+    def waiting(self) -> bool:
+        return self.removed_at is None
+
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "enrolment_id",
+                            name="uq_waitlist_entries_session_enrolment"),
+        sa.Index("ix_waitlist_entries_session_order", "session_id", "added_at", "id"),
+    )
+
+
 class AttendanceRecord(Model):
     """Every outcome ever recorded for a booking: corrections keep history."""
 

@@ -114,6 +114,7 @@ def register(app: Flask) -> None:
         reports,
         sessions,
         venues,
+        waitlist,
     )
 
     api.spec.components.security_scheme(
@@ -121,7 +122,7 @@ def register(app: Flask) -> None:
     )
     document_fields()
     for module in (programmes, cases, enrolments, flags, venues, sessions, bookings,
-                   participants, audit, forecast, reports):
+                   participants, audit, forecast, reports, waitlist):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     api.register_blueprint(health.bp)

@@ -527,6 +527,29 @@ class BookingIn(RequestSchema):
     session_id = Id(required=True)
 
 
+class WaitlistIn(RequestSchema):
+    enrolment_id = Id(required=True)
+
+
+class WaitlistItem(Schema):
+    id = fields.Integer()
+    enrolment_id = fields.Integer()
+    position = fields.Integer(metadata={"description": "1 is offered the next free place"})
+    added_at = Instant()
+
+
+class WaitlistEntryOut(Schema):
+    id = fields.Integer()
+    session_id = fields.Integer()
+    enrolment_id = fields.Integer()
+    position = fields.Integer(metadata={"description": "1 is offered the next free place"})
+
+
+class WaitlistList(Schema):
+    items = fields.List(fields.Nested(WaitlistItem))
+    next = fields.String(allow_none=True)
+
+
 class BookingCancelIn(RequestSchema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
     requested_by = fields.String(load_default=None, allow_none=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 # A conflict is a refusal caused by what other requests did meanwhile (409);
 # every other rule refusal is a 422.
-CONFLICT_CODES = frozenset({"session_full", "already_booked"})
+CONFLICT_CODES = frozenset({"session_full", "already_booked", "places_available",
+                            "already_on_waitlist"})
 
 
 class RuleViolation(Exception):

@@ -21,7 +21,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking, Flag, User
-from diversion.services import Actor, audit, progress
+from diversion.services import Actor, audit, progress, waitlist
 from diversion.services.bookings import cancel_locked, lock_booking
 
 # An outcome can be recorded, or corrected, on an open enrolment or a completed one;
@@ -74,10 +74,14 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
                                     recorded_by_id=actor.user_id, recorded_at=clock.now()))
     db.session.flush()
+    released: list[Booking] = []
     if outcome == Outcome.ATTENDED and previous != Outcome.ATTENDED:
-        _release_module_booked_again(actor, booking)
+        released = _release_module_booked_again(actor, booking)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
     progress.reassess(enrolment)
+    # A module attended rules out its other sessions: their waitlists let this person go.
+    waitlist.sift(actor, enrolment)
+    waitlist.promote(actor, *(b.session_id for b in released))
     audit.record(actor, "update", "attendance", booking.id, case_id=enrolment.case_id,
                  detail={"outcome": outcome, "previous": previous, "reason": reason})
     return booking
@@ -145,8 +149,9 @@ def history(booking_id: int) -> list[Recorded]:
     return [Recorded(*row) for row in rows]
 
 
-def _release_module_booked_again(actor: Actor, attended: Booking) -> None:
+def _release_module_booked_again(actor: Actor, attended: Booking) -> list[Booking]:
     """A module corrected to attended needs no other booking: cancel any still to come."""
+    released = []
     for other in db.session.scalars(
             sa.select(Booking).where(Booking.enrolment_id == attended.enrolment_id,
                                      Booking.module == attended.module,
@@ -154,3 +159,5 @@ def _release_module_booked_again(actor: Actor, attended: Booking) -> None:
                                      Booking.id != attended.id)):
         cancel_locked(other, reason=f"{module_name(other.module).capitalize()} was attended",
                       requested_by=actor.email)
+        released.append(other)
+    return released

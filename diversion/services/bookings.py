@@ -23,7 +23,7 @@ from diversion.domain.booking import EnrolmentFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import BookingStatus, MessageKind, Role, SessionStatus
 from diversion.extensions import db
-from diversion.models import Booking, CourseSession, Enrolment
+from diversion.models import Booking, CourseSession, Enrolment, WaitlistEntry
 from diversion.services import Actor, NotFound, audit, outbox, progress
 from diversion.services.facts import booking_facts_of, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
@@ -164,6 +164,14 @@ def _insert_booking(actor: Actor, enrolment: Enrolment, session: CourseSession, 
     except sa_exc.IntegrityError as error:
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
+    # Booked into a session they were waiting for: their place on its list is done.
+    db.session.execute(
+        sa.update(WaitlistEntry)
+        .where(WaitlistEntry.session_id == session.id,
+               WaitlistEntry.enrolment_id == enrolment.id,
+               WaitlistEntry.removed_at.is_(None))
+        .values(removed_at=now, removed_code="booked", booking_id=booking.id,
+                removed_reason="Booked into this session."))
     outbox.invite([booking])
     audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
                  detail={"session_id": session.id, "module": session.module}
@@ -195,8 +203,16 @@ def cancel_locked(booking: Booking, *, reason: str, requested_by: str | None) ->
 def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
                    requested_by: str | None = None) -> Booking:
     """Cancel one booking; the participant receives a cancellation."""
+    # waitlist books through this module: imported here, not at the top.
+    from diversion.services import waitlist
+
     actor.require(Role.COORDINATOR)
     with transaction():
+        parties = db.session.execute(
+            sa.select(Booking.enrolment_id, Booking.session_id).where(Booking.id == booking_id)
+        ).first()
+        if parties is not None:
+            waitlist.lock_with_waiting([parties.enrolment_id], [parties.session_id])
         enrolment, booking = lock_booking(booking_id)
         if booking.status != BookingStatus.BOOKED:
             raise RuleViolation(
@@ -208,6 +224,7 @@ def cancel_booking(actor: Actor, booking_id: int, *, reason: str = "",
         audit.record(actor, "update", "booking", booking.id, case_id=enrolment.case_id,
                      detail={"cancelled": True, "reason": reason, "requested_by": requested_by})
         progress.reassess(enrolment)
+        waitlist.promote(actor, booking.session_id)
     return booking
 
 

@@ -27,7 +27,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import Booking, Decision, Enrolment, Extension, Flag
-from diversion.services import Actor, InvalidInput, NotFound, audit, progress
+from diversion.services import Actor, InvalidInput, NotFound, audit, progress, waitlist
 from diversion.services.bookings import bookings_of, cancel_future_bookings, lock_enrolment
 from diversion.services.enrolments import get_enrolment
 
@@ -63,6 +63,13 @@ def decide(
     actor.require(Role.CASE_OFFICER)
     reason = check_decision(decision, reason, extend_days)
     with transaction():
+        if decision in CLOSING_DECISIONS:
+            # Its places go to the waitlists: the people waiting are locked with it, in
+            # id order, before the sessions its cancellations lock.
+            waitlist.lock_with_waiting([enrolment_id], db.session.scalars(
+                sa.select(Booking.session_id).where(
+                    Booking.enrolment_id == enrolment_id,
+                    Booking.status == BookingStatus.BOOKED)))
         enrolment = lock_enrolment(enrolment_id)
         if enrolment.force_id != actor.force_id:
             raise NotFound("enrolment", enrolment_id)
@@ -113,13 +120,16 @@ def _close(actor: Actor, enrolment: Enrolment, decision: str, now: datetime) -> 
     """End the enrolment for good and let go of everything it holds (caller's transaction).
 
     The one place a referral or a withdrawal gives up what an open enrolment holds: its
-    future bookings (each participant is sent a cancellation). A place on a waitlist
-    would be given up here too. The open flags are closed with every decision, by the
-    caller.
+    future bookings (each participant is sent a cancellation), whose places go to the
+    sessions' waitlists, and its own places on waitlists. The open flags are closed
+    with every decision, by the caller.
     """
     enrolment.status = status_after(decision, enrolment.status)
     enrolment.closed_at = now
-    return cancel_future_bookings(actor, enrolment, ARRANGEMENT_ENDED)
+    cancelled = cancel_future_bookings(actor, enrolment, ARRANGEMENT_ENDED)
+    waitlist.sift(actor, enrolment)
+    waitlist.promote(actor, *(b.session_id for b in cancelled))
+    return cancelled
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from diversion.domain.rebooking import Replan, replan
 from diversion.domain.vocabulary import BookingStatus, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
-from diversion.services import Actor, NotFound
+from diversion.services import Actor, NotFound, waitlist
 from diversion.services.bookings import book_locked, cancel_locked, lock_enrolments
 from diversion.services.facts import (
     booking_facts,
@@ -96,6 +96,11 @@ class _Wanted:
 def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
     """Plan these enrolments inside the caller's transaction."""
     outcome = PlanOutcome()
+    # A plan may release a later booking: whoever waits for its place is locked with
+    # the batch, in id order, before any session.
+    waitlist.lock_with_waiting(ids, db.session.scalars(
+        sa.select(Booking.session_id).where(Booking.enrolment_id.in_(ids),
+                                            Booking.status == BookingStatus.BOOKED)))
     enrolments = lock_enrolments(ids)
     facts_of = booking_facts_for([e.id for e in enrolments])
     wanted: list[_Wanted] = []
@@ -138,6 +143,7 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
                     held, booked=held.booked + change)
         chosen.append((want, found))
 
+    freed: list[int] = []
     for want, found in chosen:
         try:
             # All or nothing for each person: a refusal undoes only their bookings.
@@ -145,6 +151,10 @@ def _plan_batch(actor: Actor, ids: list[int]) -> PlanOutcome:
                 outcome.planned[want.enrolment.id] = _book_plan(actor, want, found)
         except RuleViolation as refusal:
             outcome.refused[want.enrolment.id] = refusal
+            continue
+        freed += [b.session_id for b in want.facts.bookings if b.id in found.release]
+    # After the whole batch: a place released for one plan may be what a later one took.
+    waitlist.promote(actor, *freed)
     return outcome
 
 

@@ -28,12 +28,11 @@ from diversion.domain.rebooking import breach_if_moved, replan
 from diversion.domain.vocabulary import BookingStatus, MessageKind, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
-from diversion.services import Actor, InvalidInput, audit, outbox, progress
+from diversion.services import Actor, InvalidInput, audit, outbox, progress, waitlist
 from diversion.services.bookings import (
     book_locked,
     bookings_of,
     cancel_locked,
-    lock_enrolments,
 )
 from diversion.services.facts import booking_facts, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
@@ -79,6 +78,8 @@ class SessionChange:
     cancelled: list[Booking] = field(default_factory=list)
     rebooked: list[Rebooked] = field(default_factory=list)
     not_rebooked: list[NotRebooked] = field(default_factory=list)
+    # Sessions a re-plan released a place in: their waitlists are offered it.
+    freed: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,12 @@ class Affected:
 
 
 def replan_locked(actor: Actor, enrolment: Enrolment, modules: list[int], *,
-                  reason: str) -> list[Booking]:
+                  reason: str) -> tuple[list[Booking], list[Booking]]:
     """Book these modules again, releasing later bookings if it must; all or nothing.
 
-    Runs inside the caller's transaction, which holds the enrolment's lock. A refusal
-    (no complete plan, a register overdue) raises with nothing changed for this person.
+    Runs inside the caller's transaction, which holds the enrolment's lock. Returns the
+    bookings made and the bookings released. A refusal (no complete plan, a register
+    overdue) raises with nothing changed for this person.
     """
     now = clock.now()
     rules = rules_for(enrolment.programme)
@@ -103,8 +105,9 @@ def replan_locked(actor: Actor, enrolment: Enrolment, modules: list[int], *,
         facts = enrolment_facts(enrolment, held)
         found = replan(rules, facts, modules, _open_sessions(enrolment, now), now)
         by_id = {b.id: b for b in held}
-        for booking_id in found.release:
-            cancel_locked(by_id[booking_id], reason=reason, requested_by=actor.email)
+        released = [by_id[booking_id] for booking_id in found.release]
+        for booking in released:
+            cancel_locked(booking, reason=reason, requested_by=actor.email)
         kept = tuple(b for b in facts.bookings if b.id not in found.release)
         facts = dataclasses.replace(facts, bookings=kept)
         made = []
@@ -112,7 +115,7 @@ def replan_locked(actor: Actor, enrolment: Enrolment, modules: list[int], *,
             booking = book_locked(actor, enrolment, session.id, facts=facts)
             facts = dataclasses.replace(facts, bookings=(*facts.bookings, booking_facts(booking)))
             made.append(booking)
-    return made
+    return made, released
 
 
 def _open_sessions(enrolment: Enrolment, now: datetime) -> list[SessionFacts]:
@@ -148,9 +151,11 @@ def lock_programme_sessions(session_id: int) -> None:
 
 
 def _lock_booked_enrolments(session_id: int) -> None:
-    lock_enrolments(sorted(set(db.session.scalars(
+    """Lock the people booked into a session and those on its waitlist, in id order."""
+    waitlist.lock_with_waiting(db.session.scalars(
         sa.select(Booking.enrolment_id).where(
-            Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)))))
+            Booking.session_id == session_id, Booking.status == BookingStatus.BOOKED)),
+        [session_id])
 
 
 def _booked(session_id: int) -> list[Booking]:
@@ -168,13 +173,15 @@ def _rebook_each(actor: Actor, affected: list[Booking], change: SessionChange, *
     for booking in affected:
         enrolment = booking.enrolment
         try:
-            made = replan_locked(actor, enrolment, [booking.module], reason=reason)
+            made, released = replan_locked(actor, enrolment, [booking.module],
+                                           reason=reason)
         except RuleViolation as refusal:
             change.not_rebooked.append(NotRebooked(
                 enrolment_id=enrolment.id, booking_id=booking.id, module=booking.module,
                 code=refusal.code, reason=refusal.message,
                 participant=f"{enrolment.case.given_name} {enrolment.case.family_name}"))
             continue
+        change.freed.extend(b.session_id for b in released)
         again = next((b for b in made if b.module == booking.module), made[0])
         change.rebooked.append(Rebooked(
             enrolment_id=enrolment.id, booking_id=again.id, session_id=again.session_id,
@@ -215,6 +222,8 @@ def cancel_session(actor: Actor, session_id: int, *, reason: str,
             _rebook_each(actor, affected, change, reason="Re-planned after a cancelled session")
         # A cancelled module can put someone at risk at once, not at the next sweep.
         progress.reassess(*(b.enrolment for b in affected))
+        # The session's own list leaves with it (the rules rule a cancelled session out).
+        waitlist.promote(actor, session.id, *change.freed)
         audit.record(actor, "update", "session", session.id,
                      detail={"cancelled": True, "reason": reason, "rebook": rebook,
                              "affected": [b.id for b in affected],
@@ -315,6 +324,9 @@ def _change_session(actor: Actor, session_id: int, *, starts_at: datetime | None
         # time for the modules after it, which is a flag today, not at tomorrow's sweep.
         progress.reassess(*(b.enrolment for b in broken),
                           *(b.enrolment for b in _booked(session.id)))
+        # A larger capacity or a booking moved away frees a place here; a new time may
+        # rule some of the list out.
+        waitlist.promote(actor, session.id, *change.freed)
         if rehearse:
             raise _Rehearsed(change)
         audit.record(actor, "update", "session", session.id,

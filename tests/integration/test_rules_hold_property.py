@@ -1,8 +1,9 @@
 """Whatever a coordinator does, in whatever order, no active booking breaks a rule.
 
-Random sequences of publish, book, move, cancel, attend, correct and re-plan run
+Random sequences of publish, book, wait, move, cancel, attend, correct and re-plan run
 through the real services on both databases; after every step every active booking
-is checked against order, spacing, deadline, capacity and public holidays.
+(those the waitlist made included) is checked against order, spacing, deadline,
+capacity and public holidays, and no one waits for a session they are booked into.
 """
 
 from __future__ import annotations
@@ -26,8 +27,16 @@ from diversion.domain.holidays import is_public_holiday
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import HOLDS_MODULE, LONDON, BookingStatus, SessionStatus
 from diversion.extensions import db
-from diversion.models import Booking, CourseSession, Enrolment, Programme
-from diversion.services import Actor, InvalidInput, attendance, bookings, planning, rebooking
+from diversion.models import Booking, CourseSession, Enrolment, Programme, WaitlistEntry
+from diversion.services import (
+    Actor,
+    InvalidInput,
+    attendance,
+    bookings,
+    planning,
+    rebooking,
+    waitlist,
+)
 from diversion.services import sessions as session_service
 from diversion.services.programmes import rules_for
 from tests.conftest import enrol_case
@@ -67,10 +76,16 @@ def check_every_active_booking(programme: Programme) -> None:
         for booking in enrolment.bookings:
             if booking.status == BookingStatus.BOOKED:
                 assert booking.session.status == SessionStatus.SCHEDULED
+    for entry in db.session.scalars(
+            sa.select(WaitlistEntry).where(WaitlistEntry.removed_at.is_(None))):
+        assert entry.session.status == SessionStatus.SCHEDULED, f"entry {entry.id}"
+        assert not any(b.session_id == entry.session_id and b.status == BookingStatus.BOOKED
+                       for b in entry.enrolment.bookings), f"entry {entry.id} booked"
 
 
 class Messy(RuleBasedStateMachine):
-    """A coordinator's week: publish, book, move, cancel, time passing, registers, plans."""
+    """A coordinator's week: publish, book, wait, move, cancel, time passing, registers,
+    plans."""
 
     app = None
     coordinator: Actor
@@ -120,6 +135,12 @@ class Messy(RuleBasedStateMachine):
         if self.sessions:
             session_id = self.sessions[pick % len(self.sessions)]
             self._do(lambda: bookings.book(self.coordinator, self.enrolments[who], session_id))
+
+    @rule(who=st.integers(0, 2), pick=st.integers(0, 50))
+    def wait(self, who, pick):
+        if self.sessions:
+            session_id = self.sessions[pick % len(self.sessions)]
+            self._do(lambda: waitlist.add(self.coordinator, session_id, self.enrolments[who]))
 
     @rule(pick=st.integers(0, 50), days=st.sampled_from([-6, -3, -1, 1, 3, 6]),
           rebook=st.booleans())

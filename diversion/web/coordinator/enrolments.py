@@ -21,7 +21,7 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
-from diversion.services import InvalidInput, attendance, bookings, invitations
+from diversion.services import InvalidInput, attendance, bookings, invitations, waitlist
 from diversion.services import choices as choice_service
 from diversion.services import enrolments as enrolment_service
 from diversion.services.facts import booking_facts, enrolment_facts
@@ -119,6 +119,7 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
         plan_form=plan_form or ActionForm(), feed_links=feed_links, now=now,
         to_record=to_record, outcome_forms=outcome_forms, blocked=blocked,
         concerns=seen.concerns, error_summary=errors,
+        waitlist_entries=waitlist.entries_of(enrolment.id),
         reference=enrolment_service.participant_reference(enrolment.id),
         title=enrolment.case.participant_name,
     )

@@ -244,6 +244,29 @@ class BookForm(BaseForm):
     session_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Choose a session")])
 
 
+PARTICIPANT_REFERENCE = re.compile(r"^P-?0*([1-9][0-9]{0,9})$", re.IGNORECASE)
+
+
+class WaitlistForm(BaseForm):
+    """Put a participant on a full session's waitlist, by the reference on their page."""
+
+    reference = StringField(
+        "Participant reference", widget=GovTextInput(),
+        description="As shown on the participant's page, like P-000123",
+        validators=[InputRequired("Enter the participant reference")],
+    )
+    submit = SubmitField("Add to waitlist", widget=GovSubmitInput())
+
+    def validate_reference(self, field) -> None:
+        if not PARTICIPANT_REFERENCE.match(field.data.strip()):
+            raise ValidationError("Enter a participant reference like P-000123")
+
+    def enrolment_id(self) -> int:
+        match = PARTICIPANT_REFERENCE.match(self.reference.data.strip())
+        assert match is not None  # validated
+        return int(match.group(1))
+
+
 class OutcomeForm(BaseForm):
     """One participant's outcome for one session, recorded from their own page."""
 

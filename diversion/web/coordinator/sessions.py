@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime, time, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from diversion import clock
@@ -17,7 +17,15 @@ from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.registers import session_state
 from diversion.domain.vocabulary import LONDON, BookingStatus, Outcome, Role, SessionStatus
-from diversion.services import InvalidInput, attendance, bookings, rebooking, registers
+from diversion.services import (
+    InvalidInput,
+    NotFound,
+    attendance,
+    bookings,
+    rebooking,
+    registers,
+    waitlist,
+)
 from diversion.services import sessions as session_service
 from diversion.services import venues as venue_service
 from diversion.services.programmes import list_programmes
@@ -25,11 +33,13 @@ from diversion.web.args import id_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
     TIME_PATTERN,
+    ActionForm,
     CancelSessionForm,
     CorrectOutcomeForm,
     MoveSessionForm,
     SeriesForm,
     SessionForm,
+    WaitlistForm,
     register_form,
     show_refusal,
 )
@@ -252,10 +262,11 @@ def new_series():
 
 # ---- one session -----------------------------------------------------------
 
-def _render_session(session, *, register=None):
+def _render_session(session, *, register=None, waitlist_form=None):
     started = session.starts_at <= clock.now()
     cancelled = session.status == SessionStatus.CANCELLED
     rows = [] if cancelled else session_service.register(actor(), session.id)
+    waiting = [] if cancelled else waitlist.read_list(actor(), session.id)
     if register is None and started and not cancelled and rows:
         register = register_form(rows)
     affected = session_service.affected_by_cancellation(session) if cancelled else []
@@ -265,6 +276,8 @@ def _render_session(session, *, register=None):
     return render_template(
         "coordinator/session.html", session=session, bookings=rows, started=started,
         register=register, affected=affected, state=state, missing=missing,
+        waiting=waiting, waitlist_form=waitlist_form or WaitlistForm(formdata=None),
+        remove_form=ActionForm(),
         title=f"{module_name(session.module)}, {long_date(session.starts_at)}",
     )
 
@@ -274,6 +287,41 @@ def _render_session(session, *, register=None):
 def session(session_id: int):
     """Show a session: its details and its register."""
     return _render_session(session_service.get_session(session_id))
+
+
+@bp.post("/sessions/<int:session_id>/waitlist")
+@role_required(Role.COORDINATOR)
+def add_to_waitlist(session_id: int):
+    """Put a participant on this full session's waitlist."""
+    record = session_service.get_session(session_id)
+    form = WaitlistForm()
+    if not form.validate_on_submit():
+        return _render_session(record, waitlist_form=form)
+    try:
+        placed = waitlist.add(actor(), session_id, form.enrolment_id())
+    except NotFound as error:
+        if error.what != "enrolment":
+            raise
+        form.reference.errors = [*form.reference.errors,
+                                 "No participant on this programme has that reference"]
+        return _render_session(record, waitlist_form=form)
+    except RuleViolation as error:
+        form.reference.errors = [*form.reference.errors, error.message]
+        return _render_session(record, waitlist_form=form)
+    flash(f"{placed.entry.enrolment.case.participant_name} added to the waitlist, "
+          f"number {placed.position}")
+    return redirect(url_for(".session", session_id=session_id, _anchor="waitlist"))
+
+
+@bp.post("/waitlist/<int:entry_id>/remove")
+@role_required(Role.COORDINATOR)
+def remove_from_waitlist(entry_id: int):
+    """Take a participant off a session's waitlist."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    entry = waitlist.remove(actor(), entry_id)
+    flash(f"{entry.enrolment.case.participant_name} taken off the waitlist")
+    return redirect(url_for(".session", session_id=entry.session_id, _anchor="waitlist"))
 
 
 @bp.post("/sessions/<int:session_id>/register")
