@@ -19,7 +19,9 @@ SETTINGS = {
     "session_minutes": "90", "modules_in_order": "yes", "core_months": "4",
     "follow_up_months": "8", "follow_up_window_days": "14", "min_days_between_sessions": "7",
     "reminder_hours": "48", "holiday_region": "GB-ENG", "self_service_cutoff_hours": "24",
-    "self_service_moves": "2",
+    "self_service_moves": "2", "retention_ineligible_months": "12",
+    "retention_closed_months": "72", "retention_message_months": "12",
+    "retention_audit_months": "84",
 }
 
 
