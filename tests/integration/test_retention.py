@@ -128,6 +128,18 @@ def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ct
     assert sorted(b.status for b in bookings) == ["absent_excused", "attended"]
 
 
+def test_the_referral_summary_of_an_erased_enrolment_with_bookings_and_messages_answers(ctx):
+    course = start_course()
+    enrolment = referred_enrolment(course)
+    run_at("2033-01-13T10:00:00+00:00")
+    from diversion.services import referrals
+
+    summary = referrals.summary(course.officer, enrolment.id)
+    assert summary["participant"]["erased"] is True
+    assert len(summary["bookings"]) == 2 and summary["messages"]
+    assert [value for value in PERSONAL if value in str(summary)] == []
+
+
 def test_the_outcome_report_counts_the_same_after_erasure(ctx):
     course = start_course()
     referred_enrolment(course)
@@ -275,3 +287,15 @@ def test_the_database_deletes_no_audit_row_younger_than_the_floor_whatever_is_as
     db.session.commit()
     assert removed == 0
     assert db.session.get(AuditEvent, young) is not None
+
+
+def test_run_job_retention_says_what_it_erased_then_that_the_slot_is_done(ctx, runner):
+    course = start_course()
+    ineligible_case(course)
+    clock.set_now("2028-01-05T02:30:00+00:00")
+    first = runner.invoke(args=["run-job", "retention"])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == ("retention: 1 ineligible screening, 0 closed enrolments, "
+                                    "0 message bodies erased; 0 audit rows deleted")
+    again = runner.invoke(args=["run-job", "retention"])
+    assert "already done for this slot" in again.output
