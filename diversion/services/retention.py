@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -45,6 +45,7 @@ from diversion.models import (
     Programme,
 )
 from diversion.services import Actor, audit
+from diversion.services.programmes import settings_of
 
 ERASED = "[erased]"
 CLOSED = (EnrolmentStatus.COMPLETED, EnrolmentStatus.REFERRED, EnrolmentStatus.WITHDRAWN)
@@ -67,12 +68,6 @@ class RetentionResult:
                 f"{_count(self.audit_rows, 'audit row')} deleted")
 
 
-def schedule_of(programme: Programme) -> RetentionSchedule:
-    """Read a programme's retention periods as the domain sees them."""
-    return RetentionSchedule(**{f.name: getattr(programme, f.name)
-                                for f in fields(RetentionSchedule)})
-
-
 def reference_digest(force_code: str, reference: str) -> str:
     """Digest a case's force and reference with the service's secret: the same every time,
     and not to be turned back into the reference."""
@@ -89,7 +84,7 @@ def erase_expired() -> RetentionResult:
     actor = Actor.system("retention")
     with transaction():
         programmes = list(db.session.scalars(sa.select(Programme).order_by(Programme.id)))
-        schedules = {p.id: schedule_of(p) for p in programmes}
+        schedules = {p.id: settings_of(p).retention for p in programmes}
         _erase_ineligible(actor, schedules.values(), now, result)
         for programme_id, schedule in schedules.items():
             _erase_closed(actor, programme_id, schedule, now, result)
