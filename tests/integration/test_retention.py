@@ -100,6 +100,9 @@ def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ct
     course = start_course()
     enrolment = referred_enrolment(course)
     assert enrolment.closed_at == datetime(2027, 1, 13, 10, tzinfo=UTC)
+    db.session.add(FeedToken(enrolment_id=enrolment.id, token_hash="f" * 64,
+                             created_at=clock.now()))
+    db.session.commit()
 
     assert run_at("2033-01-13T09:59:59+00:00").closed_case_ids == []
     assert db.session.get(Case, enrolment.case_id).email == "sam.taylor@example.com"
@@ -126,6 +129,9 @@ def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ct
     kept = db.session.get(Enrolment, enrolment.id)
     assert (kept.status, kept.start_date, kept.programme_id) == ("referred", date(2027, 1, 4), 1)
     assert sorted(b.status for b in bookings) == ["absent_excused", "attended"]
+    tokens = db.session.scalars(sa.select(FeedToken).where(
+        FeedToken.enrolment_id == enrolment.id)).all()
+    assert tokens and all(token.revoked_at is not None for token in tokens)
 
 
 def test_the_referral_summary_of_an_erased_enrolment_with_bookings_and_messages_answers(ctx):
