@@ -27,6 +27,7 @@ from diversion.domain.retention import (
     RecordType,
     RetentionSchedule,
     audit_cutoff,
+    cutoff,
     longest,
 )
 from diversion.domain.vocabulary import EnrolmentStatus, MessageStatus
@@ -98,12 +99,11 @@ def _erase_ineligible(actor: Actor, schedules: Iterable[RetentionSchedule], now:
     # A screening belongs to no programme until someone is enrolled: the longest period
     # any programme sets applies.
     months = longest(schedules, RecordType.INELIGIBLE_SCREENING)
-    cutoff = RetentionSchedule(retention_ineligible_months=months).erase_before(
-        RecordType.INELIGIBLE_SCREENING, now)
+    erase_before = cutoff(months, now)
     cases = db.session.scalars(
         sa.select(Case).outerjoin(Enrolment, Enrolment.case_id == Case.id).where(
             Case.eligible.is_(False), Enrolment.id.is_(None), Case.erased_at.is_(None),
-            Case.created_at <= cutoff,
+            Case.created_at <= erase_before,
         ).order_by(Case.id)
     ).all()
     for case in cases:
@@ -116,12 +116,12 @@ def _erase_ineligible(actor: Actor, schedules: Iterable[RetentionSchedule], now:
 def _erase_closed(actor: Actor, programme_id: int, schedule: RetentionSchedule,
                   now: datetime, result: RetentionResult) -> None:
     months = schedule.months(RecordType.CLOSED_ENROLMENT)
-    cutoff = schedule.erase_before(RecordType.CLOSED_ENROLMENT, now)
+    erase_before = schedule.erase_before(RecordType.CLOSED_ENROLMENT, now)
     rows = db.session.execute(
         sa.select(Case, Enrolment).join(Enrolment, Enrolment.case_id == Case.id).where(
             Enrolment.programme_id == programme_id,
             Enrolment.status.in_(CLOSED),
-            Enrolment.closed_at <= cutoff,
+            Enrolment.closed_at <= erase_before,
             Case.erased_at.is_(None),
         ).order_by(Case.id)
     ).all()
@@ -140,19 +140,17 @@ def _erase_messages(actor: Actor, schedules: dict[int, RetentionSchedule], now: 
     unerased = (OutboxMessage.erased_at.is_(None), OutboxMessage.status.in_(FINISHED_MESSAGES))
     found: list[tuple[int, int | None, int]] = []
     for programme_id, schedule in schedules.items():
-        cutoff = schedule.erase_before(RecordType.MESSAGE_BODY, now)
+        erase_before = schedule.erase_before(RecordType.MESSAGE_BODY, now)
         found.extend((row.id, row.case_id, schedule.months(RecordType.MESSAGE_BODY))
                      for row in db.session.execute(
             sa.select(OutboxMessage.id, Enrolment.case_id)
             .join(Enrolment, Enrolment.id == OutboxMessage.enrolment_id)
-            .where(Enrolment.programme_id == programme_id, since <= cutoff, *unerased)))
+            .where(Enrolment.programme_id == programme_id, since <= erase_before, *unerased)))
     # Messages to staff belong to no programme: the longest period applies.
     months = longest(schedules.values(), RecordType.MESSAGE_BODY)
-    cutoff = RetentionSchedule(retention_message_months=months).erase_before(
-        RecordType.MESSAGE_BODY, now)
     found.extend((message_id, None, months) for message_id in db.session.scalars(
         sa.select(OutboxMessage.id).where(OutboxMessage.enrolment_id.is_(None),
-                                          since <= cutoff, *unerased)))
+                                          since <= cutoff(months, now), *unerased)))
     found.sort()
     ids = [message_id for message_id, _case, _months in found]
     if not ids:
@@ -168,15 +166,15 @@ def _erase_messages(actor: Actor, schedules: dict[int, RetentionSchedule], now: 
 def _delete_audit_rows(actor: Actor, schedules: Iterable[RetentionSchedule], now: datetime,
                        result: RetentionResult) -> None:
     schedules = list(schedules)
-    cutoff = audit_cutoff(schedules, now)
+    written_before = audit_cutoff(schedules, now)
     if is_postgresql():
         # The application's role may not DELETE audit rows: the owner's function does,
         # and never one younger than the floor the trigger holds (migration 0018).
         removed = db.session.scalar(sa.text("SELECT purge_expired_audit_events(:cutoff)"),
-                                    {"cutoff": cutoff.replace(tzinfo=None)}) or 0
+                                    {"cutoff": written_before.replace(tzinfo=None)}) or 0
     else:
         removed = cast(sa.CursorResult, db.session.execute(
-            sa.delete(AuditEvent).where(AuditEvent.at < cutoff).where(
+            sa.delete(AuditEvent).where(AuditEvent.at < written_before).where(
                 # The trigger's floor, so a clock pinned ahead never aborts the statement.
                 sa.text(f"audit_events.at < datetime('now', '-{AUDIT_FLOOR_MONTHS} months')"))
         )).rowcount
@@ -184,7 +182,7 @@ def _delete_audit_rows(actor: Actor, schedules: Iterable[RetentionSchedule], now
         audit.record(actor, "erase", "audit_events", None, detail={
             "record": RecordType.AUDIT_ROW,
             "months": longest(schedules, RecordType.AUDIT_ROW),
-            "written_before": cutoff.isoformat(), "rows": removed})
+            "written_before": written_before.isoformat(), "rows": removed})
     result.audit_rows = removed
 
 
