@@ -4,7 +4,9 @@ The application connects (``DATABASE_URL``) as a role that may read and write ro
 owns nothing. On ``audit_events`` it may only INSERT and SELECT. It cannot TRUNCATE the
 trail, cannot disable its append-only trigger (only the table's owner or a superuser
 may), and cannot set ``session_replication_role`` to skip triggers (superusers only):
-the application cannot erase its own audit trail. Migrations, and granting these
+the application cannot erase its own audit trail. It may only call
+``purge_expired_audit_events``, which deletes rows past their period and never one
+younger than the floor the trigger holds. Migrations, and granting these
 rights, run as the owner (``MIGRATION_DATABASE_URL``). PostgreSQL only: SQLite has no
 roles.
 """
@@ -77,6 +79,14 @@ def grant_app_role(connection: sa.Connection, role: str, password: str | None = 
             statements.append(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, "
                                       "TRIGGER ON {} FROM {}").format(sql.Identifier(table),
                                                                       name))
+    # The one way the application reaches audit rows past their period (migration 0018):
+    # the function deletes as the owner, and the trigger lets the owner delete only rows
+    # older than the shortest period an audit row is kept.
+    purge = connection.scalar(sa.text(
+        "SELECT to_regprocedure('purge_expired_audit_events(timestamp)') IS NOT NULL"))
+    if purge:
+        statements.append(sql.SQL("GRANT EXECUTE ON FUNCTION "
+                                  "purge_expired_audit_events(timestamp) TO {}").format(name))
     for statement in statements:
         _run(connection, statement)
 

@@ -36,6 +36,10 @@ else:
     Model = db.Model
 
 
+# What an erased case shows where a participant's name was.
+ERASED_NAME = "Erased"
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """Store aware datetimes as naive UTC and read them back aware.
 
@@ -141,7 +145,11 @@ class Programme(Model):
     invite_title_cy: so.Mapped[str] = so.mapped_column(sa.String(200), default="Apwyntiad")
     contact_phone: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     organizer_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="")
-    retention_years: so.Mapped[int] = so.mapped_column(default=6)
+    # How many months each kind of record keeps its personal data (domain/retention.py).
+    retention_ineligible_months: so.Mapped[int] = so.mapped_column(default=12)
+    retention_closed_months: so.Mapped[int] = so.mapped_column(default=72)
+    retention_message_months: so.Mapped[int] = so.mapped_column(default=12)
+    retention_audit_months: so.Mapped[int] = so.mapped_column(default=84)
     self_service_cutoff_hours: so.Mapped[int] = so.mapped_column(default=24)
     self_service_moves: so.Mapped[int] = so.mapped_column(default=2)
 
@@ -169,25 +177,32 @@ class Case(Model):
     reference: so.Mapped[str] = so.mapped_column(sa.String(64))
     given_name: so.Mapped[str] = so.mapped_column(sa.String(100))
     family_name: so.Mapped[str] = so.mapped_column(sa.String(100))
-    date_of_birth: so.Mapped[date]
+    # None only once erased: retention removes the date of birth and the screening answers.
+    date_of_birth: so.Mapped[date | None]
     email: so.Mapped[str] = so.mapped_column(sa.String(254))
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     language: so.Mapped[str] = so.mapped_column(sa.String(2), default=Language.ENGLISH,
                                                 server_default=Language.ENGLISH.value)
     sms_consent: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
-    previous_sexual_or_violent_conviction: so.Mapped[bool]
-    first_offence: so.Mapped[bool]
-    image_category: so.Mapped[str] = so.mapped_column(sa.String(1))
-    contact_offending_suspected: so.Mapped[bool]
-    children_at_risk: so.Mapped[bool]
-    prosecutor_agreed: so.Mapped[bool]
-    participant_consented: so.Mapped[bool]
+    previous_sexual_or_violent_conviction: so.Mapped[bool | None]
+    first_offence: so.Mapped[bool | None]
+    image_category: so.Mapped[str | None] = so.mapped_column(sa.String(1))
+    contact_offending_suspected: so.Mapped[bool | None]
+    children_at_risk: so.Mapped[bool | None]
+    prosecutor_agreed: so.Mapped[bool | None]
+    participant_consented: so.Mapped[bool | None]
+    # Kept after erasure: how many screenings found people ineligible is a count, not
+    # about anyone.
     eligible: so.Mapped[bool]
     # Space-separated reason codes, kept even after a later change of mind.
     ineligible_reasons: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     erased_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set at erasure, when the reference itself is replaced: a keyed digest of the force
+    # and the reference, so a reference known from elsewhere can be matched to an erased
+    # case and never read back from it.
+    reference_digest: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
     force: so.Mapped[Force] = so.relationship()
     enrolment: so.Mapped[Enrolment | None] = so.relationship(back_populates="case")
@@ -204,6 +219,8 @@ class Case(Model):
 
     @property
     def participant_name(self) -> str:
+        if self.erased_at is not None:
+            return ERASED_NAME
         return f"{self.given_name} {self.family_name}"
 
 
@@ -522,6 +539,8 @@ class OutboxMessage(Model):
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     failed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    # When retention removed the recipient and contents; the row stays for its status.
+    erased_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     __table_args__ = (
         _one_of("kind", MessageKind, name="ck_outbox_kind"),

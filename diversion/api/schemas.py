@@ -135,6 +135,10 @@ class ProgrammeOut(Schema):
     self_service_moves = fields.Integer()
     contact_phone = fields.String()
     organizer_email = fields.String()
+    retention_ineligible_months = fields.Integer()
+    retention_closed_months = fields.Integer()
+    retention_message_months = fields.Integer()
+    retention_audit_months = fields.Integer()
 
 
 def _count(name: str) -> fields.Integer:
@@ -167,6 +171,10 @@ class ProgrammePatch(Schema):
     self_service_moves = _count("self_service_moves")
     contact_phone = _setting_text("contact_phone")
     organizer_email = _setting_text("organizer_email")
+    retention_ineligible_months = _count("retention_ineligible_months")
+    retention_closed_months = _count("retention_closed_months")
+    retention_message_months = _count("retention_message_months")
+    retention_audit_months = _count("retention_audit_months")
 
 
 class ProgrammeIn(ProgrammePatch):

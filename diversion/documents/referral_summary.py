@@ -22,7 +22,7 @@ def render(data: dict) -> bytes:
     pdf.title_block("Referral summary", [
         f"Case {e['case_reference']} ({e['force']}). Enrolment {e['id']}: "
         f"{e['status_text'].lower()}.",
-        f"Participant: {p['given_name']} {p['family_name']}, born {p['date_of_birth_text']}.",
+        f"Participant: {p['text']}.",
         f"Programme: {a['programme']}. Started {a['start_date_text']}; core deadline "
         f"{a['core_deadline_text']}.",
     ])

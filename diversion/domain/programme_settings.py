@@ -16,6 +16,7 @@ from diversion.domain.errors import RuleViolation, RuleViolations
 from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.privacy import disclosing_words
 from diversion.domain.programme import ProgrammeRules, check_timezone
+from diversion.domain.retention import AUDIT_FLOOR_MONTHS, RetentionSchedule
 
 # Whole numbers, each within its (inclusive) range.
 COUNT_LIMITS: dict[str, tuple[int, int]] = {
@@ -28,6 +29,11 @@ COUNT_LIMITS: dict[str, tuple[int, int]] = {
     "reminder_hours": (1, 168),
     "self_service_cutoff_hours": (0, 336),
     "self_service_moves": (0, 10),
+    "retention_ineligible_months": (1, 120),
+    "retention_closed_months": (1, 240),
+    "retention_message_months": (1, 120),
+    # Never below the floor the database holds (domain/retention.py, AUDIT_FLOOR_MONTHS).
+    "retention_audit_months": (AUDIT_FLOOR_MONTHS, 240),
 }
 
 # Text, at most this many characters, never blank.
@@ -61,6 +67,10 @@ LABELS: dict[str, str] = {
     "self_service_moves": "Self-service moves per enrolment",
     "contact_phone": "Contact phone number",
     "organizer_email": "Calendar organiser email",
+    "retention_ineligible_months": "Months to keep ineligible screenings",
+    "retention_closed_months": "Months to keep closed enrolments",
+    "retention_message_months": "Months to keep message contents",
+    "retention_audit_months": "Months to keep the audit trail",
 }
 
 # What a change to each setting affects: shown to the administrator before they confirm.
@@ -94,6 +104,14 @@ EFFECTS: dict[str, str] = {
                           "made.",
     "contact_phone": "Messages sent from now on, and the calendar feed.",
     "organizer_email": "Invitations, updates and cancellations sent from now on.",
+    "retention_ineligible_months": "The next retention run: screenings found ineligible "
+                                   "this long ago lose their personal data.",
+    "retention_closed_months": "The next retention run: enrolments closed this long ago "
+                               "lose their personal data.",
+    "retention_message_months": "The next retention run: messages sent or failed this long "
+                                "ago lose their recipient and contents.",
+    "retention_audit_months": "The next retention run: audit entries older than the longest "
+                              "period set on any programme are deleted.",
 }
 
 _PHONE = re.compile(r"[0-9 +()\-]+")
@@ -125,6 +143,16 @@ class ProgrammeSettings:
     self_service_moves: int = 2
     contact_phone: str = "0300 123 4567"
     organizer_email: str = "appointments@appointments.invalid"
+    retention_ineligible_months: int = 12
+    retention_closed_months: int = 72
+    retention_message_months: int = 12
+    retention_audit_months: int = 84
+
+    @property
+    def retention(self) -> RetentionSchedule:
+        """How long each kind of record on this programme keeps its personal data."""
+        return RetentionSchedule(**{f.name: getattr(self, f.name)
+                                    for f in fields(RetentionSchedule)})
 
     @property
     def rules(self) -> ProgrammeRules:

@@ -107,7 +107,7 @@ def enrolments(
     for e in _in_batches(query):
         read.append((e.id, e.case_id))
         rows.append((
-            e.case.reference, f"{e.case.given_name} {e.case.family_name}", _words(e.status),
+            e.case.reference, e.case.participant_name, _words(e.status),
             "; ".join(_words(f.kind) for f in e.flags if f.status == FlagStatus.OPEN),
             e.programme.name, e.start_date, e.core_deadline, _attended(e), e.follow_up_due,
         ))
@@ -146,7 +146,7 @@ def participants(actor: Actor, *, name: str = "", status: str | None = None,
                           if b.status == BookingStatus.BOOKED and b.session.starts_at > now)
         next_session = upcoming[0] if upcoming else None
         rows.append((
-            f"{e.case.given_name} {e.case.family_name}", participant_reference(e.id),
+            e.case.participant_name, participant_reference(e.id),
             e.programme.name, _words(e.status), e.start_date, e.core_deadline, _attended(e),
             _module(next_session[1]) if next_session else "",
             next_session[0] if next_session else None,

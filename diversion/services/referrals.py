@@ -17,13 +17,14 @@ from diversion.domain.eligibility import describe
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.referral import rules_in_words
 from diversion.domain.vocabulary import (
+    LONDON,
     BookingStatus,
     MessageStatus,
     Role,
     in_words,
 )
 from diversion.extensions import db
-from diversion.models import AttendanceRecord, Booking, Enrolment, OutboxMessage
+from diversion.models import AttendanceRecord, Booking, Case, Enrolment, OutboxMessage
 from diversion.services import Actor, audit
 from diversion.services.enrolments import visible_enrolment
 from diversion.services.programmes import rules_for
@@ -58,9 +59,7 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
         "enrolment": {"id": enrolment.id, "status": enrolment.status,
                       "status_text": in_words(enrolment.status),
                       "case_reference": case.reference, "force": case.force.code},
-        "participant": {"given_name": case.given_name, "family_name": case.family_name,
-                        "date_of_birth": iso(case.date_of_birth),
-                        "date_of_birth_text": day(case.date_of_birth), "email": case.email},
+        "participant": _participant(case),
         "agreement": _agreement(enrolment),
         "service_record": service_record(enrolment, moved, now),
         "modules": _modules(enrolment, history, moved),
@@ -89,6 +88,18 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
         audit.record(actor, "disclose", "referral_summary", enrolment.id, case_id=case.id,
                      detail={"form": form, "recipient": actor.email})
     return data
+
+
+def _participant(case: Case) -> dict:
+    if case.erased_at is not None:
+        # Retention has erased the person: the record of the service stays, nothing of them.
+        return {"erased": True, "given_name": None, "family_name": None,
+                "date_of_birth": None, "date_of_birth_text": "", "email": None,
+                "text": f"Personal data erased on {day(case.erased_at.astimezone(LONDON).date())}"}
+    born = day(case.date_of_birth)
+    return {"erased": False, "given_name": case.given_name, "family_name": case.family_name,
+            "date_of_birth": iso(case.date_of_birth), "date_of_birth_text": born,
+            "email": case.email, "text": f"{case.given_name} {case.family_name}, born {born}"}
 
 
 def _attendance_history(booking_ids: list[int]) -> dict[int, list[dict]]:

@@ -1,14 +1,14 @@
 """A participant's language and consent to text messages.
 
 Revision ID: 0019_participant_contact
-Revises: 0016_programme_settings
+Revises: 0018_retention_schedule
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_participant_contact"
-down_revision = "0016_programme_settings"
+down_revision = "0018_retention_schedule"
 branch_labels = None
 depends_on = None
 

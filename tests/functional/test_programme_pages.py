@@ -19,15 +19,18 @@ SETTINGS = {
     "session_minutes": "90", "modules_in_order": "yes", "core_months": "4",
     "follow_up_months": "8", "follow_up_window_days": "14", "min_days_between_sessions": "7",
     "reminder_hours": "48", "holiday_region": "GB-ENG", "self_service_cutoff_hours": "24",
-    "self_service_moves": "2",
+    "self_service_moves": "2", "retention_ineligible_months": "12",
+    "retention_closed_months": "72", "retention_message_months": "12",
+    "retention_audit_months": "84",
 }
 
 
 @in_app
 def programme_settings(programme_id: int = 1) -> dict:
     programme = db.session.get(Programme, programme_id)
-    return {column: getattr(programme, column) for column in ("core_months", "invite_title",
-                                                              "holiday_region", "name")}
+    return {column: getattr(programme, column) for column in (
+        "core_months", "invite_title", "holiday_region", "name", "retention_ineligible_months",
+        "retention_audit_months")}
 
 
 @in_app
@@ -138,6 +141,30 @@ def test_a_value_out_of_range_gets_a_field_error_and_changes_nothing(admin):
     assert programme_settings()["core_months"] == 4
 
 
+def test_a_retention_period_out_of_range_gets_a_govuk_field_error_and_changes_nothing(admin):
+    response = check_changes(admin, retention_audit_months="12",
+                             retention_message_months="a year")
+    text = text_of(response)
+    html = response.get_data(as_text=True)
+    assert "There is a problem" in text
+    assert "Months to keep the audit trail must be a whole number from 36 to 240" in text
+    assert "Enter the months to keep message contents as a whole number" in text
+    assert 'href="#retention_audit_months"' in html
+    assert 'id="retention_audit_months-error"' in html
+    assert programme_settings()["retention_audit_months"] == 84
+
+
+def test_an_administrator_shortens_how_long_ineligible_screenings_are_kept(admin):
+    response = check_changes(admin, retention_ineligible_months="6")
+    text = text_of(response)
+    assert "Months to keep ineligible screenings" in text
+    assert "12 months" in text and "6 months" in text
+    page = admin.post("/admin/programmes/1/confirm", data={
+        **hidden_fields(response), "confirm": "y"})
+    assert page.status_code == 302
+    assert programme_settings()["retention_ineligible_months"] == 6
+
+
 def test_a_title_that_reveals_the_programme_gets_a_field_error(admin):
     response = check_changes(admin, invite_title="Police appointment", core_months="6")
     text = text_of(response)
@@ -160,7 +187,9 @@ def test_a_tampered_confirmation_is_checked_again_and_refused(admin):
     assert response.status_code == 200
     assert "must not contain words that reveal" in text_of(response)
     assert programme_settings() == {"core_months": 4, "invite_title": "Appointment",
-                                    "holiday_region": "GB-ENG", "name": "Online safety course"}
+                                    "holiday_region": "GB-ENG", "name": "Online safety course",
+                                    "retention_ineligible_months": 12,
+                                    "retention_audit_months": 84}
 
 
 def test_continuing_without_a_change_says_so(admin):

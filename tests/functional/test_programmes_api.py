@@ -11,7 +11,8 @@ CONTRACT_FIELDS = {
     "id", "name", "core_modules", "session_minutes", "core_months", "follow_up_months",
     "follow_up_window_days", "min_days_between_sessions", "reminder_hours", "timezone",
     "holiday_region", "modules_in_order", "invite_title", "invite_title_cy",
-    "self_service_cutoff_hours", "self_service_moves",
+    "self_service_cutoff_hours", "self_service_moves", "retention_ineligible_months",
+    "retention_closed_months", "retention_message_months", "retention_audit_months",
 }
 STAFF = [("admin", None), ("coordinator", None), ("case_officer", "MET")]
 
@@ -109,6 +110,13 @@ def test_a_change_leaves_an_existing_enrolments_deadline_and_gives_a_new_one_the
     ({"reminder_hours": 169}, "reminder_hours"),
     ({"self_service_cutoff_hours": 337}, "self_service_cutoff_hours"),
     ({"self_service_moves": 11}, "self_service_moves"),
+    ({"retention_ineligible_months": 0}, "retention_ineligible_months"),
+    ({"retention_ineligible_months": 121}, "retention_ineligible_months"),
+    ({"retention_closed_months": 241}, "retention_closed_months"),
+    ({"retention_closed_months": 6.5}, "retention_closed_months"),
+    ({"retention_message_months": -1}, "retention_message_months"),
+    ({"retention_audit_months": 35}, "retention_audit_months"),
+    ({"retention_audit_months": "84"}, "retention_audit_months"),
     ({"core_months": "6"}, "core_months"),
     ({"core_months": 6.5}, "core_months"),
     ({"core_months": True}, "core_months"),
@@ -191,3 +199,27 @@ def test_the_openapi_document_describes_reading_adding_and_changing_programmes(c
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/programmes"])
     assert {"get", "patch"} <= set(paths["/api/v1/programmes/{programme_id}"])
+
+
+def test_an_administrator_sets_the_retention_schedule_and_it_is_audited(admin):
+    assert {k: v for k, v in admin.get("/programmes/1").get_json().items()
+            if k.startswith("retention_")} == {
+        "retention_ineligible_months": 12, "retention_closed_months": 72,
+        "retention_message_months": 12, "retention_audit_months": 84}
+    response = admin.patch("/programmes/1", {"retention_ineligible_months": 6,
+                                             "retention_audit_months": 120})
+    assert response.status_code == 200
+    assert (response.get_json()["retention_ineligible_months"],
+            response.get_json()["retention_audit_months"]) == (6, 120)
+    [change] = [e for e in admin.get("/audit").get_json()["items"]
+                if e["action"] == "update" and e["object_type"] == "programme"]
+    assert change["detail"] == {
+        "before": {"retention_ineligible_months": 12, "retention_audit_months": 84},
+        "after": {"retention_ineligible_months": 6, "retention_audit_months": 120}}
+
+
+def test_a_new_programme_starts_from_the_default_retention_schedule(admin):
+    created = admin.post("/programmes", {"name": "Wales course", "holiday_region": "GB-WLS"})
+    assert created.status_code == 201
+    assert (created.get_json()["retention_closed_months"],
+            created.get_json()["retention_message_months"]) == (72, 12)

@@ -143,3 +143,26 @@ def test_granting_refuses_to_make_the_owner_the_application_role(database_url):
     assert "owner" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_application_role_purges_audit_rows_only_past_the_floor(app_role):
+    owner = sa.create_engine(PG_URL)
+    with owner.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO audit_events (at, actor, action, object_type) VALUES "
+            "(now() AT TIME ZONE 'UTC' - interval '10 years', 'old@example.gov.uk', 'read', "
+            "'case'), (now() AT TIME ZONE 'UTC', 'new@example.gov.uk', 'read', 'case')"))
+    engine = sa.create_engine(as_role(APP_ROLE))
+    try:
+        assert "permission denied" in _refused(engine, "DELETE FROM audit_events")
+        with engine.begin() as connection:
+            # Asked to delete everything, the function deletes only what is past the floor.
+            removed = connection.scalar(sa.text(
+                "SELECT purge_expired_audit_events('2100-01-01'::timestamp)"))
+        assert removed == 1
+    finally:
+        engine.dispose()
+    with owner.connect() as connection:
+        assert connection.scalars(sa.text("SELECT actor FROM audit_events")).all() == [
+            "new@example.gov.uk"]
+    owner.dispose()

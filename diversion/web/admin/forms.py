@@ -113,6 +113,22 @@ class ProgrammeForm(BaseForm):
                                        "this many hours before it starts.")
     self_service_moves = _count("self_service_moves",
                                 "How often a participant may move their own appointments.")
+    retention_ineligible_months = _count(
+        "retention_ineligible_months",
+        "A screening that found the person ineligible loses its personal data this many "
+        "months after it was recorded.")
+    retention_closed_months = _count(
+        "retention_closed_months",
+        "An enrolment that was completed, referred or withdrawn loses its personal data "
+        "this many months after it closed. Outcome counts are kept.")
+    retention_message_months = _count(
+        "retention_message_months",
+        "A message sent to a participant, or given up on, loses its recipient and contents "
+        "this many months later.")
+    retention_audit_months = _count(
+        "retention_audit_months",
+        "Audit entries are deleted this many months after they were written. The longest "
+        "period of any programme applies to the whole trail.")
 
     def settings(self) -> dict:
         """The settings as entered, for the programme service."""

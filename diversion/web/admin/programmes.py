@@ -26,6 +26,8 @@ UNITS = {
     "follow_up_months": "month", "follow_up_window_days": "day",
     "min_days_between_sessions": "day", "reminder_hours": "hour",
     "self_service_cutoff_hours": "hour", "self_service_moves": "move",
+    "retention_ineligible_months": "month", "retention_closed_months": "month",
+    "retention_message_months": "month", "retention_audit_months": "month",
 }
 
 # The settings page's sections, in the order the form asks.
@@ -38,6 +40,9 @@ SECTIONS = [
     ("Bookings and reminders", ["min_days_between_sessions", "reminder_hours",
                                 "holiday_region", "timezone"]),
     ("Participants' own moves", ["self_service_cutoff_hours", "self_service_moves"]),
+    ("How long personal data is kept", ["retention_ineligible_months",
+                                        "retention_closed_months", "retention_message_months",
+                                        "retention_audit_months"]),
 ]
 
 

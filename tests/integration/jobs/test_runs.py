@@ -75,17 +75,19 @@ def test_retention_erases_old_closed_cases_once_and_logs_without_the_data(ctx, a
 
     clock.set_now("2026-11-23T02:30:00+00:00")
     first = tasks.retention()
-    assert first == "retention: 1 records erased"
+    assert first == ("retention: 0 ineligible screenings, 1 closed enrolment, "
+                     "0 message bodies erased; 0 audit rows deleted")
     db.session.expire_all()
     erased = db.session.get(Case, case["id"])
-    assert erased.given_name == "[erased]"
+    assert erased.participant_name == "Erased"
     assert erased.email.endswith("@erased.invalid")
     assert db.session.get(Case, recent["id"]).given_name == "Sam"
     log = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "erase")).all()
     assert [(e.object_type, e.object_id) for e in log] == [("case", str(case["id"]))]
     assert "Sam" not in str(log[0].detail)
     clock.set_now("2026-11-24T02:30:00+00:00")
-    assert tasks.retention() == "retention: 0 records erased"
+    assert tasks.retention() == ("retention: 0 ineligible screenings, 0 closed enrolments, "
+                                 "0 message bodies erased; 0 audit rows deleted")
 
 
 def test_health_detail_shows_each_jobs_last_run_outcome_and_next_run(client, app):

@@ -51,6 +51,8 @@ def test_each_count_is_refused_just_outside_its_range_and_taken_at_its_edges(nam
     ("follow_up_months", 1, 24), ("follow_up_window_days", 0, 60),
     ("min_days_between_sessions", 0, 60), ("reminder_hours", 1, 168),
     ("self_service_cutoff_hours", 0, 336), ("self_service_moves", 0, 10),
+    ("retention_ineligible_months", 1, 120), ("retention_closed_months", 1, 240),
+    ("retention_message_months", 1, 120), ("retention_audit_months", 36, 240),
 ])
 def test_the_ranges_are_the_sensible_ones_the_service_promises(name, low, high):
     assert COUNT_LIMITS[name] == (low, high)
@@ -141,3 +143,17 @@ def test_every_setting_has_a_label_and_says_what_a_change_to_it_affects():
     assert set(LABELS) == set(SETTING_NAMES) == set(EFFECTS)
     assert "keep the deadline they were enrolled under" in EFFECTS["core_months"]
     assert "from now on" in EFFECTS["min_days_between_sessions"]
+
+
+def test_the_retention_schedule_defaults_to_a_year_six_years_a_year_and_seven_years():
+    schedule = DEFAULTS.retention
+    assert (schedule.retention_ineligible_months, schedule.retention_closed_months,
+            schedule.retention_message_months, schedule.retention_audit_months) == (
+        12, 72, 12, 84)
+
+
+def test_an_audit_period_below_the_floor_the_database_holds_is_refused_with_its_message():
+    problems = settings_problems(replace(DEFAULTS, retention_audit_months=12))
+    assert [(p.field, p.code, p.message) for p in problems] == [(
+        "retention_audit_months", "out_of_range",
+        "Months to keep the audit trail must be a whole number from 36 to 240")]
