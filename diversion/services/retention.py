@@ -194,6 +194,8 @@ def _erase_case(case: Case, enrolment: Enrolment | None, now: datetime) -> None:
     case.family_name = ERASED
     case.email = f"erased-{case.id}@erased.invalid"
     case.phone = None
+    # Nothing is sent to an erased case; a consent with no number would say otherwise.
+    case.sms_consent = False
     case.date_of_birth = None
     case.previous_sexual_or_violent_conviction = None
     case.first_offence = None
