@@ -2,9 +2,10 @@
 
 Each programme sets a period per record type, in calendar months. A record is due for
 erasure once its whole period has elapsed since the moment that starts it, both read
-in UTC: a screening found ineligible from when it was recorded, a closed enrolment from
-when it closed, a sent or failed message from when it was sent or failed, and an audit
-row from when it was written.
+in UTC: a screening nobody was enrolled from (ineligible, or eligible and never
+enrolled) from when it was recorded, a closed enrolment from when it closed, a sent or
+failed message from when it was sent or failed, and an audit row from when it was
+written.
 """
 
 from __future__ import annotations

@@ -97,12 +97,13 @@ def erase_expired() -> RetentionResult:
 def _erase_ineligible(actor: Actor, schedules: Iterable[RetentionSchedule], now: datetime,
                       result: RetentionResult) -> None:
     # A screening belongs to no programme until someone is enrolled: the longest period
-    # any programme sets applies.
+    # any programme sets applies. One found eligible but never enrolled is kept no
+    # longer than one found ineligible: neither led to anything the service runs.
     months = longest(schedules, RecordType.INELIGIBLE_SCREENING)
     erase_before = cutoff(months, now)
     cases = db.session.scalars(
         sa.select(Case).outerjoin(Enrolment, Enrolment.case_id == Case.id).where(
-            Case.eligible.is_(False), Enrolment.id.is_(None), Case.erased_at.is_(None),
+            Enrolment.id.is_(None), Case.erased_at.is_(None),
             Case.created_at <= erase_before,
         ).order_by(Case.id)
     ).all()

@@ -31,7 +31,8 @@ ADMIN = Actor(user_id=None, email="admin@example.gov.uk", role="admin")
 SAM = {"given_name": "Sam", "family_name": "Taylor", "date_of_birth": date(1990, 4, 2),
        "email": "sam.taylor@example.com", "phone": "07700 900123"}
 # Everything personal the tests put in, none of which may survive an erasure.
-PERSONAL = ("Sam", "Taylor", "sam.taylor@example.com", "07700 900123", "1990-04-02",
+PERSONAL = ("Sam", "Taylor", "sam.taylor@example.com", "07700 900123", "+447700900123",
+            "1990-04-02",
             "MET/1", "MET/7", "hospital", "stopped coming")
 
 
@@ -94,6 +95,20 @@ def test_an_ineligible_screening_is_erased_a_year_after_it_was_recorded_and_not_
     assert not any(value in texts_of(row) for value in PERSONAL)
     # The count of ineligible screenings is kept.
     assert row.eligible is False
+
+
+def test_an_eligible_screening_never_enrolled_is_erased_as_an_ineligible_one_is(ctx):
+    course = start_course()  # Monday 4 January 2027, 09:00 UTC
+    case = cases.record_case(course.officer, "MET/9", dict(SAM), dict(SCREENING_OK))
+    assert case.eligible is True
+
+    assert run_at("2028-01-04T08:59:59+00:00").ineligible_case_ids == []
+    assert run_at("2028-01-04T09:00:00+00:00").ineligible_case_ids == [case.id]
+    row = db.session.execute(sa.select(Case.__table__).where(Case.id == case.id)).one()
+    assert (row.date_of_birth, row.phone, row.sms_consent) == (None, None, False)
+    assert not any(value in texts_of(row) for value in PERSONAL)
+    # The count of screenings found eligible is kept.
+    assert row.eligible is True
 
 
 def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ctx):

@@ -115,8 +115,8 @@ class ProgrammeForm(BaseForm):
                                 "How often a participant may move their own appointments.")
     retention_ineligible_months = _count(
         "retention_ineligible_months",
-        "A screening that found the person ineligible loses its personal data this many "
-        "months after it was recorded.")
+        "A screening nobody was enrolled from (found ineligible, or eligible and never "
+        "enrolled) loses its personal data this many months after it was recorded.")
     retention_closed_months = _count(
         "retention_closed_months",
         "An enrolment that was completed, referred or withdrawn loses its personal data "
