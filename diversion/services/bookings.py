@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -96,22 +97,31 @@ def bookings_of(enrolment: Enrolment) -> list[Booking]:
     )
 
 
-def take_seat(session_id: int) -> CourseSession | None:
-    """Take a place in a scheduled session that is not full; return the session, or None.
+class Seat(NamedTuple):
+    session: CourseSession
+    # Whether anyone is on the session's waitlist: only then can a booking end a wait.
+    waiting: bool
+
+
+def take_seat(session_id: int) -> Seat | None:
+    """Take a place in a scheduled session that is not full; return it, or None.
 
     The conditional UPDATE is the concurrency guard: it locks the row as FOR UPDATE
     would, so the place and the session's times are ours until commit, and two
     bookings can never take the last place together.
     """
-    return db.session.scalar(
+    waiting = sa.exists().where(WaitlistEntry.session_id == session_id,
+                                WaitlistEntry.removed_at.is_(None))
+    row = db.session.execute(
         sa.update(CourseSession)
         .where(CourseSession.id == session_id,
                CourseSession.booked < CourseSession.capacity,
                CourseSession.status == SessionStatus.SCHEDULED)
         .values(booked=CourseSession.booked + 1)
-        .returning(CourseSession)
+        .returning(CourseSession, waiting.label("waiting"))
         .execution_options(populate_existing=True)
-    )
+    ).first()
+    return None if row is None else Seat(row[0], bool(row[1]))
 
 
 def _release_seat(session_id: int) -> None:
@@ -134,24 +144,26 @@ def book_locked(actor: Actor, enrolment: Enrolment, session_id: int, *,
     if facts is None:
         facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
     rules = rules_for(enrolment.programme)
-    session = take_seat(session_id)
-    if session is None:
+    seat = take_seat(session_id)
+    if seat is None:
         # Full, cancelled or missing: the rules say which, read as the session is now.
-        session = db.session.get(CourseSession, session_id, populate_existing=True)
-        if session is None or session.programme_id != enrolment.programme_id:
+        full = db.session.get(CourseSession, session_id, populate_existing=True)
+        if full is None or full.programme_id != enrolment.programme_id:
             raise NotFound("session", session_id)
-        check_booking(rules, facts, session_facts(session), clock.now())
+        check_booking(rules, facts, session_facts(full), clock.now())
         raise RuleViolation("session_full", "This session is full.")
+    session = seat.session
     if session.programme_id != enrolment.programme_id:
         raise NotFound("session", session_id)
     # The rules judge the session as it was before this booking took its place.
     before = dataclasses.replace(session_facts(session), booked=session.booked - 1)
     check_booking(rules, facts, before, clock.now())
-    return _insert_booking(actor, enrolment, session, planned=planned)
+    return _insert_booking(actor, enrolment, session, planned=planned,
+                           waiting=seat.waiting)
 
 
 def _insert_booking(actor: Actor, enrolment: Enrolment, session: CourseSession, *,
-                    planned: bool) -> Booking:
+                    planned: bool, waiting: bool) -> Booking:
     now = clock.now()
     booking = Booking(
         enrolment=enrolment, session=session, module=session.module,
@@ -165,13 +177,14 @@ def _insert_booking(actor: Actor, enrolment: Enrolment, session: CourseSession, 
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
     # Booked into a session they were waiting for: their place on its list is done.
-    db.session.execute(
-        sa.update(WaitlistEntry)
-        .where(WaitlistEntry.session_id == session.id,
-               WaitlistEntry.enrolment_id == enrolment.id,
-               WaitlistEntry.removed_at.is_(None))
-        .values(removed_at=now, removed_code="booked", booking_id=booking.id,
-                removed_reason="Booked into this session."))
+    if waiting:
+        db.session.execute(
+            sa.update(WaitlistEntry)
+            .where(WaitlistEntry.session_id == session.id,
+                   WaitlistEntry.enrolment_id == enrolment.id,
+                   WaitlistEntry.removed_at.is_(None))
+            .values(removed_at=now, removed_code="booked", booking_id=booking.id,
+                    removed_reason="Booked into this session."))
     outbox.invite([booking])
     audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
                  detail={"session_id": session.id, "module": session.module}
