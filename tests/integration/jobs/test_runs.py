@@ -71,6 +71,7 @@ def test_retention_erases_old_closed_cases_once_and_logs_without_the_data(ctx, a
                              {"programme_id": 1, "start_date": "2020-01-06"}).get_json()
     officer.post(f"/enrolments/{enrolment['id']}/decisions",
                  {"decision": "refer", "reason": "Agreement ended"})
+    clock.set_now("2026-11-02T09:00:00+00:00")  # screened three weeks before the run
     recent = officer.post("/cases", case_body(reference="NEW/1")).get_json()
 
     clock.set_now("2026-11-23T02:30:00+00:00")
