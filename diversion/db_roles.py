@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from psycopg import sql
 
 APPEND_ONLY_TABLES = ("audit_events",)
 # The migrations' own bookkeeping: the application may read it, never move it.
@@ -24,9 +23,15 @@ READ_ONLY_TABLES = ("alembic_version",)
 ROW_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 
 
-def _run(connection: sa.Connection, statement: sql.Composable) -> None:
-    driver = connection.connection.driver_connection
-    connection.exec_driver_sql(statement.as_string(driver))
+def _quoted(connection: sa.Connection, identifier: str) -> str:
+    """An identifier quoted as the dialect writes it (DDL takes no bound parameters)."""
+    return connection.dialect.identifier_preparer.quote_identifier(identifier)
+
+
+def _literal(connection: sa.Connection, text: str) -> str:
+    """A string literal rendered inline by SQLAlchemy, escaped for the dialect."""
+    return str(sa.literal(text, sa.String()).compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
 
 
 def grant_app_role(connection: sa.Connection, role: str, password: str | None = None) -> None:
@@ -35,17 +40,15 @@ def grant_app_role(connection: sa.Connection, role: str, password: str | None = 
     Run as the schema's owner, after every migration (a new table needs its rights):
     it is safe to run again. The role must not be a superuser or the owner itself.
     """
-    name = sql.Identifier(role)
+    name = _quoted(connection, role)
     exists = connection.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :role"),
                                {"role": role})
+    secret = f" PASSWORD {_literal(connection, password)}" if password else ""
     if not exists:
-        create = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                         "NOREPLICATION NOBYPASSRLS").format(name)
-        if password:
-            create = sql.SQL("{} PASSWORD {}").format(create, sql.Literal(password))
-        _run(connection, create)
+        connection.exec_driver_sql(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB "
+                                   f"NOCREATEROLE NOREPLICATION NOBYPASSRLS{secret}")
     elif password:
-        _run(connection, sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
+        connection.exec_driver_sql(f"ALTER ROLE {name}{secret}")
     owner = connection.scalar(sa.text("SELECT current_user"))
     superuser, same = connection.execute(sa.text(
         "SELECT rolsuper, pg_has_role(:role, current_user, 'MEMBER') FROM pg_roles "
@@ -53,42 +56,40 @@ def grant_app_role(connection: sa.Connection, role: str, password: str | None = 
     if superuser or same or role == owner:
         raise ValueError(f"{role} is a superuser or can act as the owner {owner}: the "
                          "application needs a role of its own")
-    database = sql.Identifier(connection.scalar(sa.text("SELECT current_database()")))
-    schema = sql.Identifier(connection.scalar(sa.text("SELECT current_schema()")))
+    database = _quoted(connection, connection.scalar(sa.text("SELECT current_database()")))
+    schema = _quoted(connection, connection.scalar(sa.text("SELECT current_schema()")))
     statements = [
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, name),
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, name),
-        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, name),
-        sql.SQL("GRANT " + ROW_RIGHTS + " ON ALL TABLES IN SCHEMA {} TO {}").format(
-            schema, name),
-        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, name),
+        f"GRANT CONNECT ON DATABASE {database} TO {name}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {name}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {name}",
+        f"GRANT {ROW_RIGHTS} ON ALL TABLES IN SCHEMA {schema} TO {name}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {name}",
         # Tables a later migration adds get row rights at once; this command, run after
         # it, takes away what an append-only or read-only table must not have.
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT " + ROW_RIGHTS
-                + " ON TABLES TO {}").format(schema, name),
-        sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES "
-                "TO {}").format(schema, name),
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {ROW_RIGHTS} ON TABLES "
+        f"TO {name}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES "
+        f"TO {name}",
     ]
     existing = set(sa.inspect(connection).get_table_names())
     for table in APPEND_ONLY_TABLES:
         if table in existing:
-            statements.append(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER "
-                                      "ON {} FROM {}").format(sql.Identifier(table), name))
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER "
+                              f"ON {_quoted(connection, table)} FROM {name}")
     for table in READ_ONLY_TABLES:
         if table in existing:
-            statements.append(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, "
-                                      "TRIGGER ON {} FROM {}").format(sql.Identifier(table),
-                                                                      name))
+            statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, "
+                              f"TRIGGER ON {_quoted(connection, table)} FROM {name}")
     # The one way the application reaches audit rows past their period (migration 0018):
     # the function deletes as the owner, and the trigger lets the owner delete only rows
     # older than the shortest period an audit row is kept.
     purge = connection.scalar(sa.text(
         "SELECT to_regprocedure('purge_expired_audit_events(timestamp)') IS NOT NULL"))
     if purge:
-        statements.append(sql.SQL("GRANT EXECUTE ON FUNCTION "
-                                  "purge_expired_audit_events(timestamp) TO {}").format(name))
+        statements.append(
+            f"GRANT EXECUTE ON FUNCTION purge_expired_audit_events(timestamp) TO {name}")
     for statement in statements:
-        _run(connection, statement)
+        connection.exec_driver_sql(statement)
 
 
 def privilege_problems(dbapi_connection) -> list[str]:

@@ -166,3 +166,22 @@ def test_the_application_role_purges_audit_rows_only_past_the_floor(app_role):
         assert connection.scalars(sa.text("SELECT actor FROM audit_events")).all() == [
             "new@example.gov.uk"]
     owner.dispose()
+
+
+def test_a_role_password_with_quotes_and_percent_signs_is_set_as_given(database_url):
+    from diversion.db_roles import grant_app_role
+
+    role, password = "diversion_quoted", "it's 100% \"secret\"; DROP ROLE x"
+    owner = sa.create_engine(PG_URL)
+    try:
+        with owner.begin() as connection:
+            grant_app_role(connection, role, password)
+        as_app = sa.create_engine(sa.make_url(PG_URL).set(username=role, password=password))
+        with as_app.connect() as connection:
+            assert connection.scalar(sa.text("SELECT current_user")) == role
+        as_app.dispose()
+    finally:
+        with owner.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        owner.dispose()
