@@ -24,6 +24,8 @@ FLASK = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
 PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "12000 120000").split()]
 DATA = ROOT / "bench" / ".data"
+# The mixed load runs at the national design size (and above) on PostgreSQL.
+MIXED_FROM = int(os.environ.get("BENCH_MIXED_FROM", "120000"))
 
 
 def _say(text: str) -> None:
@@ -85,6 +87,9 @@ def measure(backend: str, size: int) -> dict:
     if backend == "postgresql":
         _say("   booking throughput (gunicorn, 32 clients)")
         result["throughput"] = _json([PY, "bench/throughput.py", url], url)
+        if size >= MIXED_FROM:
+            _say("   mixed load (Locust against gunicorn): design rate and saturation")
+            result["mixed"] = _json([PY, "bench/mixed.py", url], url)
     return result
 
 
@@ -168,6 +173,21 @@ def rows(results: dict) -> list[dict]:
                 t["sessions_over_capacity"] + t["sessions_counter_drift"] == 0)
             add(f"web worker RSS {tag}", t["worker_rss_mb"], "<= 200 MB",
                 t["worker_rss_mb"] <= 200, unit="MB")
+        if "mixed" in r:
+            m = r["mixed"]
+            design = m["design"]
+            for name, e in sorted(design["endpoints"].items()):
+                add(f"mixed load p95 {name} {tag}", e["p95_ms"],
+                    "<= 150 ms, 0 errors (500 staff)", e["p95_ms"] <= 150 and e["failures"] == 0,
+                    unit="ms")
+            add(f"mixed load requests/s at the design rate {tag}",
+                design["requests_per_second"], "- (reported)", design["errors"] == 0, unit="/s")
+            add(f"mixed load database CPU at the design rate {tag}",
+                design["database_cpu_cores"], "- (reported)", True, unit="cores")
+            add(f"mixed load web workers' CPU at the design rate {tag}",
+                design["web_cpu_cores"], "- (reported)", True, unit="cores")
+            add(f"mixed load saturation (every p95 < 500 ms), staff {tag}",
+                m["saturation_staff"], ">= 500 (design rate)", m["saturation_staff"] >= 500)
     # Linear growth: ten times the enrolments should take at most ten times as long.
     for backend in ("postgresql", "sqlite"):
         small, large = f"{backend}:{min(SIZES)}", f"{backend}:{max(SIZES)}"
