@@ -189,8 +189,8 @@ def generate(enrolments: int, *, seed: int = 7, echo=click.echo) -> dict:
     today = clock.today(rules.tz)
     db.session.close()
     counts: dict[str, int] = {}
-    venues = max(1, min(VENUES_PER_FORCE, round(VENUES_PER_FORCE * enrolments
-                                                / DESIGN_ENROLMENTS)))
+    # Venues grow with the participants so sessions keep the same fill at any size.
+    venues = max(1, round(VENUES_PER_FORCE * enrolments / DESIGN_ENROLMENTS))
     began = time_now = _timer()
     with db.engine.begin() as connection:
         writer = _Writer(connection)
