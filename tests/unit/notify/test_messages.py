@@ -171,7 +171,7 @@ def test_the_participants_name_appears_in_the_calendar_but_not_the_email_text():
 def test_no_email_template_uses_a_disclosing_word(template):
     context = {"title": "Appointment", "when": "Tuesday 5 January 2027, 6pm to 7:30pm",
                "where": "Civic Centre, Room 2, 1 High Street, Leeds LS1 1AA",
-               "phone": "0300 123 4567"}
+               "phone": "0300 123 4567", "link": "https://example.org/appointments/WzEsMF0.x"}
     rendered = render(template, context)
     assert rendered.strip()
     assert not DISCLOSING.search(rendered), rendered
