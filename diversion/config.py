@@ -96,6 +96,12 @@ def from_environment() -> dict:
         "WEB_CONCURRENCY": _int_or_none("WEB_CONCURRENCY"),
         "RATELIMIT_ENABLED": not _bool("RATELIMIT_DISABLED"),
         "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "10 per minute;100 per hour"),
+        # A participant's appointment link: every request through one link, and every
+        # request to any link from one address (a guesser tries many links).
+        "APPOINTMENT_LINK_LIMIT": os.environ.get("APPOINTMENT_LINK_LIMIT",
+                                                 "20 per minute;200 per day"),
+        "APPOINTMENT_ADDRESS_LIMIT": os.environ.get("APPOINTMENT_ADDRESS_LIMIT",
+                                                    "60 per minute;1000 per day"),
         "SECOND_FACTOR_ATTEMPTS": int(os.environ.get("SECOND_FACTOR_ATTEMPTS", "5")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SCHEDULER_MAIL_INTERVAL_SECONDS": int(

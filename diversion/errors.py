@@ -13,6 +13,7 @@ from diversion.api.auth import Unauthenticated
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
 from diversion.services import Actor, Forbidden, InvalidInput, NotFound, audit
+from diversion.services.appointment_links import PATH as APPOINTMENT_PATH
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,22 @@ GENERIC = {
 }
 
 
+# Addresses a participant is sent to. Their error pages name nothing: no service, no
+# staff layout, no reason (calendar.md: "a plain 404 that reveals nothing").
+PARTICIPANT_PATHS = ("/calendar/", APPOINTMENT_PATH)
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """Answer in JSON: the API always; a participant's appointment link when asked to."""
+    if request.path.startswith("/api/"):
+        return True
+    return request.path.startswith(APPOINTMENT_PATH) and asks_for_json()
+
+
+def asks_for_json() -> bool:
+    """Whether the request sent JSON, or prefers JSON to a page."""
+    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
+    return request.is_json or best == "application/json"
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
@@ -62,11 +77,6 @@ def _flatten(messages, prefix: str = "") -> list[dict]:
     else:
         items.append({"code": "invalid", "field": prefix or None, "message": str(messages)})
     return items
-
-
-# Addresses a participant is sent to. Their error pages name nothing: no service, no
-# staff layout, no reason (calendar.md: "a plain 404 that reveals nothing").
-PARTICIPANT_PATHS = ("/calendar/", "/appointments/")
 
 
 def _respond(status: int, body: dict, page_title: str | None = None, message: str | None = None):

@@ -441,6 +441,51 @@ class WaitlistEntry(Model):
     )
 
 
+class SelfServiceMove(Model):
+    """A participant moving their own appointment: the booking left, and the one made.
+
+    Counted against the programme's ``self_service_moves`` for the enrolment.
+    """
+
+    __tablename__ = "self_service_moves"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    from_booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    to_booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    moved_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+
+class CallbackRequest(Model):
+    """A participant asking, from their appointment link, to be called; open until dealt with."""
+
+    __tablename__ = "callback_requests"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    # The appointment the link was for when they asked.
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    # What the participant wrote, if anything; erased with the case.
+    message: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    requested_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    dealt_with_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    dealt_with_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"),
+                                                               index=True)
+
+    enrolment: so.Mapped[Enrolment] = so.relationship()
+    booking: so.Mapped[Booking] = so.relationship()
+    dealt_with_by: so.Mapped[User | None] = so.relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.dealt_with_at is None
+
+    __table_args__ = (
+        # The coordinator's home lists the open requests, oldest first, among few rows.
+        sa.Index("ix_callback_requests_open", "requested_at", "id",
+                 postgresql_where=sa.text("dealt_with_at IS NULL"),
+                 sqlite_where=sa.text("dealt_with_at IS NULL")),
+    )
+
+
 class AttendanceRecord(Model):
     """Every outcome ever recorded for a booking: corrections keep history."""
 

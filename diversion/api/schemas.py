@@ -52,6 +52,7 @@ from diversion.domain.vocabulary import (
     values,
 )
 from diversion.limits import MAX_ID
+from diversion.services import outbox
 
 
 def text(max_length: int, *, required: bool = True, **kw) -> fields.String:
@@ -757,3 +758,36 @@ class OutcomeReportOut(Schema):
     next = fields.Constant(None)
     total = fields.Nested(OutcomeCountsOut)
     months = fields.List(fields.Nested(MonthOutcomesOut))
+
+
+# ---- the participant's appointment link (/appointments/{token}) -----------------
+
+class AlternativeOut(Schema):
+    """A session the participant could take instead."""
+
+    session_id = fields.Integer(attribute="id")
+    starts_at = Instant()
+    ends_at = Instant()
+    location = fields.Function(lambda session: outbox.location(session))
+
+
+class AppointmentOut(Schema):
+    """An appointment as its participant sees it through their link."""
+
+    starts_at = Instant(attribute="session.starts_at")
+    ends_at = Instant(attribute="session.ends_at")
+    location = fields.String()
+    can_move = fields.Boolean()
+    moves_left = fields.Integer()
+    # Until when the participant may move it themselves (the programme's cutoff).
+    can_move_until = Instant(attribute="closes_at")
+    alternatives = fields.List(fields.Nested(AlternativeOut))
+    callback_requested = fields.Function(lambda shown: bool(shown.callbacks))
+    # This appointment's own link: after a move, the new one.
+    link = fields.String()
+
+
+class CallbackRequestOut(Schema):
+    id = fields.Integer()
+    requested_at = Instant()
+

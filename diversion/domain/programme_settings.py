@@ -17,6 +17,7 @@ from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.privacy import disclosing_words
 from diversion.domain.programme import ProgrammeRules, check_timezone
 from diversion.domain.retention import AUDIT_FLOOR_MONTHS, RetentionSchedule
+from diversion.domain.self_service import SelfServiceLimits
 
 # Whole numbers, each within its (inclusive) range.
 COUNT_LIMITS: dict[str, tuple[int, int]] = {
@@ -139,8 +140,8 @@ class ProgrammeSettings:
     modules_in_order: bool = ProgrammeRules.modules_in_order
     invite_title: str = "Appointment"
     invite_title_cy: str = "Apwyntiad"
-    self_service_cutoff_hours: int = 24
-    self_service_moves: int = 2
+    self_service_cutoff_hours: int = SelfServiceLimits.cutoff_hours
+    self_service_moves: int = SelfServiceLimits.moves
     contact_phone: str = "0300 123 4567"
     organizer_email: str = "appointments@appointments.invalid"
     retention_ineligible_months: int = 12
@@ -153,6 +154,12 @@ class ProgrammeSettings:
         """How long each kind of record on this programme keeps its personal data."""
         return RetentionSchedule(**{f.name: getattr(self, f.name)
                                     for f in fields(RetentionSchedule)})
+
+    @property
+    def self_service(self) -> SelfServiceLimits:
+        """How late and how often a participant may move their own appointment."""
+        return SelfServiceLimits(cutoff_hours=self.self_service_cutoff_hours,
+                                 moves=self.self_service_moves)
 
     @property
     def rules(self) -> ProgrammeRules:

@@ -144,13 +144,22 @@ def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
         "when": when(starts_at, ends_at),
         "where": clean_text(payload.get("location") or ""),
         "phone": clean_text(payload.get("contact_phone") or ""),
+        "link": _link(payload),
     }
     text = render(f"{kind}.txt", context)
     html = render(f"{kind}.html", context)
     _refuse_disclosure("subject", subject)
-    _refuse_disclosure("text", text)
-    _refuse_disclosure("html", html)
+    # The link is not words of ours: its token may spell anything, and its address is
+    # the deployment's PUBLIC_BASE_URL, which docs/operations.md says participants see.
+    _refuse_disclosure("text", text.replace(context["link"], "") if context["link"] else text)
+    _refuse_disclosure("html", html.replace(context["link"], "") if context["link"] else html)
     return subject, text, html
+
+
+def _link(payload: dict) -> str:
+    """The participant's appointment link the row carries, if it is a plain http(s) address."""
+    link = clean_text(payload.get("link") or "")
+    return link if _URL.fullmatch(link) else ""
 
 
 def _count(payload: dict, key: str) -> int:

@@ -8,6 +8,7 @@ before the coordinator books it, and the booking itself says so.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -32,12 +33,20 @@ class Offer:
     code: str | None
 
 
-def booking_choices(enrolment: Enrolment, modules: list[int]) -> list[Offer]:
-    """Offer, for each module, every published session this enrolment may book now."""
+def booking_choices(enrolment: Enrolment, modules: list[int], *,
+                    instead_of: int | None = None) -> list[Offer]:
+    """Offer, for each module, every published session this enrolment may book now.
+
+    ``instead_of`` names a booking to move: the sessions are judged as if it were
+    cancelled, which is how the move itself books them.
+    """
     if not modules:
         return []
     rules = rules_for(enrolment.programme)
     facts = enrolment_facts(enrolment)
+    if instead_of is not None:
+        facts = dataclasses.replace(
+            facts, bookings=tuple(b for b in facts.bookings if b.id != instead_of))
     now = clock.now()
     last_days = [d for d in (last_day(facts, m) for m in modules) if d is not None]
     found: list[CourseSession] = []

@@ -10,6 +10,7 @@ from diversion import clock
 from diversion.domain.vocabulary import MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, OutboxMessage
+from diversion.services.appointment_links import link_for
 
 
 def place(venue_name: str, room: str | None, address: str) -> str:
@@ -57,8 +58,13 @@ def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
 
 
 def _row(booking: Booking, kind: str, key: str, due) -> dict:
+    payload = _snapshot(booking)
+    if kind != MessageKind.CANCELLATION:
+        # The participant's own link to this booking as it now stands; a cancellation
+        # has nothing left to open. Mail only: a calendar entry may be shared.
+        payload["link"] = link_for(booking.id, booking.sequence)
     return _message(booking.enrolment_id, booking.id, booking.enrolment.case.email,
-                    _snapshot(booking), kind, key, due)
+                    payload, kind, key, due)
 
 
 def _insert(rows: list[dict]) -> None:

@@ -36,6 +36,7 @@ from diversion.models import (
     AttendanceRecord,
     AuditEvent,
     Booking,
+    CallbackRequest,
     Case,
     Decision,
     Enrolment,
@@ -223,6 +224,9 @@ def _erase_case(case: Case, enrolment: Enrolment | None, now: datetime) -> None:
                        .values(reason=ERASED))
     _update(sa.update(Extension).where(Extension.enrolment_id == enrolment.id)
                        .values(reason=ERASED))
+    # What the participant wrote when asking to be called.
+    _update(sa.update(CallbackRequest).where(CallbackRequest.enrolment_id == enrolment.id)
+                       .values(message=None))
     _update(sa.update(FeedToken).where(FeedToken.enrolment_id == enrolment.id,
                                                   FeedToken.revoked_at.is_(None))
                        .values(revoked_at=now))

@@ -16,6 +16,7 @@ from diversion.models import (
     AttendanceRecord,
     AuditEvent,
     Booking,
+    CallbackRequest,
     Case,
     Decision,
     Enrolment,
@@ -117,6 +118,10 @@ def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ct
     assert enrolment.closed_at == datetime(2027, 1, 13, 10, tzinfo=UTC)
     db.session.add(FeedToken(enrolment_id=enrolment.id, token_hash="f" * 64,
                              created_at=clock.now()))
+    db.session.add(CallbackRequest(enrolment_id=enrolment.id,
+                                   booking_id=enrolment.bookings[0].id,
+                                   message="Sam Taylor stopped coming, call 07700 900123",
+                                   requested_at=clock.now()))
     db.session.commit()
 
     assert run_at("2033-01-13T09:59:59+00:00").closed_case_ids == []
@@ -135,7 +140,9 @@ def test_a_closed_enrolment_is_erased_at_its_period_leaving_no_personal_field(ct
     messages = db.session.execute(sa.select(OutboxMessage.__table__).where(
         OutboxMessage.enrolment_id == enrolment.id)).all()
     assert messages, "the course queued messages to Sam"
-    everything = texts_of(case_row, *bookings, *records, *decided, *messages)
+    asked = db.session.execute(sa.select(CallbackRequest.__table__)).all()
+    assert [row.message for row in asked] == [None]
+    everything = texts_of(case_row, *bookings, *records, *decided, *messages, *asked)
     assert [value for value in PERSONAL if value in everything] == []
     assert {m.recipient for m in messages} == {""}
     assert {str(m.payload) for m in messages} == {"{}"}

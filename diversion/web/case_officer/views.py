@@ -30,9 +30,11 @@ from diversion.services import (
     exports,
     oversight,
     referrals,
+    self_service,
 )
 from diversion.services.cases import SCREENING_FIELDS
 from diversion.services.programmes import list_programmes
+from diversion.web import callbacks
 from diversion.web.args import number_arg, text_arg
 from diversion.web.case_officer import bp
 from diversion.web.case_officer.forms import (
@@ -278,7 +280,15 @@ def _enrolment_page(enrolment_id: int, form: DecisionForm) -> str:
     record, events = oversight.timeline(actor(), enrolment_id)
     return render_template("case_officer/enrolment.html", enrolment=record, events=events,
                            form=form, next_steps=what_happens_next(record),
+                           callbacks=self_service.callbacks_of(record),
                            title=f"Enrolment of {record.case.participant_name}")
+
+
+@bp.post("/enrolments/<int:enrolment_id>/callbacks/<int:request_id>/dealt-with")
+@role_required(Role.CASE_OFFICER)
+def callback_dealt_with(enrolment_id: int, request_id: int):
+    """Record that the participant's request to be called has been dealt with."""
+    return callbacks.mark_dealt_with(enrolment_id, request_id, back_to="case_officer.enrolment")
 
 
 def what_happens_next(e) -> list[str]:

@@ -21,11 +21,19 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
-from diversion.services import InvalidInput, attendance, bookings, invitations, waitlist
+from diversion.services import (
+    InvalidInput,
+    attendance,
+    bookings,
+    invitations,
+    self_service,
+    waitlist,
+)
 from diversion.services import choices as choice_service
 from diversion.services import enrolments as enrolment_service
 from diversion.services.facts import booking_facts, enrolment_facts
 from diversion.services.programmes import rules_for
+from diversion.web import callbacks
 from diversion.web.args import text_arg
 from diversion.web.coordinator import bp
 from diversion.web.coordinator.forms import (
@@ -120,6 +128,7 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
         to_record=to_record, outcome_forms=outcome_forms, blocked=blocked,
         concerns=seen.concerns, error_summary=errors,
         waitlist_entries=waitlist.entries_of(enrolment.id),
+        callbacks=self_service.callbacks_of(enrolment),
         reference=enrolment_service.participant_reference(enrolment.id),
         title=enrolment.case.participant_name,
     )
@@ -217,3 +226,10 @@ def calendar_link(enrolment_id: int):
     links = {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
     # Shown on this response only: the token is stored hashed and is never shown again.
     return render_enrolment(enrolment_id, feed_links=links)
+
+
+@bp.post("/participants/<int:enrolment_id>/callbacks/<int:request_id>/dealt-with")
+@role_required(Role.COORDINATOR)
+def callback_dealt_with(enrolment_id: int, request_id: int):
+    """Record that the participant's request to be called has been dealt with."""
+    return callbacks.mark_dealt_with(enrolment_id, request_id, back_to="coordinator.enrolment")

@@ -24,6 +24,7 @@ from diversion.services import (
     bookings,
     rebooking,
     registers,
+    self_service,
     waitlist,
 )
 from diversion.services import sessions as session_service
@@ -148,7 +149,8 @@ def week():
         truncated=len(rows) > MAX_SESSIONS_SHOWN, venues=venue_service.list_venues(),
         module=module_arg, venue_id=venue_id, filters=filters,
         module_choices=_module_choices(), states=registers.states(rows[:MAX_SESSIONS_SHOWN]),
-        overdue=registers.overdue_registers(limit=OVERDUE_SHOWN), title="Sessions",
+        overdue=registers.overdue_registers(limit=OVERDUE_SHOWN),
+        callbacks=self_service.open_callbacks(actor()), title="Sessions",
     )
 
 

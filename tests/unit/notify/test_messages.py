@@ -171,7 +171,7 @@ def test_the_participants_name_appears_in_the_calendar_but_not_the_email_text():
 def test_no_email_template_uses_a_disclosing_word(template):
     context = {"title": "Appointment", "when": "Tuesday 5 January 2027, 6pm to 7:30pm",
                "where": "Civic Centre, Room 2, 1 High Street, Leeds LS1 1AA",
-               "phone": "0300 123 4567"}
+               "phone": "0300 123 4567", "link": "https://example.org/appointments/WzEsMF0.x"}
     rendered = render(template, context)
     assert rendered.strip()
     assert not DISCLOSING.search(rendered), rendered
@@ -222,3 +222,33 @@ def test_a_digest_says_how_many_new_items_and_completions_and_nothing_more(count
 def test_a_digest_with_nothing_to_tell_or_a_count_that_is_not_one_is_refused(counts):
     with pytest.raises(ValueError):
         build(digest_row(**counts), sender=SENDER, now=NOW)
+
+
+LINK = "https://appointments.example.org/appointments/WzcsMF0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize("kind", ["invitation", "update", "reminder"])
+def test_the_participants_link_is_in_the_text_and_html_parts_but_not_the_calendar(kind):
+    message = build(row(kind, payload=payload(link=LINK)), sender=SENDER, now=NOW).message
+
+    assert LINK in message.get_body(("plain",)).get_content()
+    assert f'<a href="{LINK}">{LINK}</a>' in message.get_body(("html",)).get_content()
+    calendar = next((p for p in message.walk() if p.get_content_type() == "text/calendar"),
+                    None)
+    # A calendar entry may sit in a shared calendar: the link stays in the mail.
+    assert calendar is None or b"appointments.example.org" not in calendar.get_payload(
+        decode=True).replace(b"\r\n ", b"")
+
+
+def test_a_link_whose_token_spells_a_disclosing_word_is_still_sent():
+    link = "https://appointments.example.org/appointments/WzcsMF0.PoliceChild"
+    message = build(row(payload=payload(link=link)), sender=SENDER, now=NOW).message
+    assert link in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "http://example.org/a b", ""])
+def test_a_link_that_is_not_a_plain_web_address_is_left_out(link):
+    message = build(row(payload=payload(link=link)), sender=SENDER, now=NOW).message
+    text = message.get_body(("plain",)).get_content()
+    assert "personal link" not in text
+    assert "javascript" not in message.get_body(("html",)).get_content()

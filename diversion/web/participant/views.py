@@ -1,0 +1,173 @@
+"""The participant's appointment link: the page (or JSON), a move, and asking to be called.
+
+Every request is throttled per link and per address, and a link that opens nothing is a
+plain 404, the same whatever the reason. Pages answer in HTML; with ``Accept:
+application/json`` (or a JSON body) the same addresses answer in JSON as docs/api.md
+says. Form posts carry a CSRF token; JSON posts need none, as they carry no cookie the
+link does not already outrank: the token in the address is the key.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from diversion.api.schemas import AppointmentOut, CallbackRequestOut
+from diversion.domain.dates import format_time, format_weekday_date
+from diversion.domain.errors import RuleViolation
+from diversion.domain.vocabulary import LONDON
+from diversion.errors import asks_for_json, error_body
+from diversion.extensions import csrf, limiter
+from diversion.limits import id_or_none
+from diversion.services import NotFound, self_service
+from diversion.services.appointment_links import token_key
+from diversion.web.participant import bp
+from diversion.web.participant.forms import CallbackForm, MoveForm
+
+# What a page shows once, after a redirect: the flash category the participant's pages use.
+NOTICE = "appointment"
+
+
+def _link_key() -> str:
+    return "appointment:" + token_key((request.view_args or {}).get("token", ""))
+
+
+def _throttled(view):
+    """Hold every use of a link to its own limit, and every address to another."""
+    view = limiter.shared_limit(lambda: current_app.config["APPOINTMENT_LINK_LIMIT"],
+                                scope="appointment-link", key_func=_link_key)(view)
+    return limiter.shared_limit(lambda: current_app.config["APPOINTMENT_ADDRESS_LIMIT"],
+                                scope="appointment-address")(view)
+
+
+@bp.context_processor
+def participant_helpers():
+    return {"day": _day, "time": _time}
+
+
+def _day(value) -> str:
+    return format_weekday_date(value.astimezone(LONDON))
+
+
+def _time(value) -> str:
+    return format_time(value.astimezone(LONDON))
+
+
+def _who():
+    return self_service.participant(request.remote_addr)
+
+
+def _page(shown, *, move_form=None, callback_form=None, refused: str | None = None,
+          status: int = 200):
+    notices = get_flashed_messages(category_filter=[NOTICE])
+    return render_template(
+        "participant/appointment.html", shown=shown, move_form=move_form or MoveForm(),
+        callback_form=callback_form or CallbackForm(), refused=refused, notices=notices,
+        htmlLang=shown.language, title="Your appointment"), status
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return body
+
+
+def _invalid(field: str, message: str):
+    return jsonify(error_body("invalid", message, field)), 400
+
+
+@bp.get("/appointments/<token>")
+@_throttled
+def appointment(token: str):
+    """Show the participant their appointment and what they may do about it."""
+    shown = self_service.appointment(_who(), token)
+    if shown is None:
+        abort(404)
+    if asks_for_json():
+        return jsonify(AppointmentOut().dump(shown))
+    return _page(shown)
+
+
+@bp.post("/appointments/<token>/move")
+@csrf.exempt
+@_throttled
+def move(token: str):
+    """Move the appointment into the session the participant chose, or say why not."""
+    if request.is_json:
+        session_id = id_or_none(_json_body().get("session_id"))
+        if session_id is None:
+            return _invalid("session_id", "Give the id of the session you want instead.")
+        try:
+            moved = self_service.move(_who(), token, session_id)
+        except NotFound:
+            abort(404)
+        return jsonify(AppointmentOut().dump(moved))
+    csrf.protect()
+    form = MoveForm()
+    if form.validate():
+        try:
+            moved = self_service.move(_who(), token, form.session_id.data)
+        except NotFound as missing:
+            if missing.what != "session":
+                abort(404)
+            form.session_id.errors = ["choose_session"]
+        except RuleViolation as refusal:
+            return _again(token, move_form=form, refused=refusal.code)
+        else:
+            flash("moved", NOTICE)
+            return redirect(url_for(".appointment", token=moved.token))
+    return _again(token, move_form=form)
+
+
+def _again(token: str, **forms):
+    """Show the page again with what the participant sent, or 404 if the link has gone."""
+    shown = self_service.appointment(_who(), token)
+    if shown is None:
+        abort(404)
+    return _page(shown, **forms)
+
+
+@bp.post("/appointments/<token>/callback")
+@csrf.exempt
+@_throttled
+def callback(token: str):
+    """Record the participant's request to be called, and confirm it."""
+    if request.is_json:
+        message = _json_body().get("message")
+        if message is not None and not isinstance(message, str):
+            return _invalid("message", "Give the message as text.")
+        # A note the rules refuse is the error layer's 400, with its code and field.
+        made = self_service.request_callback(_who(), token, message)
+        if made is None:
+            abort(404)
+        return jsonify(CallbackRequestOut().dump(made)), 202
+    csrf.protect()
+    form = CallbackForm()
+    if not form.validate():
+        return _again(token, callback_form=form)
+    if self_service.request_callback(_who(), token, form.message.data) is None:
+        abort(404)
+    return redirect(url_for(".callback_requested", token=token))
+
+
+@bp.get("/appointments/<token>/callback")
+@_throttled
+def callback_requested(token: str):
+    """Confirm that the participant asked to be called (after their request, or again)."""
+    shown = self_service.appointment(_who(), token)
+    if shown is None:
+        abort(404)
+    if not shown.callbacks:
+        return redirect(url_for(".appointment", token=token))
+    return render_template("participant/callback_requested.html", shown=shown,
+                           htmlLang=shown.language, title="We will call you")
