@@ -29,9 +29,16 @@ def _in_app(app: Flask, job):
     def run():
         from diversion.extensions import db
 
+        from diversion.jobs.runs import GuardLost
+
         with app.app_context():
             try:
                 summary = job()
+            except GuardLost as error:
+                # Expected when the database ends the lock's session: recorded as
+                # failed, and the slot is left to whoever holds the job now.
+                log.error("%s: %s", job.__name__, error)
+                return
             finally:
                 db.session.remove()
             if summary:
