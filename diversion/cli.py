@@ -169,14 +169,26 @@ def sweep() -> None:
 @click.command("send-mail")
 @with_appcontext
 def send_mail() -> None:
-    """Deliver everything due in the outbox, then print a one-line summary."""
+    """Deliver everything due in the outbox, then print a one-line summary.
+
+    The scheduler's mail job, run now under the same guard: while another process
+    (a scheduler) is delivering, this one sends nothing.
+    """
+    from diversion.jobs import tasks
+    from diversion.jobs.runs import GuardLost
     from diversion.notify import delivery
 
     try:
-        result = delivery.deliver_all()
+        summary = tasks.deliver_mail()
     except delivery.MailConfigError as error:
         _fail(f"mail is not configured: {error}")
-    click.echo(result.summary())
+    except GuardLost as error:
+        _fail(str(error))
+    if summary is None:
+        summary = delivery.DeliveryResult().summary()
+        if delivery.anything_due():
+            click.echo("another process is delivering mail now", err=True)
+    click.echo(summary)
 
 
 @click.command("scheduler")
@@ -197,6 +209,10 @@ def run_job(job: str) -> None:
     """Run one scheduled job now, with the same exactly-once guard as the scheduler."""
     from diversion.jobs import tasks
 
-    summary = {"send_mail": tasks.deliver_mail, "sweep": tasks.sweep, "digest": tasks.digest,
-               "retention": tasks.retention}[job]()
+    if job == "send_mail":
+        summary = tasks.deliver_mail()
+    else:
+        # By hand: a slot that failed runs again however often it has.
+        summary = {"sweep": tasks.sweep, "digest": tasks.digest,
+                   "retention": tasks.retention}[job](attempts=None)
     click.echo(summary or f"{job}: already done for this slot, or running elsewhere")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy.exc as sa_exc
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -29,7 +29,12 @@ GENERIC = {
     422: ("refused", "A rule does not allow this"),
     429: ("too_many_requests", "Too many requests; try again later"),
     500: ("server_error", "Something went wrong on our side"),
+    503: ("unavailable", "The service cannot reach its database for a moment: try again "
+                         "in a few seconds"),
 }
+# Seconds a client is asked to wait after a 503: a terminated connection is replaced
+# at once, a database failing over to its standby takes longer.
+RETRY_AFTER_SECONDS = 5
 
 
 # Addresses a participant is sent to. Their error pages name nothing: no service, no
@@ -150,6 +155,8 @@ def register(app: Flask) -> None:
         return _respond(status, error_body(code, message), message=message)
 
     app.register_error_handler(sa_exc.OperationalError, _database_conflict)
+    for fault in (sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError):
+        app.register_error_handler(fault, _database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -159,6 +166,8 @@ def register(app: Flask) -> None:
 
 
 def _database_conflict(error: sa_exc.OperationalError):
+    if _connection_lost(error):
+        return _database_unavailable(error)
     db.session.rollback()
     if not _lost_a_race(error):
         log.exception("database error", exc_info=error)
@@ -168,6 +177,30 @@ def _database_conflict(error: sa_exc.OperationalError):
     log.warning("conflicting change rolled back: %s", error.orig)
     message = "Someone else changed this at the same moment. Nothing was changed: try again."
     return _respond(409, error_body("changed_meanwhile", message), message=message)
+
+
+def _database_unavailable(error: Exception):
+    """The database connection was lost or could not be had: nothing this request did
+    was committed, and a new connection serves the next one."""
+    db.session.rollback()
+    log.warning("database unavailable: %s", getattr(error, "orig", None) or error)
+    response, status = _respond(503, error_body(*GENERIC[503]))
+    response = make_response(response, status)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _connection_lost(error: sa_exc.OperationalError) -> bool:
+    """Tell a lost or refused connection (a restart, a failover, a terminated backend,
+    no connection slot left) from a fault of the request's own."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    if state is not None:
+        # Connection exceptions, administrator or crash shutdown, too many connections.
+        return state.startswith("08") or state in ("57P01", "57P02", "57P03", "53300")
+    # psycopg has no SQLSTATE for a server it could not reach at all; SQLite has none.
+    return db.engine.dialect.name == "postgresql"
 
 
 def _lost_a_race(error: sa_exc.OperationalError) -> bool:

@@ -635,6 +635,9 @@ class JobRun(Model):
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     outcome: so.Mapped[str] = so.mapped_column(sa.String(16), default=JobOutcome.RUNNING)
     summary: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # Runs that started this slot; each record a run writes names its own, so one that
+    # lost its lock cannot overwrite a later one's.
+    attempts: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         _one_of("outcome", JobOutcome, name="ck_job_runs_outcome"),

@@ -2,8 +2,8 @@
 
 APScheduler 3 must not share a job store between processes, and must never run
 inside web workers: this process keeps its jobs in memory, and the exactly-once
-guard lives in the database (see runs.py), so a second scheduler started by
-mistake does nothing.
+guard lives in the database (see runs.py), so a second scheduler is safe: it runs
+only what the first leaves, and takes over when the first dies.
 """
 
 from __future__ import annotations
@@ -29,9 +29,16 @@ def _in_app(app: Flask, job):
     def run():
         from diversion.extensions import db
 
+        from diversion.jobs.runs import GuardLost
+
         with app.app_context():
             try:
                 summary = job()
+            except GuardLost as error:
+                # Expected when the database ends the lock's session: recorded as
+                # failed, and the slot is left to whoever holds the job now.
+                log.error("%s: %s", job.__name__, error)
+                return
             finally:
                 db.session.remove()
             if summary:
@@ -47,19 +54,18 @@ def build(app: Flask) -> BackgroundScheduler:
         timezone=LONDON,
         job_defaults={"misfire_grace_time": 600, "coalesce": True, "max_instances": 1},
     )
-    scheduler.add_job(_in_app(app, tasks.deliver_mail), "interval",
-                      seconds=app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"], start_date=EPOCH,
-                      id="send_mail", replace_existing=True)
-    for job_id, job in (("sweep", tasks.sweep), ("digest", tasks.digest),
-                        ("retention", tasks.retention)):
-        hour, minute = (int(p) for p in tasks.daily_at(app.config, job_id).split(":"))
-        scheduler.add_job(_in_app(app, job), "cron", hour=hour, minute=minute,
-                          id=job_id, replace_existing=True)
-        # Jobs live in memory, so a scheduler started (or restarted after a crash)
-        # after the hour would wait a day: run the latest slot now instead. If it
-        # already ran, run_once makes this do nothing.
-        scheduler.add_job(_in_app(app, job), "date", id=f"{job_id}_on_start",
-                          replace_existing=True)
+    for job_id in tasks.DAILY_AT:
+        # A daily time that cannot be read stops the scheduler now, not at every tick.
+        tasks.time_of_day(tasks.daily_at(app.config, job_id))
+    # Every job is looked at on each tick: its slot comes from the application's clock,
+    # so the day's jobs run at the first tick after their time by that clock (moved,
+    # pinned or real; after a restart too), a slot left by a process that died is taken
+    # over by whichever scheduler is running, and a slot already done costs one read.
+    for job_id, job in (("send_mail", tasks.deliver_mail), ("sweep", tasks.sweep),
+                        ("digest", tasks.digest), ("retention", tasks.retention)):
+        scheduler.add_job(_in_app(app, job), "interval",
+                          seconds=app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"],
+                          start_date=EPOCH, id=job_id, name=job_id, replace_existing=True)
 
     def listener(event):
         if event.code == EVENT_JOB_MISSED:
@@ -81,6 +87,9 @@ def run(app: Flask) -> None:
     # raised instead could land between a lock's acquire and its release, and the
     # shutdown then waited on that lock for ever.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    # Every job is looked at on each tick, mostly to find its slot done: APScheduler's
+    # two lines per look would bury the runs that did something (logged above).
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build(app)
     scheduler.start()
     try:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from diversion import clock
 from diversion.domain.vocabulary import LONDON
-from diversion.jobs.runs import run_once
+from diversion.jobs.runs import SCHEDULED_ATTEMPTS, committed_under_guard, run_once
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +52,40 @@ def next_daily(now: datetime, at: str) -> datetime:
     return slot
 
 
+def time_of_day(at: str) -> time:
+    """Read a daily job's "HH:MM"; raise ValueError when it is no time of day."""
+    hour, minute = (int(part) for part in at.split(":"))
+    return time(hour, minute)
+
+
 def _local(day, at: str) -> datetime:
     # Local wall-clock arithmetic, so 06:00 stays 06:00 across the clock changes.
-    hour, minute = (int(part) for part in at.split(":"))
-    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+    return datetime.combine(day, time_of_day(at), tzinfo=LONDON)
 
 
 def deliver_mail() -> str | None:
-    """Deliver what is due in the outbox."""
+    """Deliver what is due in the outbox, stopping before the next send if the job's
+    lock is lost.
+
+    A slot runs again while mail is due: a clock that stands still (DIVERSION_NOW)
+    keeps one slot for ever, and mail must still go at every tick.
+    """
     from diversion.notify import delivery
 
     slot = mail_slot(clock.now(), current_app.config["SCHEDULER_MAIL_INTERVAL_SECONDS"])
-    return run_once("send_mail", slot, lambda: delivery.deliver_all().summary())
+    return run_once("send_mail", slot,
+                    lambda guard: delivery.deliver_all(guard=guard.check).summary(),
+                    again_if=delivery.anything_due)
 
 
-def sweep() -> str | None:
+def sweep(attempts: int | None = SCHEDULED_ATTEMPTS) -> str | None:
     """Run the compliance sweep once for this slot."""
     from diversion.services import compliance
 
     slot = daily_slot(clock.now(), daily_at(current_app.config, "sweep"))
-    return run_once("sweep", slot, lambda: compliance.sweep().summary())
+    return run_once("sweep", slot,
+                    committed_under_guard(lambda: compliance.sweep().summary()),
+                    attempts=attempts)
 
 
 def digest_window(now: datetime, at: str) -> tuple[datetime, datetime]:
@@ -80,17 +94,21 @@ def digest_window(now: datetime, at: str) -> tuple[datetime, datetime]:
     return daily_slot(slot - timedelta(seconds=1), at), slot
 
 
-def digest() -> str | None:
+def digest(attempts: int | None = SCHEDULED_ATTEMPTS) -> str | None:
     """Queue each case officer's daily digest of the flags and completions since the last slot."""
     from diversion.services import digests
 
     since, slot = digest_window(clock.now(), daily_at(current_app.config, "digest"))
-    return run_once("digest", slot, lambda: digests.queue_digests(since, slot))
+    return run_once("digest", slot,
+                    committed_under_guard(lambda: digests.queue_digests(since, slot)),
+                    attempts=attempts)
 
 
-def retention() -> str | None:
+def retention(attempts: int | None = SCHEDULED_ATTEMPTS) -> str | None:
     """Erase personal data past its retention date."""
     from diversion.services import retention as retention_service
 
     slot = daily_slot(clock.now(), daily_at(current_app.config, "retention"))
-    return run_once("retention", slot, lambda: retention_service.erase_expired().summary())
+    return run_once("retention", slot,
+                    committed_under_guard(lambda: retention_service.erase_expired().summary()),
+                    attempts=attempts)

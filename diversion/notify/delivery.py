@@ -13,8 +13,14 @@ One call of ``deliver_due`` is one batch:
 
 A process killed after claiming leaves rows whose lease simply runs out: they
 become due again after the claim lease (``MAIL_CLAIM_LEASE_SECONDS``, default
-300) and are sent by a later run. The lease must outlast the sending of one
-batch, or a second sender could take rows that are still being sent.
+300) and are sent by a later run. A batch may take longer than the lease: once
+half of it has passed, the sender renews the lease on the rows it has yet to send
+before its next send, and leaves alone any row another sender has claimed since
+(each claim counts an attempt, and the count it left is the sender's proof that
+the row is still its own). Before the renewal, no other sender could have claimed
+them: their lease had not run out. So the lease need only outlast twice the
+longest single send. A sender run by a job also asks the job's guard before each
+batch and each send, and when the guard is lost hands the rest of its batch back.
 
 The remaining window: killed after the SMTP server accepted a message but
 before its row was marked sent, the message goes out again after the lease.
@@ -28,10 +34,12 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
 import sqlalchemy.orm as so
 from flask import current_app
 
@@ -95,6 +103,7 @@ class _Claimed:
     kind: str
     case_id: int | None
     outgoing: Outgoing
+    attempt: int  # the row's attempts once claimed: while unchanged, the row is ours
 
 
 def mail_settings(config) -> MailSettings:
@@ -121,11 +130,18 @@ def mail_settings(config) -> MailSettings:
                         use_tls=bool(config.get("MAIL_USE_TLS")), sender=sender)
 
 
-def deliver_due(limit: int = 100) -> DeliveryResult:
-    """Send one batch of due outbox rows; return what happened to them."""
+def deliver_due(limit: int = 100, guard: Callable[[], None] | None = None) -> DeliveryResult:
+    """Send one batch of due outbox rows; return what happened to them.
+
+    ``guard`` raises when the job sending this batch has lost its lock: nothing more
+    is claimed or sent, and the rest of the batch is handed back.
+    """
     settings = mail_settings(current_app.config)
     result = DeliveryResult()
+    if guard is not None:
+        guard()
     claimed = _claim(limit, settings, result)
+    hold = _Hold(claimed, claim_lease(current_app.config), guard)
     with _Connection(settings) as smtp:
         for index, item in enumerate(claimed):
             try:
@@ -135,6 +151,8 @@ def deliver_due(limit: int = 100) -> DeliveryResult:
                 for rest in claimed[index:]:
                     _retry_later(rest, error, result)
                 break
+            if not hold.may_send(index):
+                continue
             try:
                 smtp.send(item.outgoing)
             except (smtplib.SMTPException, OSError) as error:
@@ -148,11 +166,12 @@ def deliver_due(limit: int = 100) -> DeliveryResult:
     return result
 
 
-def deliver_all(limit: int = 100, max_batches: int = 1000) -> DeliveryResult:
+def deliver_all(limit: int = 100, max_batches: int = 1000,
+                guard: Callable[[], None] | None = None) -> DeliveryResult:
     """Run batches until nothing is due (retries are due later, so this ends)."""
     total = DeliveryResult()
     for _ in range(max_batches):
-        batch = deliver_due(limit)
+        batch = deliver_due(limit, guard)
         total += batch
         if batch.handled == 0:
             break
@@ -164,7 +183,12 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _due(now: datetime) -> sa.Select:
+def anything_due() -> bool:
+    """Say whether a row is due, so that a delivery run now would have work."""
+    return bool(db.session.scalar(sa.select(_due(clock.now(), claiming=False).exists())))
+
+
+def _due(now: datetime, claiming: bool = True) -> sa.Select:
     earlier = so.aliased(OutboxMessage)
     # An update or cancellation must not overtake the invitation it follows:
     # clients drop a CANCEL for a UID they have not seen, and the later REQUEST
@@ -186,7 +210,7 @@ def _due(now: datetime) -> sa.Select:
                ~overtaking)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
-    if is_postgresql():
+    if claiming and is_postgresql():
         # Two senders each take different rows instead of queueing on the same ones.
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     return query
@@ -227,8 +251,68 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
             row.claimed_at = now
             row.next_attempt_at = now + lease
             claimed.append(_Claimed(row_id=row.id, kind=row.kind,
-                                    case_id=_case_id(row.enrolment_id), outgoing=outgoing))
+                                    case_id=_case_id(row.enrolment_id), outgoing=outgoing,
+                                    attempt=row.attempts))
     return claimed
+
+
+class _Hold:
+    """A sender's hold on the batch it claimed: the job's guard and each row's lease."""
+
+    def __init__(self, claimed: list[_Claimed], lease: timedelta,
+                 guard: Callable[[], None] | None) -> None:
+        self.claimed = claimed
+        self.lease = lease
+        self.guard = guard
+        self.renew_at = clock.now() + lease / 2
+        self.lost: set[int] = set()
+
+    def may_send(self, index: int) -> bool:
+        """Say whether the row at ``index`` is still this sender's to send now."""
+        rest = self.claimed[index:]
+        if self.guard is not None:
+            try:
+                self.guard()
+            except Exception:
+                _hand_back([item for item in rest if item.row_id not in self.lost])
+                raise
+        if clock.now() >= self.renew_at:
+            self.renew_at = clock.now() + self.lease / 2
+            kept = _renew([item for item in rest if item.row_id not in self.lost], self.lease)
+            self.lost.update(item.row_id for item in rest if item.row_id not in kept)
+        if self.claimed[index].row_id in self.lost:
+            log.warning("outbox %s: claimed by another sender meanwhile; left to it",
+                        self.claimed[index].row_id)
+            return False
+        return True
+
+
+def _still_ours(items: list[_Claimed]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        sa.tuple_(OutboxMessage.id, OutboxMessage.attempts).in_(
+            [(item.row_id, item.attempt) for item in items]),
+        OutboxMessage.status == MessageStatus.PENDING)
+
+
+def _renew(items: list[_Claimed], lease: timedelta) -> set[int]:
+    """Extend the lease of the rows still ours; return their ids."""
+    if not items:
+        return set()
+    with transaction():
+        return set(db.session.scalars(
+            sa.update(OutboxMessage).where(_still_ours(items))
+            .values(next_attempt_at=clock.now() + lease).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)))
+
+
+def _hand_back(items: list[_Claimed]) -> None:
+    """Make the rows still ours due at once, for whoever holds the job now."""
+    if not items:
+        return
+    with transaction():
+        db.session.execute(sa.update(OutboxMessage).where(_still_ours(items))
+                           .values(next_attempt_at=clock.now(), claimed_at=None)
+                           .execution_options(synchronize_session=False))
 
 
 def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
@@ -249,6 +333,21 @@ def _case_id(enrolment_id: int | None) -> int | None:
 
 
 def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
+    try:
+        _record_sent(item)
+    except sa_exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The message went, and the connection was lost before the mark was committed:
+        # the whole transaction was undone, so one more try on a new connection is safe,
+        # where leaving the row would send the message again after its lease.
+        log.warning("outbox %s: marking it sent again after a lost connection", item.row_id)
+        db.session.rollback()
+        _record_sent(item)
+    result.sent += 1
+
+
+def _record_sent(item: _Claimed) -> None:
     with transaction():
         row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
@@ -260,12 +359,23 @@ def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
         audit.record(MAILER, "disclose", "message", row.id, case_id=item.case_id,
                      detail={"kind": item.kind, "recipient": item.outgoing.recipient,
                              "message_id": item.outgoing.message_id})
-    result.sent += 1
+
+
+def _own(item: _Claimed) -> OutboxMessage | None:
+    """Return the claimed row, locked, unless another sender has claimed it since."""
+    row = db.session.get_one(OutboxMessage, item.row_id, with_for_update=True,
+                             populate_existing=True)
+    if row.attempts != item.attempt or row.status != MessageStatus.PENDING:
+        log.warning("outbox %s: claimed by another sender meanwhile; left to it", row.id)
+        return None
+    return row
 
 
 def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
     with transaction():
-        row = db.session.get_one(OutboxMessage, item.row_id)
+        row = _own(item)
+        if row is None:
+            return
         now = clock.now()
         if row.attempts >= MAX_ATTEMPTS:
             _fail(row, _describe(error), now)
@@ -279,7 +389,9 @@ def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -
 
 def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
     with transaction():
-        row = db.session.get_one(OutboxMessage, item.row_id)
+        row = _own(item)
+        if row is None:
+            return
         _fail(row, _describe(error), clock.now())
     result.failed += 1
 

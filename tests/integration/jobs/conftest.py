@@ -32,9 +32,13 @@ class SlowMailbox(Mailbox):
     def __init__(self, delay: float) -> None:
         super().__init__()
         self.delay = delay
+        # Called with the count of messages taken, before the reply: a fault mid-send.
+        self.on_message = None
 
     async def handle_DATA(self, server, session, envelope):
         reply = await super().handle_DATA(server, session, envelope)
+        if self.on_message is not None:
+            self.on_message(len(self.messages))
         await asyncio.sleep(self.delay)
         return reply
 
@@ -53,9 +57,12 @@ def smtp():
     controller.stop()
 
 
-def scheduler_env(app, smtp, *, interval: int) -> dict:
-    """The environment a scheduler process is started with: same database, real time."""
+def scheduler_env(app, smtp, *, interval: int, now: str | None = None) -> dict:
+    """The environment a scheduler process is started with: same database, the real
+    time unless ``now`` pins the clock."""
     env = {k: v for k, v in os.environ.items() if k != "DIVERSION_NOW"}
+    if now is not None:
+        env["DIVERSION_NOW"] = now
     env.update(
         # normalise_database_url leaves postgresql+psycopg:// as it is.
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
@@ -71,13 +78,15 @@ def scheduler_env(app, smtp, *, interval: int) -> dict:
 
 
 class SchedulerProcess:
-    """``flask --app APP scheduler`` as a child process, its output in a file."""
+    """``flask --app APP scheduler`` (or another command) as a child process, its output
+    in a file."""
 
-    def __init__(self, env: dict, log_path, app_spec: str = "wsgi") -> None:
+    def __init__(self, env: dict, log_path, app_spec: str = "wsgi",
+                 command: tuple[str, ...] = ("scheduler",)) -> None:
         self.log_path = log_path
         with open(log_path, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", app_spec, "scheduler"],
+                [sys.executable, "-m", "flask", "--app", app_spec, *command],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
 
@@ -105,8 +114,10 @@ def start_scheduler(tmp_path):
     """Start scheduler processes; every one is killed at the end of the test, whatever happens."""
     started: list[SchedulerProcess] = []
 
-    def start(env: dict, app_spec: str = "wsgi") -> SchedulerProcess:
-        process = SchedulerProcess(env, tmp_path / f"scheduler-{len(started)}.log", app_spec)
+    def start(env: dict, app_spec: str = "wsgi",
+              command: tuple[str, ...] = ("scheduler",)) -> SchedulerProcess:
+        process = SchedulerProcess(env, tmp_path / f"scheduler-{len(started)}.log", app_spec,
+                                   command)
         started.append(process)
         return process
 
