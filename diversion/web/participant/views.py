@@ -66,13 +66,12 @@ def _who():
     return self_service.participant(request.remote_addr)
 
 
-def _page(shown, *, move_form=None, callback_form=None, refused: str | None = None,
-          status: int = 200):
+def _page(shown, *, move_form=None, callback_form=None, refused: str | None = None):
     notices = get_flashed_messages(category_filter=[NOTICE])
     return render_template(
         "participant/appointment.html", shown=shown, move_form=move_form or MoveForm(),
         callback_form=callback_form or CallbackForm(), refused=refused, notices=notices,
-        htmlLang=shown.language, title="Your appointment"), status
+        htmlLang=shown.language)
 
 
 def _json_body() -> dict:
@@ -90,9 +89,7 @@ def _invalid(field: str, message: str):
 @_throttled
 def appointment(token: str):
     """Show the participant their appointment and what they may do about it."""
-    shown = self_service.appointment(_who(), token)
-    if shown is None:
-        abort(404)
+    shown = _shown(token)
     if asks_for_json():
         return jsonify(AppointmentOut().dump(shown))
     return _page(shown)
@@ -129,12 +126,17 @@ def move(token: str):
     return _again(token, move_form=form)
 
 
-def _again(token: str, **forms):
-    """Show the page again with what the participant sent, or 404 if the link has gone."""
+def _shown(token: str):
+    """The appointment a link opens (its view audited), or a plain 404."""
     shown = self_service.appointment(_who(), token)
     if shown is None:
         abort(404)
-    return _page(shown, **forms)
+    return shown
+
+
+def _again(token: str, **forms):
+    """Show the page again with what the participant sent."""
+    return _page(_shown(token), **forms)
 
 
 @bp.post("/appointments/<token>/callback")
@@ -164,10 +166,8 @@ def callback(token: str):
 @_throttled
 def callback_requested(token: str):
     """Confirm that the participant asked to be called (after their request, or again)."""
-    shown = self_service.appointment(_who(), token)
-    if shown is None:
-        abort(404)
+    shown = _shown(token)
     if not shown.callbacks:
         return redirect(url_for(".appointment", token=token))
     return render_template("participant/callback_requested.html", shown=shown,
-                           htmlLang=shown.language, title="We will call you")
+                           htmlLang=shown.language)
