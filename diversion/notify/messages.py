@@ -18,7 +18,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -215,7 +215,7 @@ def render(template: str, context: dict, language: str = Language.ENGLISH) -> st
     return _environment(chosen).get_template(template).render(language=chosen.value, **context)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(language: Language) -> Environment:
     # One environment per language: installing a catalogue changes the environment's
     # globals, so two languages never share one.
@@ -228,7 +228,9 @@ def _environment(language: Language) -> Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
-    environment.install_gettext_translations(translations(language), newstyle=True)
+    # Added to the environment by the i18n extension, which mypy cannot see.
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True)
     return environment
 
 
