@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from diversion import clock
+from diversion import clock, i18n
 from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import User
@@ -154,3 +154,25 @@ def test_a_participant_who_changes_to_welsh_gets_their_next_message_in_welsh(
     assert first.message["Content-Language"] == "en"
     assert second.message["Subject"] == (
         "Diweddarwyd: eich apwyntiad, Dydd Mercher 13 Ionawr am 18:30")
+
+
+def test_without_a_compiled_welsh_catalogue_welsh_mail_waits_and_english_mail_goes(
+        world, mailbox, monkeypatch, tmp_path):
+    welsh = world["enrol"](WELSH, language="cy")
+    english = world["enrol"](ENGLISH)
+    session = world["session"]("2027-01-12T18:00:00")
+    world["book"](welsh, session)
+    world["book"](english, session)
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        result = deliver(world["app"])
+    finally:
+        monkeypatch.undo()
+        i18n.translations.cache_clear()
+    assert (result.sent, result.failed, result.retrying) == (1, 0, 1)
+    assert [m.rcpt_tos for m in mailbox.messages] == [[ENGLISH]]
+
+    clock.set_now("2027-01-04T09:05:00+00:00")  # compiled meanwhile; the wait is over
+    assert deliver(world["app"]).sent == 1
+    assert mailbox.to(WELSH)[0].message["Content-Language"] == "cy"
