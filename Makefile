@@ -11,9 +11,9 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: install run test lint bench assets browser pdf-tools clean
+.PHONY: install run test lint bench assets browser pdf-tools clean translations
 
-install: $(STAMP) assets
+install: $(STAMP) assets catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,25 @@ assets: node_modules/.installed
 	cp -r node_modules/govuk-frontend/dist/govuk/assets diversion/static/govuk/
 	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js diversion/static/moj/
 	cp node_modules/axe-core/axe.min.js diversion/static/vendor/
+
+# Participant text in Welsh: the .po catalogues are committed, their compiled .mo files
+# are made here and never committed. `make translations` gathers new or changed text
+# into every catalogue for translating (docs/operations.md, "Welsh").
+TRANSLATIONS := diversion/translations
+CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+PYBABEL := $(VENV)/bin/pybabel
+
+.PHONY: catalogues
+catalogues: $(CATALOGUES:.po=.mo)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(PYBABEL) compile --statistics -l $* -i $< -o $@
+
+translations: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -c Translators: --sort-by-file --project=diversion \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete
+	rm $(TRANSLATIONS)/messages.pot
 
 # Debian's Chromium for the browser tests (never a browser download of Playwright's own).
 browser:

@@ -112,9 +112,9 @@ def register_vocabulary(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from diversion import database
+    from diversion import database, i18n
     from diversion.api.schemas import ErrorResponse
-    from diversion.extensions import api, csrf, db, limiter, login_manager, migrate
+    from diversion.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.register(app)
@@ -122,6 +122,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    # No locale selector: every request is English (staff pages) unless a participant's
+    # page renders inside i18n.speaking(language).
+    babel.init_app(app, default_locale="en",
+                   default_translation_directories=str(i18n.TRANSLATIONS))
+    app.jinja_env.globals["current_language"] = i18n.current_language
     # Errors are docs/api.md's list of {code, field, message}, documented per operation
     # and status (diversion/api/__init__.py), not flask-smorest's catch-all "default".
     api.ERROR_SCHEMA = ErrorResponse

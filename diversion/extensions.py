@@ -1,5 +1,6 @@
 """Extension instances, bound to the app in ``create_app``."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,3 +22,4 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = Api()
+babel = Babel()

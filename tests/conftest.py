@@ -47,6 +47,27 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _catalogues_compiled():
+    """Compile the translation catalogues as `make install` does, for a bare `pytest` run."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from diversion.i18n import TRANSLATIONS
+
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source, locale=po.parent.parent.name)
+        # Written aside and moved into place: parallel workers may compile at once.
+        partial = mo.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as target:
+            write_mo(target, catalogue)
+        partial.replace(mo)
+
+
 def _pg_reachable() -> bool:
     try:
         engine = sa.create_engine(PG_URL)

@@ -2,7 +2,9 @@
 
 strftime's ``%A`` and ``%B`` (and Jinja's ``strftime``) follow the process locale,
 so a server started with another ``LANG`` would name days and months in another
-language. Every function here but ``format_london`` takes a local value: the caller
+language. What a participant reads takes their language: English in the words
+below, Welsh (or any other) in Babel's CLDR names and its 24-hour clock for that
+locale. Every function here but ``format_london`` takes a local value: the caller
 converts an instant to Europe/London first.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from diversion.domain.vocabulary import LONDON
+from babel import dates as cldr
+
+from diversion.domain.vocabulary import LONDON, Language
 
 MONTHS = (
     "January",
@@ -34,13 +38,17 @@ def format_date(d: date) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
-def format_day(d: date) -> str:
+def format_day(d: date, language: str = Language.ENGLISH) -> str:
     """Write a day without its year, as a subject line names it: Thursday 4 March."""
+    if language != Language.ENGLISH:
+        return cldr.format_date(d, "EEEE d MMMM", locale=language)
     return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}"
 
 
-def format_weekday_date(d: date) -> str:
+def format_weekday_date(d: date, language: str = Language.ENGLISH) -> str:
     """Write a date with its day of the week: Thursday 4 March 2027."""
+    if language != Language.ENGLISH:
+        return cldr.format_date(d, "EEEE d MMMM y", locale=language)
     return f"{format_day(d)} {d.year}"
 
 
@@ -54,8 +62,11 @@ def format_short_month(d: date) -> str:
     return MONTHS[d.month - 1][:3]
 
 
-def format_time(t: datetime | time) -> str:
-    """Write a time of day in GOV.UK style: 6pm, 6:30pm, 12pm, 12am."""
+def format_time(t: datetime | time, language: str = Language.ENGLISH) -> str:
+    """Write a time of day in GOV.UK style: 6pm, 6:30pm, 12pm, 12am (Welsh: 18:00)."""
+    if language != Language.ENGLISH:
+        # The locale's own short pattern, on the wall clock of the value given.
+        return cldr.format_time(t, "short", locale=language)
     hour = t.hour % 12 or 12
     minutes = f":{t.minute:02d}" if t.minute else ""
     return f"{hour}{minutes}{'am' if t.hour < 12 else 'pm'}"

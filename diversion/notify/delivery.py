@@ -47,6 +47,7 @@ from diversion import clock
 from diversion.database import is_postgresql, transaction
 from diversion.domain.vocabulary import BookingStatus, MessageKind, MessageStatus
 from diversion.extensions import db
+from diversion.i18n import CatalogueMissing
 from diversion.models import Booking, Enrolment, OutboxMessage
 from diversion.notify.messages import Outgoing, build, envelope_address
 from diversion.services import Actor, audit
@@ -243,6 +244,14 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
             except (ValueError, KeyError, TypeError) as error:
                 _fail(row, f"cannot build message: {error}", now)
                 result.failed += 1
+                continue
+            except CatalogueMissing as error:
+                # The deployment's fault, not the message's: it waits for the catalogue
+                # to be compiled, and the rest of the outbox still goes.
+                row.next_attempt_at = now + backoff(1)
+                row.last_error = str(error)[:500]
+                log.error("outbox %s waits: %s", row.id, error)
+                result.retrying += 1
                 continue
             if row.claimed_at is not None:
                 log.warning("outbox %s: resending after an interrupted run (same Message-ID)",

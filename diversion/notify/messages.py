@@ -18,16 +18,19 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from diversion.calendar.events import DISCLOSING_WORDS, clean_email, clean_text, invitation
+from diversion.calendar.events import clean_email, clean_text, invitation
 from diversion.config import ROOT
+from diversion.domain.contact import language_of
 from diversion.domain.dates import format_day, format_time, format_weekday_date
-from diversion.domain.vocabulary import LONDON_TZID, MessageKind, values
+from diversion.domain.privacy import disclosing_words
+from diversion.domain.vocabulary import LONDON_TZID, Language, MessageKind, values
+from diversion.i18n import N_, translations
 from diversion.services.invitations import appointment_from_payload
 
 __all__ = [
@@ -45,16 +48,15 @@ _CALENDAR_METHOD: dict[str, str] = {
     MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
     MessageKind.CANCELLATION: "CANCEL"}
 _SUBJECT: dict[str, str] = {
-    MessageKind.INVITATION: "Your appointment on {when}",
-    MessageKind.UPDATE: "Updated: your appointment is now on {when}",
-    MessageKind.CANCELLATION: "Cancelled: your appointment on {when}",
-    MessageKind.REMINDER: "Reminder: your appointment on {when}",
+    MessageKind.INVITATION: N_("Your appointment on %(when)s"),
+    MessageKind.UPDATE: N_("Updated: your appointment is now on %(when)s"),
+    MessageKind.CANCELLATION: N_("Cancelled: your appointment on %(when)s"),
+    MessageKind.REMINDER: N_("Reminder: your appointment on %(when)s"),
 }
 # What a participant is sent about an appointment; the digest goes to staff.
 KINDS = tuple(_SUBJECT)
 DIGEST_SUBJECT = "Daily summary"
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029]+")
-_WORD = re.compile(r"[^\W\d_]+")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -87,9 +89,12 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
     recipient = clean_email(row.recipient)
     envelope_from = envelope_address(sender)
     if row.kind == MessageKind.DIGEST:
+        # Staff read the digest: English, like every staff page.
+        language = Language.ENGLISH
         subject, text, html = _digest(payload)
     else:
-        subject, text, html = _appointment(row.kind, payload)
+        language = language_of(payload.get("language"))
+        subject, text, html = _appointment(row.kind, payload, language)
 
     message_id = message_id_for(row.idempotency_key, payload.get("uid", ""), envelope_from)
     # policy.SMTP writes CRLF and refuses a header value that would fold in a new line.
@@ -128,26 +133,33 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
         )
     for part in message.iter_parts():
         _drop_inner_mime_version(part)
+    # RFC 3282: mail clients and screen readers read the message in its own language.
+    # Set once the parts are in place: making a multipart moves Content-* headers down.
+    message["Content-Language"] = language.value
     return Outgoing(message=message, envelope_from=envelope_from, recipient=recipient,
                     subject=subject, message_id=message_id)
 
 
-def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
+def _appointment(kind: str, payload: dict, language: Language) -> tuple[str, str, str]:
     zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
     starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
     ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
 
-    subject = _SUBJECT[kind].format(when=f"{format_day(starts_at)} at {format_time(starts_at)}")
+    gettext = translations(language).gettext
+    # Translators: a day and a time, as a subject line says it: Tuesday 5 January at 6pm.
+    day = gettext("%(day)s at %(time)s") % {"day": format_day(starts_at, language),
+                                             "time": format_time(starts_at, language)}
+    subject = gettext(_SUBJECT[kind]) % {"when": day}
     # No name: the preview on a locked phone or a shared screen shows only this.
     context = {
-        "title": clean_text(payload.get("summary") or "") or "Appointment",
-        "when": when(starts_at, ends_at),
+        "title": clean_text(payload.get("summary") or "") or gettext("Appointment"),
+        "when": when(starts_at, ends_at, language),
         "where": clean_text(payload.get("location") or ""),
         "phone": clean_text(payload.get("contact_phone") or ""),
         "link": _link(payload),
     }
-    text = render(f"{kind}.txt", context)
-    html = render(f"{kind}.html", context)
+    text = render(f"{kind}.txt", context, language)
+    html = render(f"{kind}.html", context, language)
     _refuse_disclosure("subject", subject)
     # The link is not words of ours: its token may spell anything, and its address is
     # the deployment's PUBLIC_BASE_URL, which docs/operations.md says participants see.
@@ -197,27 +209,38 @@ def message_id_for(idempotency_key: str, uid: str, sender: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def when(starts_at: datetime, ends_at: datetime) -> str:
+def when(starts_at: datetime, ends_at: datetime, language: str = Language.ENGLISH) -> str:
     """Say a session's time as people read it: 'Tuesday 5 January 2027, 6pm to 7:30pm'."""
-    return (f"{format_weekday_date(starts_at)}, "
-            f"{format_time(starts_at)} to {format_time(ends_at)}")
+    return translations(language).gettext("%(date)s, %(start)s to %(end)s") % {
+        "date": format_weekday_date(starts_at, language),
+        "start": format_time(starts_at, language),
+        "end": format_time(ends_at, language),
+    }
 
 
-def render(template: str, context: dict) -> str:
-    """Render one email template (HTML ones autoescaped)."""
-    return _environment().get_template(template).render(**context)
+def render(template: str, context: dict, language: str = Language.ENGLISH) -> str:
+    """Render one email template in a language (HTML ones autoescaped)."""
+    chosen = language_of(language)
+    return _environment(chosen).get_template(template).render(language=chosen.value, **context)
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
+@cache
+def _environment(language: Language) -> Environment:
+    # One environment per language: installing a catalogue changes the environment's
+    # globals, so two languages never share one.
+    environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Added to the environment by the i18n extension, which mypy cannot see.
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True)
+    return environment
 
 
 def _one_line(value: str) -> str:
@@ -241,6 +264,6 @@ def envelope_address(sender: str) -> str:
 def _refuse_disclosure(part: str, text: str) -> None:
     # The calendar object checks its own fields; this covers our templates and
     # subject lines too, which an inbox shows before anything is opened.
-    found = sorted({w for w in _WORD.findall(text.casefold()) if w in DISCLOSING_WORDS})
+    found = disclosing_words(text)
     if found:
         raise ValueError(f"{part} would reveal the programme: {', '.join(found)}")

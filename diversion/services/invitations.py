@@ -15,7 +15,8 @@ from diversion.database import transaction
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import BookingStatus, Role
 from diversion.extensions import db
-from diversion.models import Booking, CourseSession, Enrolment, FeedToken, Programme, Venue
+from diversion.i18n import title_in, translations
+from diversion.models import Booking, Case, CourseSession, Enrolment, FeedToken, Programme, Venue
 from diversion.services import Actor, NotFound, audit, outbox
 
 
@@ -29,27 +30,31 @@ def appointment_from_payload(payload: dict, cancelled: bool = False) -> Appointm
         ends_at=datetime.fromisoformat(payload["ends_at"]),
         summary=payload["summary"],
         location=payload["location"],
-        description=_description(phone),
+        description=_description(phone, payload.get("language")),
         cancelled=cancelled,
     )
 
 
-def _description(phone: str) -> str:
-    text = "Please arrive 10 minutes early and bring photo identification."
+def _description(phone: str, language: str | None) -> str:
+    gettext = translations(language).gettext
+    text = gettext("Please arrive 10 minutes early and bring photo identification.")
     if phone:
-        text += f" If you cannot attend, call {phone} as soon as you can."
+        text += " " + gettext("If you cannot attend, call %(phone)s as soon as you can.") % {
+            "phone": phone}
     return text
 
 
 def appointment_for(booking: Booking) -> Appointment:
     session = booking.session
     return _appointment(booking, session, session.programme, outbox.location(session),
+                        booking.enrolment.case.language,
                         cancelled=booking.status == BookingStatus.CANCELLED)
 
 
-def _appointment(booking, session, programme, location: str, *,
+def _appointment(booking, session, programme, location: str, language: str | None, *,
                  cancelled: bool = False) -> Appointment:
-    """An appointment from a booking's, its session's and its programme's fields.
+    """An appointment from a booking's, its session's and its programme's fields, in the
+    participant's language.
 
     Each may be a model or a row carrying those fields (the feed reads rows).
     """
@@ -58,9 +63,9 @@ def _appointment(booking, session, programme, location: str, *,
         sequence=booking.sequence,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
-        summary=programme.invite_title,
+        summary=title_in(language, programme.invite_title, programme.invite_title_cy),
         location=location,
-        description=_description(programme.contact_phone),
+        description=_description(programme.contact_phone, language),
         cancelled=cancelled,
     )
 
@@ -135,29 +140,34 @@ def feed_for_token(token: str) -> bytes | None:
     rows = db.session.execute(_feed_statement(_hash(token))).all()
     if not rows:
         return None
+    first = rows[0]
     appointments = [
         replace(_appointment(row, row, row,
-                             outbox.place(row.venue_name, row.room, row.venue_address)),
+                             outbox.place(row.venue_name, row.room, row.venue_address),
+                             row.language),
                 changed_at=max(row.booking_changed_at, row.session_changed_at))
         for row in rows if row.uid is not None
     ]
-    return feed(appointments, dtstamp=clock.now(), name=rows[0].invite_title,
-                tzid=rows[0].timezone)
+    return feed(appointments, dtstamp=clock.now(),
+                name=title_in(first.language, first.invite_title, first.invite_title_cy),
+                tzid=first.timezone)
 
 
 def _feed_statement(token_hash: str) -> sa.Select:
     t, e, b = FeedToken.__table__, Enrolment.__table__, Booking.__table__
-    s, v, p = CourseSession.__table__, Venue.__table__, Programme.__table__
+    s, v, p, c = CourseSession.__table__, Venue.__table__, Programme.__table__, Case.__table__
     # The enrolment's programme, which is every booked session's too. A chain of outer
     # joins rather than one outer join of a nested join: SQLite answers the nested form
     # by building the whole join first, every booking in it.
     return (
-        sa.select(p.c.invite_title, p.c.contact_phone, p.c.timezone, b.c.uid, b.c.sequence,
+        sa.select(p.c.invite_title, p.c.invite_title_cy, p.c.contact_phone, p.c.timezone,
+                  c.c.language, b.c.uid, b.c.sequence,
                   s.c.starts_at, s.c.ends_at, s.c.room, v.c.name.label("venue_name"),
                   v.c.address.label("venue_address"),
                   b.c.updated_at.label("booking_changed_at"),
                   s.c.updated_at.label("session_changed_at"))
         .select_from(t.join(e, e.c.id == t.c.enrolment_id)
+                     .join(c, c.c.id == e.c.case_id)
                      .join(p, p.c.id == e.c.programme_id)
                      .outerjoin(b, sa.and_(b.c.enrolment_id == e.c.id,
                                            b.c.status != BookingStatus.CANCELLED))

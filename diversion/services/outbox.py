@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.domain.vocabulary import MessageKind, MessageStatus
 from diversion.extensions import db
+from diversion.i18n import title_in
 from diversion.models import Booking, CourseSession, OutboxMessage
 from diversion.services.appointment_links import link_for
 
@@ -32,7 +33,10 @@ def _snapshot(booking: Booking) -> dict:
         "sequence": booking.sequence,
         "starts_at": session.starts_at.isoformat(),
         "ends_at": session.ends_at.isoformat(),
-        "summary": programme.invite_title,
+        # The participant's language when the change was queued: the message, its
+        # calendar title and description are all written in it.
+        "language": case.language,
+        "summary": title_in(case.language, programme.invite_title, programme.invite_title_cy),
         "location": location(session),
         "contact_phone": programme.contact_phone,
         "organizer": programme.organizer_email,

@@ -86,7 +86,8 @@ class Mailbox:
 def kind_of(received: Received) -> str:
     subject = received.message["Subject"]
     for prefix, kind in (("Updated:", "update"), ("Cancelled:", "cancellation"),
-                         ("Reminder:", "reminder")):
+                         ("Reminder:", "reminder"), ("Diweddarwyd:", "update"),
+                         ("Wedi'i ganslo:", "cancellation"), ("Nodyn atgoffa:", "reminder")):
         if subject.startswith(prefix):
             return kind
     return "invitation"
@@ -129,9 +130,12 @@ def world(api_as, mail_app):
     assert venue.status_code == 201, venue.get_json()
     count = iter(range(1, 1000))
 
-    def enrol(email_address: str | None = None, start: str = "2027-01-04") -> dict:
+    def enrol(email_address: str | None = None, start: str = "2027-01-04",
+              language: str | None = None) -> dict:
         n = next(count)
         body = case_body(reference=f"CASE/{n}", email=email_address or f"p{n}@example.com")
+        if language is not None:
+            body["participant"]["language"] = language
         case = officer.post("/cases", body).get_json()
         response = officer.post(f"/cases/{case['id']}/enrolment",
                                 {"programme_id": 1, "start_date": start})

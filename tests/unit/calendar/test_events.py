@@ -20,6 +20,7 @@ from diversion.calendar.events import (
     feed,
     invitation,
 )
+from diversion.domain.privacy import disclosing_words
 
 LONDON = ZoneInfo("Europe/London")
 STAMP = datetime(2027, 3, 1, 9, 15, 42, 123456, tzinfo=UTC)
@@ -480,6 +481,13 @@ def test_text_that_would_reveal_the_programme_is_refused(field, word):
         invite(appointment(**{field: f"Station {word} room"}))
 
 
+@pytest.mark.parametrize("field", ["summary", "location", "description"])
+@pytest.mark.parametrize("word", ["Heddlu", "erlyniad", "throseddwyr", "mhlant", "delweddau"])
+def test_welsh_text_that_would_reveal_the_programme_is_refused(field, word):
+    with pytest.raises(ValueError, match="reveal"):
+        invite(appointment(**{field: f"Ystafell {word}"}))
+
+
 def test_a_feed_name_that_would_reveal_the_programme_is_refused():
     with pytest.raises(ValueError, match="reveal"):
         a_feed(name="Police appointments")
@@ -567,7 +575,7 @@ text_values = st.text(
 
 
 def discloses(value: str) -> bool:
-    return bool(set(re.findall(r"[^\W\d_]+", value.casefold())) & DISCLOSING_WORDS)
+    return bool(disclosing_words(value))
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,6 +10,7 @@ from diversion.domain.dates import (
     format_time,
     format_weekday_date,
 )
+from diversion.domain.vocabulary import LONDON
 
 
 def test_dates_are_written_in_words():
@@ -49,3 +50,33 @@ def test_a_chart_axis_gets_three_letter_months():
 def test_times_follow_gov_uk_style(hour, minute, said):
     assert format_time(time(hour, minute)) == said
     assert format_time(datetime(2027, 1, 5, hour, minute, tzinfo=UTC)) == said
+
+
+# A Welsh-speaking participant's dates: Babel's Welsh (CLDR) names and 24-hour clock.
+
+
+def test_a_welsh_date_names_the_weekday_and_month_in_welsh():
+    assert format_weekday_date(date(2027, 3, 4), "cy") == "Dydd Iau 4 Mawrth 2027"
+    assert format_day(date(2027, 1, 5), "cy") == "Dydd Mawrth 5 Ionawr"
+
+
+def test_every_weekday_and_month_has_its_welsh_name():
+    week = [format_day(date(2027, 1, 4) + timedelta(days=n), "cy").rsplit(" ", 2)[0]
+            for n in range(7)]
+    assert week == ["Dydd Llun", "Dydd Mawrth", "Dydd Mercher", "Dydd Iau", "Dydd Gwener",
+                    "Dydd Sadwrn", "Dydd Sul"]
+    months = [format_day(date(2027, m, 1), "cy").rsplit(" ", 1)[1] for m in range(1, 13)]
+    assert months == ["Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
+                      "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"]
+
+
+def test_a_welsh_time_is_on_the_24_hour_clock_of_the_value_given():
+    assert format_time(time(18, 0), "cy") == "18:00"
+    assert format_time(time(9, 5), "cy") == "09:05"
+    summer = datetime(2027, 7, 6, 18, 30, tzinfo=LONDON)
+    assert format_time(summer, "cy") == "18:30"
+
+
+def test_english_stays_in_the_services_own_words_whatever_else_is_asked_for():
+    assert format_weekday_date(date(2027, 3, 4), "en") == "Thursday 4 March 2027"
+    assert format_time(time(18, 30), "en") == "6:30pm"
