@@ -102,7 +102,7 @@ def test_a_booking_whose_connection_is_ended_mid_request_answers_503_and_changes
 
 
 def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_succeed(
-        app, client, database_url):
+        app, client, database_url, figures):
     token, session_id, enrolment_ids = _world(client, enrolments=30)
     answers: dict[int, int] = {}
     stop = threading.Event()
@@ -149,7 +149,8 @@ def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_
                 assert again.get_json()["errors"][0]["code"] == "already_booked"
     whole = _whole(app, session_id)
     assert set(whole) == set(enrolment_ids) and all(whole.values())
-    print(f"\nbookings while connections were ended ({sum(terminations)} sessions ended): "
-          f"{len(answers)} tried, {tried[201]} booked, {tried[503]} failed cleanly (503); "
-          f"retried {sum(retried.values())}: {retried[201]} booked, "
-          f"{retried[409]} already booked; 0 partial, 0 server errors")
+    figures(f"postgresql: bookings while connections were ended ({sum(terminations)} "
+            f"sessions ended): {len(answers)} tried, {tried[201]} booked, {tried[503]} "
+            f"failed cleanly (503 with Retry-After); retried {sum(retried.values())}: "
+            f"{retried[201]} booked, {retried[409]} already booked; 0 partial, "
+            f"0 server errors")

@@ -192,7 +192,7 @@ def test_senders_running_side_by_side_share_the_outbox_and_send_each_message_onc
 
 
 def test_smtp_down_for_75_minutes_of_the_clock_then_back_loses_nothing_and_sends_nothing_twice(
-    world
+    world, figures
 ):
     from aiosmtpd.controller import Controller
 
@@ -246,8 +246,9 @@ def test_smtp_down_for_75_minutes_of_the_clock_then_back_loses_nothing_and_sends
     assert len(received) == 20 and set(received.values()) == {1}
     assert {r.message_id for r in invitations} == set(received)
     waits = sorted({r.attempts for r in invitations})
-    print(f"\nSMTP down {(back_at - down_at).total_seconds() / 60:.0f} minutes of the clock: "
-          f"20 queued (15 while down), {len(received)} delivered, "
-          f"{sum(received.values()) - len(received)} duplicated, 0 failed; "
-          f"the last delivered {ticks * step} minutes after the relay came back; "
-          f"attempts per message {waits[0]}-{waits[-1]} (backoff 1, 2, 4 … 60 minutes)")
+    database = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0].split("+")[0]
+    figures(f"{database}: SMTP down {(back_at - down_at).total_seconds() / 60:.0f} minutes "
+            f"of the clock: 20 queued (15 while down), {len(received)} delivered, "
+            f"{sum(received.values()) - len(received)} duplicated, 0 failed; the last "
+            f"delivered {ticks * step} minutes after the relay came back; attempts per "
+            f"message {waits[0]}-{waits[-1]} (backoff 1, 2, 4 … 60 minutes)")
