@@ -131,7 +131,7 @@ def test_ctrl_c_stops_a_scheduler_cleanly_after_its_run_in_progress(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_when_the_database_ends_the_lock_of_a_sending_scheduler_the_other_finishes_once(
-        app, smtp, bookings, start_scheduler, database_url):
+        app, smtp, bookings, start_scheduler, database_url, figures):
     smtp.delay = 0.1
     expected = bookings(16)
     env = scheduler_env(app, smtp, interval=1)
@@ -151,6 +151,9 @@ def test_when_the_database_ends_the_lock_of_a_sending_scheduler_the_other_finish
     assert any(outcome == "failed" and "lost its lock" in summary
                for outcome, summary in mail_runs(app))
     assert "running" not in {outcome for outcome, _ in mail_runs(app)}
+    figures(f"postgresql: two schedulers, the sender's lock session ended mid-batch: "
+            f"{len(expected)} queued, {len(received)} delivered, "
+            f"{sum(received.values()) - len(received)} duplicated")
 
 
 def test_under_a_pinned_clock_a_scheduler_delivers_mail_at_every_tick(
