@@ -12,11 +12,12 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from diversion import clock, create_app
+from diversion import create_app
 from diversion.extensions import db
 from diversion.jobs import tasks
 from diversion.models import Flag
-from tests.conftest import BASE_CONFIG, Api, enrol_case, make_token
+from tests.conftest import BASE_CONFIG, Api
+from tests.integration.test_database_faults import booking_world
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -66,22 +67,14 @@ def fresh_database(database_url):
 
 def test_a_dump_taken_mid_use_restores_whole_and_the_service_runs_on_it(
         app, client, database_url, fresh_database, tmp_path):
-    clock.set_now("2027-01-12T09:00:00+00:00")
-    officer = Api(client, make_token(role="case_officer"))
-    token = make_token(role="coordinator", force=None)
+    token, session_id, enrolments = booking_world(client, enrolments=17, capacity=40,
+                                                  overdue=3)
     coordinator = Api(client, token)
-    venue = coordinator.post("/venues", {"name": "Hall", "address": "2 Low St"}).get_json()
-    session = coordinator.post("/sessions", {
-        "programme_id": 1, "module": 1, "starts_at": "2027-01-19T18:00:00",
-        "venue_id": venue["id"], "capacity": 40}).get_json()
-    enrolments = [enrol_case(officer, f"KEEP/{n}", start="2027-01-11")["id"] for n in range(17)]
     unbooked = enrolments.pop()
-    for n in range(3):  # their four months ran out unbooked: the sweep flags them
-        enrol_case(officer, f"LATE/{n}", start="2026-08-03")
 
     def book(enrolment_id: int) -> None:
         response = coordinator.post(f"/enrolments/{enrolment_id}/bookings",
-                                    {"session_id": session["id"]})
+                                    {"session_id": session_id})
         assert response.status_code == 201, response.get_json()
 
     for enrolment_id in enrolments[:8]:
@@ -148,7 +141,7 @@ def test_a_dump_taken_mid_use_restores_whole_and_the_service_runs_on_it(
             db.session.remove()
         # The service takes new work: new rows take new ids, as the sequences came back.
         booked = Api(service.test_client(), token).post(
-            f"/enrolments/{unbooked}/bookings", {"session_id": session["id"]})
+            f"/enrolments/{unbooked}/bookings", {"session_id": session_id})
         assert booked.status_code == 201, booked.get_json()
         assert booked.get_json()["id"] > max(copy["bookings"])
     finally:

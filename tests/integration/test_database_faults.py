@@ -36,7 +36,10 @@ def terminate_other_sessions(database_url: str) -> int:
             "AND backend_type = 'client backend'").fetchone()[0]
 
 
-def _world(client, *, enrolments: int, capacity: int = 50):
+def booking_world(client, *, enrolments: int, capacity: int = 50, overdue: int = 0):
+    """A session with places and enrolments to book into it; return the coordinator's
+    token, the session's id and the enrolments' ids. ``overdue`` more enrolments ran
+    out of time unbooked, for the sweep to flag."""
     clock.set_now(NOW)
     officer = Api(client, make_token(role="case_officer"))
     token = make_token(role="coordinator", force=None)
@@ -46,6 +49,8 @@ def _world(client, *, enrolments: int, capacity: int = 50):
         "programme_id": 1, "module": 1, "starts_at": "2027-01-12T18:00:00",
         "venue_id": venue["id"], "capacity": capacity}).get_json()
     enrolment_ids = [enrol_case(officer, f"FAULT/{n}")["id"] for n in range(enrolments)]
+    for n in range(overdue):
+        enrol_case(officer, f"LATE/{n}", start="2026-08-03")
     return token, session["id"], enrolment_ids
 
 
@@ -76,7 +81,7 @@ def _whole(app, session_id: int) -> dict[int, bool]:
 
 def test_a_booking_whose_connection_is_ended_mid_request_answers_503_and_changes_nothing(
         app, client, database_url):
-    token, session_id, (enrolment_id,) = _world(client, enrolments=1)
+    token, session_id, (enrolment_id,) = booking_world(client, enrolments=1)
     ended = []
 
     def end_the_connection(_conn, _cursor, statement, *_args):
@@ -103,7 +108,7 @@ def test_a_booking_whose_connection_is_ended_mid_request_answers_503_and_changes
 
 def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_succeed(
         app, client, database_url, figures):
-    token, session_id, enrolment_ids = _world(client, enrolments=30)
+    token, session_id, enrolment_ids = booking_world(client, enrolments=30)
     answers: dict[int, int] = {}
     stop = threading.Event()
     terminations = []

@@ -105,7 +105,7 @@ def test_a_mail_run_whose_lock_the_database_ends_stops_before_its_next_send(
     assert sorted(message.rcpt_tos[0] for message in smtp.messages) == sorted(expected)
 
 
-def _overdue_enrolments(client, count: int) -> None:
+def overdue_enrolments(client, count: int) -> None:
     """Enrolments whose four months ran out unbooked: the sweep flags each of them."""
     officer = Api(client, make_token(role="case_officer"))
     for n in range(count):
@@ -116,7 +116,7 @@ def _overdue_enrolments(client, count: int) -> None:
 def test_a_sweep_that_loses_its_lock_commits_nothing_and_the_resumed_one_reports_every_flag(
         app, client, database_url):
     clock.set_now("2027-01-12T09:00:00+00:00")
-    _overdue_enrolments(client, 3)
+    overdue_enrolments(client, 3)
     with app.app_context():
         def lose_the_lock_once(_conn, _cursor, statement, *_args):
             if statement.startswith("INSERT INTO flags") and not lost:
