@@ -159,3 +159,27 @@ def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_
             f"failed cleanly (503 with Retry-After); retried {sum(retried.values())}: "
             f"{retried[201]} booked, {retried[409]} already booked; 0 partial, "
             f"0 server errors")
+
+
+def test_a_page_whose_connection_is_ended_says_the_service_is_unavailable(
+        app, client, login_as, database_url):
+    login_as("coordinator", force=None)
+    ended = []
+
+    def end_the_connection(*_args):
+        if not ended:
+            ended.append(terminate_other_sessions(database_url))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", end_the_connection)
+    try:
+        page = client.get("/", follow_redirects=True)
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine, "before_cursor_execute", end_the_connection)
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    html = page.get_data(as_text=True)
+    assert "Sorry, the service is unavailable" in html
+    assert "Try again in a few seconds." in html
+    assert client.get("/", follow_redirects=True).status_code == 200
