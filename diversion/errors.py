@@ -184,7 +184,9 @@ def _database_unavailable(error: Exception):
     was committed, and a new connection serves the next one."""
     db.session.rollback()
     log.warning("database unavailable: %s", getattr(error, "orig", None) or error)
-    response, status = _respond(503, error_body(*GENERIC[503]))
+    response, status = _respond(503, error_body(*GENERIC[503]),
+                                page_title="Sorry, the service is unavailable",
+                                message="Try again in a few seconds.")
     response = make_response(response, status)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

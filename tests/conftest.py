@@ -138,6 +138,23 @@ def database_url(request, tmp_path) -> str:
     return PG_URL
 
 
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures():
+    """Record a line of measured figures (faults survived, messages delivered), shown
+    in the summary at the end of the run."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def _cheap_argon2(monkeypatch):
     """Hash test passwords with Argon2id at the lowest cost: same code path, far faster."""

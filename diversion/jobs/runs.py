@@ -275,11 +275,12 @@ def _finish(run: _Run, outcome: JobOutcome, summary: str) -> None:
     """Record how this attempt ended, in a transaction of its own, unless a later one
     has taken the slot over."""
     with transaction():
-        recorded = db.session.execute(
+        recorded = db.session.scalar(
             sa.update(JobRun).where(JobRun.id == run.id, JobRun.attempts == run.attempt)
             .values(outcome=outcome, finished_at=clock.now(), summary=summary[:SUMMARY_LENGTH])
-        ).rowcount
-    if not recorded:
+            .returning(JobRun.id)
+        )
+    if recorded is None:
         log.warning("job run %s: a later attempt took the slot over; its record stands",
                     run.id)
 

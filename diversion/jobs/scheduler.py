@@ -28,7 +28,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _in_app(app: Flask, job):
     def run():
         from diversion.extensions import db
-
         from diversion.jobs.runs import GuardLost
 
         with app.app_context():

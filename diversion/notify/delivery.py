@@ -141,8 +141,10 @@ def deliver_due(limit: int = 100, guard: Callable[[], None] | None = None) -> De
     result = DeliveryResult()
     if guard is not None:
         guard()
+    # No later than the claim: the claimed rows' lease runs at least until then + lease.
+    claiming_at = clock.now()
     claimed = _claim(limit, settings, result)
-    hold = _Hold(claimed, claim_lease(current_app.config), guard)
+    hold = _Hold(claimed, claim_lease(current_app.config), guard, claiming_at)
     with _Connection(settings) as smtp:
         for index, item in enumerate(claimed):
             try:
@@ -269,11 +271,11 @@ class _Hold:
     """A sender's hold on the batch it claimed: the job's guard and each row's lease."""
 
     def __init__(self, claimed: list[_Claimed], lease: timedelta,
-                 guard: Callable[[], None] | None) -> None:
+                 guard: Callable[[], None] | None, claiming_at: datetime) -> None:
         self.claimed = claimed
         self.lease = lease
         self.guard = guard
-        self.renew_at = clock.now() + lease / 2
+        self.renew_at = claiming_at + lease / 2
         self.lost: set[int] = set()
 
     def may_send(self, index: int) -> bool:
@@ -286,7 +288,7 @@ class _Hold:
                 _hand_back([item for item in rest if item.row_id not in self.lost])
                 raise
         if clock.now() >= self.renew_at:
-            self.renew_at = clock.now() + self.lease / 2
+            self.renew_at = clock.now() + self.lease / 2  # read before the renewal too
             kept = _renew([item for item in rest if item.row_id not in self.lost], self.lease)
             self.lost.update(item.row_id for item in rest if item.row_id not in kept)
         if self.claimed[index].row_id in self.lost:

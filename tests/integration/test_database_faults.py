@@ -36,7 +36,10 @@ def terminate_other_sessions(database_url: str) -> int:
             "AND backend_type = 'client backend'").fetchone()[0]
 
 
-def _world(client, *, enrolments: int, capacity: int = 50):
+def booking_world(client, *, enrolments: int, capacity: int = 50, overdue: int = 0):
+    """A session with places and enrolments to book into it; return the coordinator's
+    token, the session's id and the enrolments' ids. ``overdue`` more enrolments ran
+    out of time unbooked, for the sweep to flag."""
     clock.set_now(NOW)
     officer = Api(client, make_token(role="case_officer"))
     token = make_token(role="coordinator", force=None)
@@ -46,6 +49,8 @@ def _world(client, *, enrolments: int, capacity: int = 50):
         "programme_id": 1, "module": 1, "starts_at": "2027-01-12T18:00:00",
         "venue_id": venue["id"], "capacity": capacity}).get_json()
     enrolment_ids = [enrol_case(officer, f"FAULT/{n}")["id"] for n in range(enrolments)]
+    for n in range(overdue):
+        enrol_case(officer, f"LATE/{n}", start="2026-08-03")
     return token, session["id"], enrolment_ids
 
 
@@ -76,7 +81,7 @@ def _whole(app, session_id: int) -> dict[int, bool]:
 
 def test_a_booking_whose_connection_is_ended_mid_request_answers_503_and_changes_nothing(
         app, client, database_url):
-    token, session_id, (enrolment_id,) = _world(client, enrolments=1)
+    token, session_id, (enrolment_id,) = booking_world(client, enrolments=1)
     ended = []
 
     def end_the_connection(_conn, _cursor, statement, *_args):
@@ -102,8 +107,8 @@ def test_a_booking_whose_connection_is_ended_mid_request_answers_503_and_changes
 
 
 def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_succeed(
-        app, client, database_url):
-    token, session_id, enrolment_ids = _world(client, enrolments=30)
+        app, client, database_url, figures):
+    token, session_id, enrolment_ids = booking_world(client, enrolments=30)
     answers: dict[int, int] = {}
     stop = threading.Event()
     terminations = []
@@ -149,7 +154,32 @@ def test_bookings_while_the_database_keeps_ending_connections_fail_cleanly_then_
                 assert again.get_json()["errors"][0]["code"] == "already_booked"
     whole = _whole(app, session_id)
     assert set(whole) == set(enrolment_ids) and all(whole.values())
-    print(f"\nbookings while connections were ended ({sum(terminations)} sessions ended): "
-          f"{len(answers)} tried, {tried[201]} booked, {tried[503]} failed cleanly (503); "
-          f"retried {sum(retried.values())}: {retried[201]} booked, "
-          f"{retried[409]} already booked; 0 partial, 0 server errors")
+    figures(f"postgresql: bookings while connections were ended ({sum(terminations)} "
+            f"sessions ended): {len(answers)} tried, {tried[201]} booked, {tried[503]} "
+            f"failed cleanly (503 with Retry-After); retried {sum(retried.values())}: "
+            f"{retried[201]} booked, {retried[409]} already booked; 0 partial, "
+            f"0 server errors")
+
+
+def test_a_page_whose_connection_is_ended_says_the_service_is_unavailable(
+        app, client, login_as, database_url):
+    login_as("coordinator", force=None)
+    ended = []
+
+    def end_the_connection(*_args):
+        if not ended:
+            ended.append(terminate_other_sessions(database_url))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", end_the_connection)
+    try:
+        page = client.get("/", follow_redirects=True)
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine, "before_cursor_execute", end_the_connection)
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    html = page.get_data(as_text=True)
+    assert "Sorry, the service is unavailable" in html
+    assert "Try again in a few seconds." in html
+    assert client.get("/", follow_redirects=True).status_code == 200

@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from diversion import clock
 from diversion.extensions import db
 from diversion.models import Flag, JobRun, OutboxMessage
-from tests.conftest import Api, enrol_case, make_token
 from tests.integration.jobs.conftest import scheduler_env, wait_until
-from tests.integration.jobs.test_guard import terminate_lock_holders
+from tests.integration.jobs.test_guard import overdue_enrolments, terminate_lock_holders
 
 # Outbox leases shortened from five minutes so a restart can resume within the test.
 SHORT_LEASE_APP = "diversion:create_app({'MAIL_CLAIM_LEASE_SECONDS': 2})"
@@ -131,7 +130,7 @@ def test_ctrl_c_stops_a_scheduler_cleanly_after_its_run_in_progress(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_when_the_database_ends_the_lock_of_a_sending_scheduler_the_other_finishes_once(
-        app, smtp, bookings, start_scheduler, database_url):
+        app, smtp, bookings, start_scheduler, database_url, figures):
     smtp.delay = 0.1
     expected = bookings(16)
     env = scheduler_env(app, smtp, interval=1)
@@ -151,6 +150,9 @@ def test_when_the_database_ends_the_lock_of_a_sending_scheduler_the_other_finish
     assert any(outcome == "failed" and "lost its lock" in summary
                for outcome, summary in mail_runs(app))
     assert "running" not in {outcome for outcome, _ in mail_runs(app)}
+    figures(f"postgresql: two schedulers, the sender's lock session ended mid-batch: "
+            f"{len(expected)} queued, {len(received)} delivered, "
+            f"{sum(received.values()) - len(received)} duplicated")
 
 
 def test_under_a_pinned_clock_a_scheduler_delivers_mail_at_every_tick(
@@ -193,9 +195,7 @@ def test_a_running_scheduler_takes_over_a_sweep_whose_process_died_and_reports_e
         app, client, smtp, start_scheduler):
     now = "2027-01-12T09:00:00+00:00"
     clock.set_now(now)
-    officer = Api(client, make_token(role="case_officer"))
-    for n in range(3):  # four months ran out unbooked: each is flagged by the sweep
-        enrol_case(officer, f"LATE/{n}", start="2026-08-03")
+    overdue_enrolments(client, 3)
     env = scheduler_env(app, smtp, interval=1, now=now)
     dying = start_scheduler(env, STALLING_APP, command=("run-job", "sweep"))
     wait_until(lambda: (run := _sweep_run(app)) is not None and run.outcome == "running",

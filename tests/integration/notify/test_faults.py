@@ -189,3 +189,66 @@ def test_senders_running_side_by_side_share_the_outbox_and_send_each_message_onc
     assert sum(r.sent for r in results) == 12
     assert len(mailbox.messages) == 12
     assert len({m.message_id for m in mailbox.messages}) == 12
+
+
+def test_smtp_down_for_75_minutes_of_the_clock_then_back_loses_nothing_and_sends_nothing_twice(
+    world, figures
+):
+    from aiosmtpd.controller import Controller
+
+    from diversion.jobs import tasks
+    from tests.integration.notify.conftest import Mailbox
+
+    app = world["app"]
+    session = world["session"]("2027-01-12T18:00:00", capacity=25)
+    sink, port = Mailbox(), free_port()
+    app.config["MAIL_PORT"] = port
+
+    step = 3  # minutes of the clock between two runs of the scheduler's mail job
+
+    def tick() -> None:
+        with app.app_context():
+            try:
+                tasks.deliver_mail()
+            finally:
+                db.session.remove()
+        later(minutes=step)
+
+    server = Controller(sink, hostname="127.0.0.1", port=port)
+    server.start()
+    for n in range(5):
+        world["book"](world["enrol"](f"before{n}@example.com"), session)
+    tick()
+    server.stop()  # the relay goes down
+    down_at = clock.now()
+    for n in range(75 // step):
+        if n < 15:  # bookings go on while it is down
+            world["book"](world["enrol"](f"during{n}@example.com"), session)
+        tick()
+    assert len(sink.messages) == 5
+    assert {r.status for r in rows(app)} == {"sent", "pending"}  # nothing failed for good
+
+    server = Controller(sink, hostname="127.0.0.1", port=port)
+    server.start()  # back
+    back_at = clock.now()
+    try:
+        ticks = 0
+        while any(r.status == "pending" and r.kind == "invitation" for r in rows(app)):
+            tick()
+            ticks += 1
+            assert ticks * step <= 120, "still pending two hours after the relay came back"
+    finally:
+        server.stop()
+
+    invitations = [r for r in rows(app) if r.kind == "invitation"]
+    received = Counter(m.message_id for m in sink.messages)
+    assert len(invitations) == 20 and {r.status for r in invitations} == {"sent"}
+    assert len(received) == 20 and set(received.values()) == {1}
+    assert {r.message_id for r in invitations} == set(received)
+    waits = sorted({r.attempts for r in invitations})
+    database = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0].split("+")[0]
+    figures(f"{database}: SMTP down {(back_at - down_at).total_seconds() / 60:.0f} minutes "
+            f"of the clock: 20 queued (15 while down), {len(received)} delivered, "
+            f"{sum(received.values()) - len(received)} duplicated, 0 failed; the last "
+            f"delivered {ticks * step} minutes after the relay came back; attempts per "
+            f"message {waits[0]}-{waits[-1]} (backoff 1, 2, 4 … 60 minutes)")
