@@ -32,7 +32,8 @@ GENERIC = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    # Programs call /api/ and GOV.UK Notify's receipts; people read pages.
+    return request.path.startswith(("/api/", "/notify/"))
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:

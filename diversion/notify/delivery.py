@@ -1,4 +1,5 @@
-"""Deliver what is due in the outbox over SMTP, at least once and in order per booking.
+"""Deliver what is due in the outbox, email over SMTP and text messages through GOV.UK
+Notify, at least once and in order per booking.
 
 One call of ``deliver_due`` is one batch:
 
@@ -6,10 +7,11 @@ One call of ``deliver_due`` is one batch:
    PostgreSQL; on SQLite, ``BEGIN IMMEDIATE`` already makes claimers take
    turns), withdraw stale reminders, build each email, count the attempt and
    lease the row by moving ``next_attempt_at`` to the end of the claim timeout.
-2. Send each email, holding no transaction (SQLite's write lock must not wait
-   on the network).
+2. Send each email, and hand each text message to Notify, holding no transaction
+   (SQLite's write lock must not wait on the network).
 3. Mark each row sent, with its audit row, in a transaction of its own straight
-   after its own SMTP send; or schedule the retry with backoff.
+   after its own send; or schedule the retry with backoff (a time-out, an SMTP
+   4xx, a Notify 5xx), or give up for good (a refused recipient, a Notify 400).
 
 A process killed after claiming leaves rows whose lease simply runs out: they
 become due again after the claim lease (``MAIL_CLAIM_LEASE_SECONDS``, default
@@ -21,6 +23,8 @@ before its row was marked sent, the message goes out again after the lease.
 It carries the same Message-ID (derived from the idempotency key), so mail
 stores and our own replay treat it as the same message. Closing the window
 fully would need the SMTP server to take part in a transaction, which it cannot.
+A text message has no such window: Notify is asked for the row's reference before
+any second attempt (``diversion.notify.sms``).
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from flask import current_app
 
 from diversion import clock
 from diversion.database import is_postgresql, transaction
-from diversion.domain.vocabulary import BookingStatus, MessageKind, MessageStatus
+from diversion.domain.contact import may_text
+from diversion.domain.vocabulary import BookingStatus, Channel, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, OutboxMessage
+from diversion.notify import sms
 from diversion.notify.messages import Outgoing, build, envelope_address
 from diversion.services import Actor, audit
 
@@ -94,7 +100,9 @@ class _Claimed:
     row_id: int
     kind: str
     case_id: int | None
-    outgoing: Outgoing
+    recipient: str
+    outgoing: Outgoing | None = None  # an email
+    text: sms.Text | None = None  # a text message
 
 
 def mail_settings(config) -> MailSettings:
@@ -121,31 +129,68 @@ def mail_settings(config) -> MailSettings:
                         use_tls=bool(config.get("MAIL_USE_TLS")), sender=sender)
 
 
+def text_settings(config) -> sms.NotifySettings | None:
+    """Read and check the GOV.UK Notify settings (None: texts are off), or raise MailConfigError."""
+    try:
+        return sms.notify_settings(config)
+    except ValueError as error:
+        raise MailConfigError(str(error)) from None
+
+
 def deliver_due(limit: int = 100) -> DeliveryResult:
     """Send one batch of due outbox rows; return what happened to them."""
     settings = mail_settings(current_app.config)
+    texts = text_settings(current_app.config)
     result = DeliveryResult()
-    claimed = _claim(limit, settings, result)
+    claimed = _claim(limit, settings, texts, result)
+    _send_emails([item for item in claimed if item.outgoing is not None], settings, result)
+    if texts is not None:
+        _send_texts([item for item in claimed if item.text is not None], texts, result)
+    return result
+
+
+def _send_emails(claimed: list[_Claimed], settings: MailSettings,
+                 result: DeliveryResult) -> None:
+    if not claimed:
+        return
     with _Connection(settings) as smtp:
         for index, item in enumerate(claimed):
+            assert item.outgoing is not None
             try:
                 smtp.ensure_connected()
             except (smtplib.SMTPException, OSError) as error:
-                # The server is unreachable: every row left in the batch waits.
+                # The server is unreachable: every email left in the batch waits.
                 for rest in claimed[index:]:
-                    _retry_later(rest, error, result)
+                    _retry_later(rest, _describe(error), result)
                 break
             try:
                 smtp.send(item.outgoing)
             except (smtplib.SMTPException, OSError) as error:
                 smtp.drop()
                 if _permanent(error):
-                    _give_up(item, error, result)
+                    _give_up(item, _describe(error), result)
                 else:
-                    _retry_later(item, error, result)
+                    _retry_later(item, _describe(error), result)
                 continue
             _mark_sent(item, result)
-    return result
+
+
+def _send_texts(claimed: list[_Claimed], texts: sms.NotifySettings,
+                result: DeliveryResult) -> None:
+    if not claimed:
+        return
+    notify = sms.Notify(texts)
+    for item in claimed:
+        assert item.text is not None
+        try:
+            notify_id = notify.send(item.text)
+        except sms.NotifyError as error:
+            if error.permanent:
+                _give_up(item, error.description, result)
+            else:
+                _retry_later(item, error.description, result)
+            continue
+        _mark_sent(item, result, notify_id=notify_id)
 
 
 def deliver_all(limit: int = 100, max_batches: int = 1000) -> DeliveryResult:
@@ -164,18 +209,19 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _due(now: datetime) -> sa.Select:
+def _due(now: datetime, *, texts: bool) -> sa.Select:
     earlier = so.aliased(OutboxMessage)
     # An update or cancellation must not overtake the invitation it follows:
     # clients drop a CANCEL for a UID they have not seen, and the later REQUEST
     # would then put a cancelled session in the calendar. A stuck reminder
-    # never holds anything back.
+    # never holds anything back, and each channel keeps its own order.
     overtaking = (
         sa.select(earlier.id)
         .where(earlier.booking_id == OutboxMessage.booking_id,
                earlier.id < OutboxMessage.id,
                earlier.status == MessageStatus.PENDING,
-               earlier.kind != MessageKind.REMINDER)
+               earlier.kind != MessageKind.REMINDER,
+               earlier.channel == OutboxMessage.channel)
         .exists()
     )
     query = (
@@ -186,6 +232,9 @@ def _due(now: datetime) -> sa.Select:
                ~overtaking)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
+    if not texts:
+        # Text messages wait, pending, until Notify is set up again.
+        query = query.where(OutboxMessage.channel == Channel.EMAIL)
     if is_postgresql():
         # Two senders each take different rows instead of queueing on the same ones.
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
@@ -198,14 +247,16 @@ def claim_lease(config) -> timedelta:
     return timedelta(seconds=int(seconds)) if seconds else CLAIM_TIMEOUT
 
 
-def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_Claimed]:
+def _claim(limit: int, settings: MailSettings, texts: sms.NotifySettings | None,
+           result: DeliveryResult) -> list[_Claimed]:
     claimed: list[_Claimed] = []
     lease = claim_lease(current_app.config)
     with transaction():
         now = clock.now()
-        rows = db.session.scalars(_due(now).limit(limit)).all()
+        rows = db.session.scalars(_due(now, texts=texts is not None).limit(limit)).all()
         for row in rows:
-            if row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now):
+            if ((row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now))
+                    or (row.channel == Channel.SMS and not _text_still_wanted(row))):
                 row.status = MessageStatus.SUPERSEDED
                 result.superseded += 1
                 continue
@@ -215,20 +266,40 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
                 result.failed += 1
                 continue
             try:
-                outgoing = build(row, sender=settings.sender, now=now)
+                item = _build(row, settings, now)
             except (ValueError, KeyError, TypeError) as error:
                 _fail(row, f"cannot build message: {error}", now)
                 result.failed += 1
                 continue
             if row.claimed_at is not None:
-                log.warning("outbox %s: resending after an interrupted run (same Message-ID)",
-                            row.id)
+                log.warning("outbox %s: trying again after an interrupted run", row.id)
             row.attempts += 1
             row.claimed_at = now
             row.next_attempt_at = now + lease
-            claimed.append(_Claimed(row_id=row.id, kind=row.kind,
-                                    case_id=_case_id(row.enrolment_id), outgoing=outgoing))
+            claimed.append(item)
     return claimed
+
+
+def _build(row: OutboxMessage, settings: MailSettings, now: datetime) -> _Claimed:
+    case_id = _case_id(row.enrolment_id)
+    if row.channel == Channel.SMS:
+        body = sms.build_text(row.kind, row.recipient, row.payload)
+        text = sms.Text(recipient=row.recipient, body=body, reference=str(row.id),
+                        look_first=row.attempts > 0)
+        return _Claimed(row_id=row.id, kind=row.kind, case_id=case_id,
+                        recipient=row.recipient, text=text)
+    outgoing = build(row, sender=settings.sender, now=now)
+    return _Claimed(row_id=row.id, kind=row.kind, case_id=case_id,
+                    recipient=outgoing.recipient, outgoing=outgoing)
+
+
+def _text_still_wanted(row: OutboxMessage) -> bool:
+    # Consent withdrawn or the number changed since it was queued: the text must not go.
+    enrolment = db.session.get(Enrolment, row.enrolment_id) if row.enrolment_id else None
+    if enrolment is None:
+        return False
+    case = enrolment.case
+    return may_text(case.phone, case.sms_consent) and case.phone == row.recipient
 
 
 def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
@@ -248,39 +319,45 @@ def _case_id(enrolment_id: int | None) -> int | None:
     return db.session.scalar(sa.select(Enrolment.case_id).where(Enrolment.id == enrolment_id))
 
 
-def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
+def _mark_sent(item: _Claimed, result: DeliveryResult, notify_id: str | None = None) -> None:
     with transaction():
         row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
         row.status = MessageStatus.SENT
         row.sent_at = now
-        row.message_id = item.outgoing.message_id
-        row.subject = item.outgoing.subject[:200]
         row.last_error = None
+        detail: dict = {"kind": item.kind, "recipient": item.recipient}
+        if item.outgoing is not None:
+            row.message_id = item.outgoing.message_id
+            row.subject = item.outgoing.subject[:200]
+            detail["message_id"] = item.outgoing.message_id
+        else:
+            # The delivery status is left alone: Notify's receipt may have come first.
+            row.notify_id = notify_id
+            detail.update(channel=Channel.SMS.value, notify_id=notify_id)
         audit.record(MAILER, "disclose", "message", row.id, case_id=item.case_id,
-                     detail={"kind": item.kind, "recipient": item.outgoing.recipient,
-                             "message_id": item.outgoing.message_id})
+                     detail=detail)
     result.sent += 1
 
 
-def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
+def _retry_later(item: _Claimed, reason: str, result: DeliveryResult) -> None:
     with transaction():
         row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
         if row.attempts >= MAX_ATTEMPTS:
-            _fail(row, _describe(error), now)
+            _fail(row, reason, now)
             result.failed += 1
             return
         row.claimed_at = None
         row.next_attempt_at = now + backoff(row.attempts)
-        row.last_error = _describe(error)
+        row.last_error = reason[:500]
     result.retrying += 1
 
 
-def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
+def _give_up(item: _Claimed, reason: str, result: DeliveryResult) -> None:
     with transaction():
         row = db.session.get_one(OutboxMessage, item.row_id)
-        _fail(row, _describe(error), clock.now())
+        _fail(row, reason, clock.now())
     result.failed += 1
 
 

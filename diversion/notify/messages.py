@@ -33,9 +33,11 @@ from diversion.services.invitations import appointment_from_payload
 __all__ = [
     "KINDS",
     "Outgoing",
+    "appointment_context",
     "build",
     "envelope_address",
     "message_id_for",
+    "refuse_disclosure",
     "render",
     "when",
 ]
@@ -133,24 +135,30 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
 
 
 def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
+    context = appointment_context(payload)
+    starts_at = context["starts_at"]
+    subject = _SUBJECT[kind].format(when=f"{format_day(starts_at)} at {format_time(starts_at)}")
+    text = render(f"{kind}.txt", context)
+    html = render(f"{kind}.html", context)
+    refuse_disclosure("subject", subject)
+    refuse_disclosure("text", text)
+    refuse_disclosure("html", html)
+    return subject, text, html
+
+
+def appointment_context(payload: dict) -> dict:
+    """Say what a participant is told of one appointment: its title, time, place and number."""
     zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
     starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
     ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
-
-    subject = _SUBJECT[kind].format(when=f"{format_day(starts_at)} at {format_time(starts_at)}")
     # No name: the preview on a locked phone or a shared screen shows only this.
-    context = {
+    return {
         "title": clean_text(payload.get("summary") or "") or "Appointment",
+        "starts_at": starts_at,
         "when": when(starts_at, ends_at),
         "where": clean_text(payload.get("location") or ""),
         "phone": clean_text(payload.get("contact_phone") or ""),
     }
-    text = render(f"{kind}.txt", context)
-    html = render(f"{kind}.html", context)
-    _refuse_disclosure("subject", subject)
-    _refuse_disclosure("text", text)
-    _refuse_disclosure("html", html)
-    return subject, text, html
 
 
 def _count(payload: dict, key: str) -> int:
@@ -172,10 +180,10 @@ def _digest(payload: dict) -> tuple[str, str, str]:
                "sign_in_url": sign_in_url}
     text = render("digest.txt", context)
     html = render("digest.html", context)
-    _refuse_disclosure("subject", DIGEST_SUBJECT)
+    refuse_disclosure("subject", DIGEST_SUBJECT)
     # The service's own address may name the organisation; the words around it may not.
-    _refuse_disclosure("text", text.replace(sign_in_url, ""))
-    _refuse_disclosure("html", html.replace(sign_in_url, ""))
+    refuse_disclosure("text", text.replace(sign_in_url, ""))
+    refuse_disclosure("html", html.replace(sign_in_url, ""))
     return DIGEST_SUBJECT, text, html
 
 
@@ -229,7 +237,7 @@ def envelope_address(sender: str) -> str:
     return clean_email(address)
 
 
-def _refuse_disclosure(part: str, text: str) -> None:
+def refuse_disclosure(part: str, text: str) -> None:
     # The calendar object checks its own fields; this covers our templates and
     # subject lines too, which an inbox shows before anything is opened.
     found = sorted({w for w in _WORD.findall(text.casefold()) if w in DISCLOSING_WORDS})

@@ -9,7 +9,7 @@ from diversion.extensions import api, login_manager
 
 
 def register(app: Flask) -> None:
-    from diversion.web import admin, auth, case_officer, coordinator, feed
+    from diversion.web import admin, auth, case_officer, coordinator, feed, notify
 
     login_manager.login_view = "auth.login"
     # The sign-in page says what to do; a banner saying it again is noise (and would
@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(case_officer.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(notify.bp)
     # The feed is part of the integration contract: its blueprint documents it in the
     # OpenAPI document beside the API.
     api.register_blueprint(feed.bp)
