@@ -18,6 +18,7 @@ from diversion import clock
 from diversion.extensions import db
 from diversion.notify.delivery import DeliveryResult, deliver_all
 from tests.conftest import case_body
+from tests.integration.notify import fake_notify
 
 NOW = "2027-01-04T09:00:00+00:00"  # a Monday in winter (GMT)
 
@@ -129,9 +130,11 @@ def world(api_as, mail_app):
     assert venue.status_code == 201, venue.get_json()
     count = iter(range(1, 1000))
 
-    def enrol(email_address: str | None = None, start: str = "2027-01-04") -> dict:
+    def enrol(email_address: str | None = None, start: str = "2027-01-04",
+              sms_consent: bool = False) -> dict:
         n = next(count)
         body = case_body(reference=f"CASE/{n}", email=email_address or f"p{n}@example.com")
+        body["participant"]["sms_consent"] = sms_consent
         case = officer.post("/cases", body).get_json()
         response = officer.post(f"/cases/{case['id']}/enrolment",
                                 {"programme_id": 1, "start_date": start})
@@ -153,3 +156,29 @@ def world(api_as, mail_app):
 
     return {"officer": officer, "coordinator": coordinator, "enrol": enrol,
             "session": session, "book": book, "app": mail_app}
+
+
+CALLBACK_TOKEN = "a-long-random-callback-token-for-tests"
+
+
+@pytest.fixture
+def notify():
+    """A fake GOV.UK Notify on loopback (tests/integration/notify/fake_notify.py)."""
+    fake, server = fake_notify.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def notify_settings(fake) -> dict:
+    """The settings that point the app, or a send-mail process, at the fake Notify."""
+    return {"NOTIFY_API_KEY": fake_notify.API_KEY,
+            "NOTIFY_SMS_TEMPLATE_ID": fake_notify.TEMPLATE_ID,
+            "NOTIFY_BASE_URL": fake.url, "NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN}
+
+
+@pytest.fixture
+def texting(world, notify):
+    """The booking world with text messages on, sent to the fake Notify."""
+    world["app"].config.update(notify_settings(notify))
+    return {**world, "notify": notify}
