@@ -322,6 +322,9 @@ def test_notifys_delivery_receipt_is_recorded_and_shown_in_the_proof_of_notice(
                                    capture_output=True, check=True).stdout.decode().split())
     assert "delivered to the phone" in text
     assert f"GOV.UK Notify id: {sms['id']}" in text
+    enrolment_page = client.get(f"/cases/enrolments/{sent_text['enrolment']['id']}")
+    assert ("Reminder sent to +447700900982 by text message: delivered to the phone"
+            in enrolment_page.get_data(as_text=True))
 
 
 def test_a_failed_delivery_is_shown_and_a_late_lesser_receipt_does_not_replace_it(
