@@ -229,6 +229,11 @@ WORDS: dict[str, str] = {
 }
 
 
+# A delivery report standing alone (a list's column) reads as a sentence of its own.
+WORDS.update({value: said[:1].upper() + said[1:]
+              for value, said in TEXT_DELIVERY_WORDS.items() if value not in WORDS})
+
+
 def in_words(value: str) -> str:
     """Say a status, outcome, kind or decision as people read it: "Absent (excused)"."""
     if value in WORDS:

@@ -16,7 +16,7 @@ from icalendar import Calendar
 
 from diversion import clock
 from diversion.extensions import db
-from diversion.notify.delivery import DeliveryResult, deliver_all
+from diversion.notify.delivery import DeliveryResult, deliver_all, deliver_due
 from tests.conftest import case_body
 from tests.integration.notify import fake_notify
 
@@ -118,6 +118,31 @@ def deliver(app) -> DeliveryResult:
             return deliver_all()
         finally:
             db.session.remove()
+
+
+def deliver_side_by_side(app, *, senders: int, batch: int) -> list[DeliveryResult]:
+    """Run several senders at once, each in small batches until nothing is due; their results."""
+    results, errors = [], []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                total = deliver_due(limit=batch)
+                while total.handled and (more := deliver_due(limit=batch)).handled:
+                    total += more
+                results.append(total)
+            except Exception as error:  # surfaced below: a thread cannot fail the test
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return results
 
 
 @pytest.fixture

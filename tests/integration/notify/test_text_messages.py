@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -18,9 +17,14 @@ from diversion import clock
 from diversion.config import ROOT
 from diversion.extensions import db
 from diversion.models import Case, OutboxMessage, User
-from diversion.notify.delivery import deliver_due
 from diversion.services import Actor, cases
-from tests.integration.notify.conftest import CALLBACK_TOKEN, deliver, kind_of, notify_settings
+from tests.integration.notify.conftest import (
+    CALLBACK_TOKEN,
+    deliver,
+    deliver_side_by_side,
+    kind_of,
+    notify_settings,
+)
 
 STARTS = datetime.fromisoformat("2027-01-12T18:00:00+00:00")
 MOBILE = "+447700900982"  # case_body's "07700 900982", as stored
@@ -181,26 +185,7 @@ def test_senders_side_by_side_in_small_batches_share_the_texts_and_send_each_onc
         book_participant(texting, sms_consent=True, email=f"p{n}@example.com")
     at(47)
     notify.delay = 0.05
-    results, errors = [], []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                total = deliver_due(limit=2)
-                while total.handled and (batch := deliver_due(limit=2)).handled:
-                    total += batch
-                results.append(total)
-            except Exception as error:  # surfaced below: a thread cannot fail the test
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    results = deliver_side_by_side(app, senders=4, batch=2)
     assert sum(r.sent for r in results) == 18  # 6 invitations, 6 email and 6 text reminders
     assert sum(1 for r in results if r.sent) > 1  # the senders did share the work
     rows = texts(app)
