@@ -84,6 +84,14 @@ def from_environment() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "appointments@appointments.invalid"),
+        # GOV.UK Notify, for text messages: without an API key none is queued.
+        "NOTIFY_API_KEY": os.environ.get("NOTIFY_API_KEY") or None,
+        "NOTIFY_SMS_TEMPLATE_ID": os.environ.get("NOTIFY_SMS_TEMPLATE_ID") or None,
+        "NOTIFY_BASE_URL": os.environ.get("NOTIFY_BASE_URL")
+        or "https://api.notifications.service.gov.uk",
+        "NOTIFY_TIMEOUT_SECONDS": float(os.environ.get("NOTIFY_TIMEOUT_SECONDS", "30")),
+        # What Notify sends with each delivery receipt (POST /notify/callback).
+        "NOTIFY_CALLBACK_TOKEN": os.environ.get("NOTIFY_CALLBACK_TOKEN") or None,
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
         "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),

@@ -44,7 +44,8 @@ PARTICIPANT_PATHS = ("/calendar/", APPOINTMENT_PATH)
 
 def wants_json() -> bool:
     """Answer in JSON: the API always; a participant's appointment link when asked to."""
-    if request.path.startswith("/api/"):
+    # Programs call /api/ and GOV.UK Notify's receipts; people read pages.
+    if request.path.startswith(("/api/", "/notify/")):
         return True
     return request.path.startswith(APPOINTMENT_PATH) and asks_for_json()
 

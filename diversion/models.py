@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from diversion.domain.programme import FOLLOW_UP, EnrolmentTerms
 from diversion.domain.vocabulary import (
     BookingStatus,
+    Channel,
     DecisionKind,
     EnrolmentStatus,
     ExtensionTarget,
@@ -25,6 +26,7 @@ from diversion.domain.vocabulary import (
     Outcome,
     Role,
     SessionStatus,
+    TextDelivery,
     values,
 )
 from diversion.extensions import db
@@ -569,6 +571,9 @@ class OutboxMessage(Model):
     booking_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
     user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(24))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(8), default=Channel.EMAIL,
+                                               server_default=Channel.EMAIL.value)
+    # An email address, or for a text message a UK mobile number in E.164 form.
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
     # Everything needed to build the message, frozen at the time of the change.
     payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
@@ -580,6 +585,10 @@ class OutboxMessage(Model):
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     subject: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     message_id: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # A text message: the id GOV.UK Notify gave it, and what Notify last reported.
+    notify_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
+    delivery_status: so.Mapped[str | None] = so.mapped_column(sa.String(24))
+    delivery_reported_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     claimed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     failed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
@@ -590,6 +599,8 @@ class OutboxMessage(Model):
     __table_args__ = (
         _one_of("kind", MessageKind, name="ck_outbox_kind"),
         _one_of("status", MessageStatus, name="ck_outbox_status"),
+        _one_of("channel", Channel, name="ck_outbox_channel"),
+        _one_of("delivery_status", TextDelivery, name="ck_outbox_delivery_status"),
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
     )
 

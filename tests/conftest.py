@@ -32,6 +32,9 @@ BASE_CONFIG = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 1,
     "PUBLIC_BASE_URL": "http://localhost",
+    # Text messages are off unless a test turns them on, whatever the shell says.
+    "NOTIFY_API_KEY": None,
+    "NOTIFY_CALLBACK_TOKEN": None,
     # The suite migrates and resets its databases as their owner, whatever the shell says.
     "MIGRATION_DATABASE_URI": None,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from diversion.documents.pdf import OfficialDocument
+from diversion.domain.vocabulary import Channel
 
 # Column widths (relative) of each table, chosen for A4 portrait.
 MODULE_COLUMNS = (34, 22, 30, 44, 50)
@@ -96,7 +97,12 @@ def _notice(pdf: OfficialDocument, messages: list[dict]) -> None:
              [[m["kind_text"], m["about"], f"{m['channel']} to {m['recipient']}",
                m["queued_at_text"], m["outcome_text"]] for m in messages],
              NOTICE_COLUMNS, size=7.5,
-             notes=[f"Message-ID: {m['message_id_text']}" for m in messages])
+             notes=[f"{_reference_label(m)}: {m['message_id_text']}" for m in messages])
+
+
+def _reference_label(message: dict) -> str:
+    # A text message's proof is the id GOV.UK Notify gave it; an email's, its Message-ID.
+    return "GOV.UK Notify id" if message["channel_code"] == Channel.SMS else "Message-ID"
 
 
 def _sentence(text: str) -> str:

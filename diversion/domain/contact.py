@@ -56,6 +56,11 @@ def sms_consent_problem(phone: str | None, sms_consent: bool) -> str | None:
     return None
 
 
+def may_text(phone: str | None, sms_consent: bool) -> bool:
+    """Say whether text messages may go to this participant: agreed, to a UK mobile number."""
+    return sms_consent and sms_consent_problem(phone, sms_consent) is None
+
+
 def language_of(code: str | None) -> Language:
     """The participant's language for what they are sent: English unless they chose Welsh."""
     return Language.WELSH if code == Language.WELSH else Language.ENGLISH

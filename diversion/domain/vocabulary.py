@@ -122,6 +122,54 @@ class MessageStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class Channel(StrEnum):
+    """How an outbox row reaches the participant: by email, or by text message (GOV.UK Notify)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class TextDelivery(StrEnum):
+    """What GOV.UK Notify reports about a text message it accepted: its own status words."""
+
+    CREATED = "created"
+    SENDING = "sending"
+    PENDING = "pending"
+    SENT = "sent"  # to a number abroad: networks there send no receipt
+    DELIVERED = "delivered"
+    PERMANENT_FAILURE = "permanent-failure"
+    TEMPORARY_FAILURE = "temporary-failure"
+    TECHNICAL_FAILURE = "technical-failure"
+
+
+# Notify's last word on a text message: a later report saying less never replaces one.
+FINAL_TEXT_DELIVERY = frozenset({
+    TextDelivery.SENT, TextDelivery.DELIVERED, TextDelivery.PERMANENT_FAILURE,
+    TextDelivery.TEMPORARY_FAILURE, TextDelivery.TECHNICAL_FAILURE})
+
+# Kept apart from WORDS: "sent" and "pending" mean something else there.
+TEXT_DELIVERY_WORDS: dict[str, str] = {
+    TextDelivery.CREATED: "accepted by GOV.UK Notify, no report from the phone network yet",
+    TextDelivery.SENDING: "on its way, no report from the phone network yet",
+    TextDelivery.PENDING: "on its way, waiting for the phone network's report",
+    TextDelivery.SENT: "sent to a number abroad, whose network gives no delivery report",
+    TextDelivery.DELIVERED: "delivered to the phone",
+    TextDelivery.PERMANENT_FAILURE: "not delivered: the number is wrong or its network "
+                                    "refused the message",
+    TextDelivery.TEMPORARY_FAILURE: "not delivered: the phone was off, out of signal or "
+                                    "full for 72 hours",
+    TextDelivery.TECHNICAL_FAILURE: "not delivered: a technical fault between GOV.UK Notify "
+                                    "and the phone network",
+}
+
+
+def text_delivery_in_words(status: str | None) -> str:
+    """Say what Notify reported about a text message, or that it has reported nothing yet."""
+    if status is None:
+        return "no report from the phone network yet"
+    return TEXT_DELIVERY_WORDS.get(status, status.replace("-", " "))
+
+
 class Language(StrEnum):
     """The language a participant is written to in: every message, page and calendar text."""
 
@@ -168,6 +216,8 @@ WORDS: dict[str, str] = {
     MessageStatus.SENT: "Sent",
     MessageStatus.FAILED: "Failed",
     MessageStatus.SUPERSEDED: "Withdrawn before sending",
+    Channel.EMAIL: "Email",
+    Channel.SMS: "Text message",
     Language.ENGLISH: "English",
     Language.WELSH: "Welsh (Cymraeg)",
     JobOutcome.RUNNING: "Running",
@@ -177,6 +227,11 @@ WORDS: dict[str, str] = {
     "register_overdue": "Register overdue",
     "deadline_passed": "Deadline passed",
 }
+
+
+# A delivery report standing alone (a list's column) reads as a sentence of its own.
+WORDS.update({value: said[:1].upper() + said[1:]
+              for value, said in TEXT_DELIVERY_WORDS.items() if value not in WORDS})
 
 
 def in_words(value: str) -> str:

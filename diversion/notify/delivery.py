@@ -1,4 +1,5 @@
-"""Deliver what is due in the outbox over SMTP, at least once and in order per booking.
+"""Deliver what is due in the outbox, email over SMTP and text messages through GOV.UK
+Notify, at least once and in order per booking.
 
 One call of ``deliver_due`` is one batch:
 
@@ -6,10 +7,11 @@ One call of ``deliver_due`` is one batch:
    PostgreSQL; on SQLite, ``BEGIN IMMEDIATE`` already makes claimers take
    turns), withdraw stale reminders, build each email, count the attempt and
    lease the row by moving ``next_attempt_at`` to the end of the claim timeout.
-2. Send each email, holding no transaction (SQLite's write lock must not wait
-   on the network).
+2. Send each email, and hand each text message to Notify, holding no transaction
+   (SQLite's write lock must not wait on the network).
 3. Mark each row sent, with its audit row, in a transaction of its own straight
-   after its own SMTP send; or schedule the retry with backoff.
+   after its own send; or schedule the retry with backoff (a time-out, an SMTP
+   4xx, a Notify 5xx), or give up for good (a refused recipient, a Notify 400).
 
 A process killed after claiming leaves rows whose lease simply runs out: they
 become due again after the claim lease (``MAIL_CLAIM_LEASE_SECONDS``, default
@@ -27,6 +29,8 @@ before its row was marked sent, the message goes out again after the lease.
 It carries the same Message-ID (derived from the idempotency key), so mail
 stores and our own replay treat it as the same message. Closing the window
 fully would need the SMTP server to take part in a transaction, which it cannot.
+A text message has no such window: Notify is asked for the row's reference before
+any second attempt (``diversion.notify.sms``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -45,10 +49,12 @@ from flask import current_app
 
 from diversion import clock
 from diversion.database import is_postgresql, transaction
-from diversion.domain.vocabulary import BookingStatus, MessageKind, MessageStatus
+from diversion.domain.contact import may_text
+from diversion.domain.vocabulary import BookingStatus, Channel, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.i18n import CatalogueMissing
 from diversion.models import Booking, Enrolment, OutboxMessage
+from diversion.notify import sms
 from diversion.notify.messages import Outgoing, build, envelope_address
 from diversion.services import Actor, audit
 
@@ -103,8 +109,10 @@ class _Claimed:
     row_id: int
     kind: str
     case_id: int | None
-    outgoing: Outgoing
-    attempt: int  # the row's attempts once claimed: while unchanged, the row is ours
+    recipient: str
+    attempt: int = 0  # the row's attempts once claimed: while unchanged, the row is ours
+    outgoing: Outgoing | None = None  # an email
+    text: sms.Text | None = None  # a text message
 
 
 def mail_settings(config) -> MailSettings:
@@ -131,6 +139,14 @@ def mail_settings(config) -> MailSettings:
                         use_tls=bool(config.get("MAIL_USE_TLS")), sender=sender)
 
 
+def text_settings(config) -> sms.NotifySettings | None:
+    """Read and check the GOV.UK Notify settings (None: texts are off), or raise MailConfigError."""
+    try:
+        return sms.notify_settings(config)
+    except ValueError as error:
+        raise MailConfigError(str(error)) from None
+
+
 def deliver_due(limit: int = 100, guard: Callable[[], None] | None = None) -> DeliveryResult:
     """Send one batch of due outbox rows; return what happened to them.
 
@@ -138,21 +154,37 @@ def deliver_due(limit: int = 100, guard: Callable[[], None] | None = None) -> De
     is claimed or sent, and the rest of the batch is handed back.
     """
     settings = mail_settings(current_app.config)
+    texts = text_settings(current_app.config)
     result = DeliveryResult()
     if guard is not None:
         guard()
     # No later than the claim: the claimed rows' lease runs at least until then + lease.
     claiming_at = clock.now()
-    claimed = _claim(limit, settings, result)
-    hold = _Hold(claimed, claim_lease(current_app.config), guard, claiming_at)
+    claimed = _claim(limit, settings, texts, result)
+    # Emails go first, then texts; the hold renews and hands back in that order.
+    emails = [item for item in claimed if item.outgoing is not None]
+    hold = _Hold(emails + [item for item in claimed if item.text is not None],
+                 claim_lease(current_app.config), guard, claiming_at)
+    _send_emails(hold, len(emails), settings, result)
+    if texts is not None:
+        _send_texts(hold, len(emails), texts, result)
+    return result
+
+
+def _send_emails(hold: _Hold, count: int, settings: MailSettings,
+                 result: DeliveryResult) -> None:
+    claimed = hold.claimed[:count]
+    if not claimed:
+        return
     with _Connection(settings) as smtp:
         for index, item in enumerate(claimed):
+            assert item.outgoing is not None
             try:
                 smtp.ensure_connected()
             except (smtplib.SMTPException, OSError) as error:
-                # The server is unreachable: every row left in the batch waits.
+                # The server is unreachable: every email left in the batch waits.
                 for rest in claimed[index:]:
-                    _retry_later(rest, error, result)
+                    _retry_later(rest, _describe(error), result)
                 break
             if not hold.may_send(index):
                 continue
@@ -161,12 +193,32 @@ def deliver_due(limit: int = 100, guard: Callable[[], None] | None = None) -> De
             except (smtplib.SMTPException, OSError) as error:
                 smtp.drop()
                 if _permanent(error):
-                    _give_up(item, error, result)
+                    _give_up(item, _describe(error), result)
                 else:
-                    _retry_later(item, error, result)
+                    _retry_later(item, _describe(error), result)
                 continue
             _mark_sent(item, result)
-    return result
+
+
+def _send_texts(hold: _Hold, first: int, texts: sms.NotifySettings,
+                result: DeliveryResult) -> None:
+    if first == len(hold.claimed):
+        return
+    notify = sms.Notify(texts)
+    for index in range(first, len(hold.claimed)):
+        item = hold.claimed[index]
+        assert item.text is not None
+        if not hold.may_send(index):
+            continue
+        try:
+            notify_id = notify.send(item.text)
+        except sms.NotifyError as error:
+            if error.permanent:
+                _give_up(item, error.description, result)
+            else:
+                _retry_later(item, error.description, result)
+            continue
+        _mark_sent(item, result, notify_id=notify_id)
 
 
 def deliver_all(limit: int = 100, max_batches: int = 1000,
@@ -188,21 +240,24 @@ def backoff(attempts: int) -> timedelta:
 
 def anything_due() -> bool:
     """Say whether a row is due, so that a delivery run now would have work."""
-    return bool(db.session.scalar(sa.select(_due(clock.now(), claiming=False).exists())))
+    texts = bool((current_app.config.get("NOTIFY_API_KEY") or "").strip())
+    return bool(db.session.scalar(sa.select(
+        _due(clock.now(), texts=texts, claiming=False).exists())))
 
 
-def _due(now: datetime, claiming: bool = True) -> sa.Select:
+def _due(now: datetime, *, texts: bool, claiming: bool = True) -> sa.Select:
     earlier = so.aliased(OutboxMessage)
     # An update or cancellation must not overtake the invitation it follows:
     # clients drop a CANCEL for a UID they have not seen, and the later REQUEST
     # would then put a cancelled session in the calendar. A stuck reminder
-    # never holds anything back.
+    # never holds anything back, and each channel keeps its own order.
     overtaking = (
         sa.select(earlier.id)
         .where(earlier.booking_id == OutboxMessage.booking_id,
                earlier.id < OutboxMessage.id,
                earlier.status == MessageStatus.PENDING,
-               earlier.kind != MessageKind.REMINDER)
+               earlier.kind != MessageKind.REMINDER,
+               earlier.channel == OutboxMessage.channel)
         .exists()
     )
     query = (
@@ -213,6 +268,9 @@ def _due(now: datetime, claiming: bool = True) -> sa.Select:
                ~overtaking)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
+    if not texts:
+        # Text messages wait, pending, until Notify is set up again.
+        query = query.where(OutboxMessage.channel == Channel.EMAIL)
     if claiming and is_postgresql():
         # Two senders each take different rows instead of queueing on the same ones.
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
@@ -225,14 +283,16 @@ def claim_lease(config) -> timedelta:
     return timedelta(seconds=int(seconds)) if seconds else CLAIM_TIMEOUT
 
 
-def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_Claimed]:
+def _claim(limit: int, settings: MailSettings, texts: sms.NotifySettings | None,
+           result: DeliveryResult) -> list[_Claimed]:
     claimed: list[_Claimed] = []
     lease = claim_lease(current_app.config)
     with transaction():
         now = clock.now()
-        rows = db.session.scalars(_due(now).limit(limit)).all()
+        rows = db.session.scalars(_due(now, texts=texts is not None).limit(limit)).all()
         for row in rows:
-            if row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now):
+            if ((row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now))
+                    or (row.channel == Channel.SMS and not _text_still_wanted(row))):
                 row.status = MessageStatus.SUPERSEDED
                 result.superseded += 1
                 continue
@@ -242,7 +302,7 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
                 result.failed += 1
                 continue
             try:
-                outgoing = build(row, sender=settings.sender, now=now)
+                item = _build(row, settings, now)
             except (ValueError, KeyError, TypeError) as error:
                 _fail(row, f"cannot build message: {error}", now)
                 result.failed += 1
@@ -256,14 +316,11 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
                 result.retrying += 1
                 continue
             if row.claimed_at is not None:
-                log.warning("outbox %s: resending after an interrupted run (same Message-ID)",
-                            row.id)
+                log.warning("outbox %s: trying again after an interrupted run", row.id)
             row.attempts += 1
             row.claimed_at = now
             row.next_attempt_at = now + lease
-            claimed.append(_Claimed(row_id=row.id, kind=row.kind,
-                                    case_id=_case_id(row.enrolment_id), outgoing=outgoing,
-                                    attempt=row.attempts))
+            claimed.append(replace(item, attempt=row.attempts))
     return claimed
 
 
@@ -326,6 +383,28 @@ def _hand_back(items: list[_Claimed]) -> None:
                            .execution_options(synchronize_session=False))
 
 
+def _build(row: OutboxMessage, settings: MailSettings, now: datetime) -> _Claimed:
+    case_id = _case_id(row.enrolment_id)
+    if row.channel == Channel.SMS:
+        body = sms.build_text(row.kind, row.recipient, row.payload)
+        text = sms.Text(recipient=row.recipient, body=body, reference=str(row.id),
+                        look_first=row.attempts > 0)
+        return _Claimed(row_id=row.id, kind=row.kind, case_id=case_id,
+                        recipient=row.recipient, text=text)
+    outgoing = build(row, sender=settings.sender, now=now)
+    return _Claimed(row_id=row.id, kind=row.kind, case_id=case_id,
+                    recipient=outgoing.recipient, outgoing=outgoing)
+
+
+def _text_still_wanted(row: OutboxMessage) -> bool:
+    # Consent withdrawn or the number changed since it was queued: the text must not go.
+    enrolment = db.session.get(Enrolment, row.enrolment_id) if row.enrolment_id else None
+    if enrolment is None:
+        return False
+    case = enrolment.case
+    return may_text(case.phone, case.sms_consent) and case.phone == row.recipient
+
+
 def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
     booking = db.session.get(Booking, row.booking_id) if row.booking_id else None
     if booking is None or booking.status != BookingStatus.BOOKED:
@@ -343,9 +422,9 @@ def _case_id(enrolment_id: int | None) -> int | None:
     return db.session.scalar(sa.select(Enrolment.case_id).where(Enrolment.id == enrolment_id))
 
 
-def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
+def _mark_sent(item: _Claimed, result: DeliveryResult, notify_id: str | None = None) -> None:
     try:
-        _record_sent(item)
+        _record_sent(item, notify_id)
     except sa_exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
@@ -354,22 +433,28 @@ def _mark_sent(item: _Claimed, result: DeliveryResult) -> None:
         # where leaving the row would send the message again after its lease.
         log.warning("outbox %s: marking it sent again after a lost connection", item.row_id)
         db.session.rollback()
-        _record_sent(item)
+        _record_sent(item, notify_id)
     result.sent += 1
 
 
-def _record_sent(item: _Claimed) -> None:
+def _record_sent(item: _Claimed, notify_id: str | None) -> None:
     with transaction():
         row = db.session.get_one(OutboxMessage, item.row_id)
         now = clock.now()
         row.status = MessageStatus.SENT
         row.sent_at = now
-        row.message_id = item.outgoing.message_id
-        row.subject = item.outgoing.subject[:200]
         row.last_error = None
+        detail: dict = {"kind": item.kind, "recipient": item.recipient}
+        if item.outgoing is not None:
+            row.message_id = item.outgoing.message_id
+            row.subject = item.outgoing.subject[:200]
+            detail["message_id"] = item.outgoing.message_id
+        else:
+            # The delivery status is left alone: Notify's receipt may have come first.
+            row.notify_id = notify_id
+            detail.update(channel=Channel.SMS.value, notify_id=notify_id)
         audit.record(MAILER, "disclose", "message", row.id, case_id=item.case_id,
-                     detail={"kind": item.kind, "recipient": item.outgoing.recipient,
-                             "message_id": item.outgoing.message_id})
+                     detail=detail)
 
 
 def _own(item: _Claimed) -> OutboxMessage | None:
@@ -382,28 +467,28 @@ def _own(item: _Claimed) -> OutboxMessage | None:
     return row
 
 
-def _retry_later(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
+def _retry_later(item: _Claimed, reason: str, result: DeliveryResult) -> None:
     with transaction():
         row = _own(item)
         if row is None:
             return
         now = clock.now()
         if row.attempts >= MAX_ATTEMPTS:
-            _fail(row, _describe(error), now)
+            _fail(row, reason, now)
             result.failed += 1
             return
         row.claimed_at = None
         row.next_attempt_at = now + backoff(row.attempts)
-        row.last_error = _describe(error)
+        row.last_error = reason[:500]
     result.retrying += 1
 
 
-def _give_up(item: _Claimed, error: BaseException, result: DeliveryResult) -> None:
+def _give_up(item: _Claimed, reason: str, result: DeliveryResult) -> None:
     with transaction():
         row = _own(item)
         if row is None:
             return
-        _fail(row, _describe(error), clock.now())
+        _fail(row, reason, clock.now())
     result.failed += 1
 
 

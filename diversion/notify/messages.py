@@ -36,9 +36,11 @@ from diversion.services.invitations import appointment_from_payload
 __all__ = [
     "KINDS",
     "Outgoing",
+    "appointment_context",
     "build",
     "envelope_address",
     "message_id_for",
+    "refuse_disclosure",
     "render",
     "when",
 ]
@@ -141,31 +143,38 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
 
 
 def _appointment(kind: str, payload: dict, language: Language) -> tuple[str, str, str]:
-    zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
-    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
-    ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
-
+    context = appointment_context(payload, language)
+    starts_at = context["starts_at"]
     gettext = translations(language).gettext
     # Translators: a day and a time, as a subject line says it: Tuesday 5 January at 6pm.
     day = gettext("%(day)s at %(time)s") % {"day": format_day(starts_at, language),
                                              "time": format_time(starts_at, language)}
     subject = gettext(_SUBJECT[kind]) % {"when": day}
+    text = render(f"{kind}.txt", context, language)
+    html = render(f"{kind}.html", context, language)
+    refuse_disclosure("subject", subject)
+    # The link is not words of ours: its token may spell anything, and its address is
+    # the deployment's PUBLIC_BASE_URL, which docs/operations.md says participants see.
+    refuse_disclosure("text", text.replace(context["link"], "") if context["link"] else text)
+    refuse_disclosure("html", html.replace(context["link"], "") if context["link"] else html)
+    return subject, text, html
+
+
+def appointment_context(payload: dict, language: Language = Language.ENGLISH) -> dict:
+    """Say what a participant is told of one appointment: its title, time, place and number."""
+    zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
+    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
+    ends_at = datetime.fromisoformat(payload["ends_at"]).astimezone(zone)
     # No name: the preview on a locked phone or a shared screen shows only this.
-    context = {
-        "title": clean_text(payload.get("summary") or "") or gettext("Appointment"),
+    return {
+        "title": (clean_text(payload.get("summary") or "")
+                  or translations(language).gettext("Appointment")),
+        "starts_at": starts_at,
         "when": when(starts_at, ends_at, language),
         "where": clean_text(payload.get("location") or ""),
         "phone": clean_text(payload.get("contact_phone") or ""),
         "link": _link(payload),
     }
-    text = render(f"{kind}.txt", context, language)
-    html = render(f"{kind}.html", context, language)
-    _refuse_disclosure("subject", subject)
-    # The link is not words of ours: its token may spell anything, and its address is
-    # the deployment's PUBLIC_BASE_URL, which docs/operations.md says participants see.
-    _refuse_disclosure("text", text.replace(context["link"], "") if context["link"] else text)
-    _refuse_disclosure("html", html.replace(context["link"], "") if context["link"] else html)
-    return subject, text, html
 
 
 def _link(payload: dict) -> str:
@@ -193,10 +202,10 @@ def _digest(payload: dict) -> tuple[str, str, str]:
                "sign_in_url": sign_in_url}
     text = render("digest.txt", context)
     html = render("digest.html", context)
-    _refuse_disclosure("subject", DIGEST_SUBJECT)
+    refuse_disclosure("subject", DIGEST_SUBJECT)
     # The service's own address may name the organisation; the words around it may not.
-    _refuse_disclosure("text", text.replace(sign_in_url, ""))
-    _refuse_disclosure("html", html.replace(sign_in_url, ""))
+    refuse_disclosure("text", text.replace(sign_in_url, ""))
+    refuse_disclosure("html", html.replace(sign_in_url, ""))
     return DIGEST_SUBJECT, text, html
 
 
@@ -261,7 +270,7 @@ def envelope_address(sender: str) -> str:
     return clean_email(address)
 
 
-def _refuse_disclosure(part: str, text: str) -> None:
+def refuse_disclosure(part: str, text: str) -> None:
     # The calendar object checks its own fields; this covers our templates and
     # subject lines too, which an inbox shows before anything is opened.
     found = disclosing_words(text)

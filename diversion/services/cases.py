@@ -99,7 +99,9 @@ def change_contact(actor: Actor, case_id: int, participant: dict) -> Case:
     """Change how the participant is reached: phone, language and consent to texts.
 
     Messages already queued keep what they were written with; what is sent from now
-    on follows the change. The audit row names the fields changed, never their values.
+    on follows the change, except that a text message not yet sent is withdrawn once
+    the consent to texts is, or the number changes (the sender checks before it goes).
+    The audit row names the fields changed, never their values.
     """
     phone, language, sms_consent = _contact(participant)
     with transaction():

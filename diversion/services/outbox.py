@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from diversion import clock
-from diversion.domain.vocabulary import MessageKind, MessageStatus
+from diversion.domain.contact import may_text
+from diversion.domain.vocabulary import Channel, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.i18n import title_in
-from diversion.models import Booking, CourseSession, OutboxMessage
+from diversion.models import Booking, Case, CourseSession, OutboxMessage
 from diversion.services.appointment_links import link_for
 
 
@@ -51,6 +53,7 @@ def _message(enrolment_id: int, booking_id: int, recipient: str, payload: dict,
         "enrolment_id": enrolment_id,
         "booking_id": booking_id,
         "kind": kind,
+        "channel": Channel.EMAIL,
         "recipient": recipient,
         "payload": payload,
         "idempotency_key": key,
@@ -71,6 +74,27 @@ def _row(booking: Booking, kind: str, key: str, due) -> dict:
                     payload, kind, key, due)
 
 
+def text_copy(case: Case, message: dict) -> dict | None:
+    """Return the text-message twin of a participant's message row, or None if none may go.
+
+    A text goes only with the participant's consent, to a UK mobile number, and while
+    GOV.UK Notify is set up (NOTIFY_API_KEY). It is due with the email, and is its own
+    outbox row with its own key, so each is delivered, retried and proved on its own.
+    """
+    if not current_app.config.get("NOTIFY_API_KEY") or not may_text(case.phone,
+                                                                     case.sms_consent):
+        return None
+    return {**message, "channel": Channel.SMS, "recipient": case.phone,
+            "idempotency_key": f"sms:{message['idempotency_key']}"}
+
+
+def queue_sms(case: Case, message: dict) -> None:
+    """Queue a text message beside a participant's message row, where one may go."""
+    twin = text_copy(case, message)
+    if twin is not None:
+        _insert([twin])
+
+
 def _insert(rows: list[dict]) -> None:
     if rows:
         db.session.execute(sa.insert(OutboxMessage), rows)
@@ -85,11 +109,14 @@ def _reminder_due(starts_at: datetime, reminder_hours: int) -> datetime | None:
     return max(starts_at - timedelta(hours=reminder_hours), now)
 
 
-def _reminder(booking: Booking, reminder_hours: int) -> dict | None:
+def _reminder(booking: Booking, reminder_hours: int) -> list[dict]:
+    """The booking's reminder by email, and by text message where the participant agreed."""
     due = _reminder_due(booking.session.starts_at, reminder_hours)
     if due is None:
-        return None
-    return _row(booking, MessageKind.REMINDER, f"reminder:{booking.id}:{booking.sequence}", due)
+        return []
+    email = _row(booking, MessageKind.REMINDER, f"reminder:{booking.id}:{booking.sequence}", due)
+    text = text_copy(booking.enrolment.case, email)
+    return [email] if text is None else [email, text]
 
 
 def queue(booking: Booking, kind: str) -> None:
@@ -103,18 +130,14 @@ def invite(bookings: list[Booking]) -> None:
     for booking in bookings:
         rows.append(_row(booking, MessageKind.INVITATION,
                          f"invitation:{booking.id}:{booking.sequence}", clock.now()))
-        reminder = _reminder(booking, booking.session.programme.reminder_hours)
-        if reminder is not None:
-            rows.append(reminder)
+        rows += _reminder(booking, booking.session.programme.reminder_hours)
     _insert(rows)
 
 
 def schedule_reminder(booking: Booking, reminder_hours: int) -> None:
     """Queue the reminder for the booking's current time, replacing any earlier one."""
     supersede_reminders(booking)
-    reminder = _reminder(booking, reminder_hours)
-    if reminder is not None:
-        _insert([reminder])
+    _insert(_reminder(booking, reminder_hours))
 
 
 def supersede_reminders(booking: Booking) -> None:

@@ -14,11 +14,13 @@ from diversion.domain.dates import format_date, format_time
 from diversion.domain.programme import FOLLOW_UP
 from diversion.domain.vocabulary import (
     LONDON,
+    Channel,
     EnrolmentStatus,
     ExtensionTarget,
     MessageStatus,
     Role,
     in_words,
+    text_delivery_in_words,
     values,
 )
 from diversion.extensions import db
@@ -127,8 +129,11 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id,
                                        OutboxMessage.status == MessageStatus.SENT)
     ):
-        events.append(Event(message.sent_at or message.created_at, "message",
-                            f"{message.kind.capitalize()} sent to {message.recipient}"))
+        said = f"{message.kind.capitalize()} sent to {message.recipient}"
+        if message.channel == Channel.SMS:
+            said += (" by text message: "
+                     + text_delivery_in_words(message.delivery_status))
+        events.append(Event(message.sent_at or message.created_at, "message", said))
     for flag in enrolment.flags:
         events.append(Event(flag.raised_at, "flag", f"Flag raised: {flag.detail}"))
     for decision in enrolment.decisions:

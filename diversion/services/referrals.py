@@ -19,9 +19,11 @@ from diversion.domain.referral import rules_in_words
 from diversion.domain.vocabulary import (
     LONDON,
     BookingStatus,
+    Channel,
     MessageStatus,
     Role,
     in_words,
+    text_delivery_in_words,
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking, Case, Enrolment, OutboxMessage
@@ -221,18 +223,33 @@ def _message(m: OutboxMessage, modules: dict[int, int]) -> dict:
     about = ", ".join(p for p in (
         module_label(module) if module is not None else "", when(starts_at)) if p)
     never = m.status in (MessageStatus.FAILED, MessageStatus.SUPERSEDED)
+    text = m.channel == Channel.SMS
     if m.status == MessageStatus.SENT:
         outcome = f"Sent {when(m.sent_at)}"
+        if text:
+            outcome += f" through GOV.UK Notify: {text_delivery_in_words(m.delivery_status)}"
+            if m.delivery_status is not None:
+                outcome += f" ({when(m.delivery_reported_at)})"
     elif m.status == MessageStatus.FAILED:
         outcome = f"Failed {when(m.failed_at)}".rstrip() + ": never delivered"
+        if text and m.last_error:
+            outcome += f" ({m.last_error})"
     elif m.status == MessageStatus.SUPERSEDED:
-        outcome = "Withdrawn before sending, as the booking changed: never delivered"
+        outcome = ("Withdrawn before sending, as the booking or the consent to texts "
+                   "changed: never delivered" if text else
+                   "Withdrawn before sending, as the booking changed: never delivered")
     else:
         outcome = f"Not sent yet: due {when(m.due_at)}"
+    if text:
+        reference = m.notify_id or ("none, as it was never sent" if never
+                                    else "none yet, as it has not been sent")
+    else:
+        reference = m.message_id or ("none, as it was never sent" if never
+                                     else "none yet, as it has not been sent")
     return {
         "kind": m.kind, "kind_text": in_words(m.kind),
         "booking_id": m.booking_id, "module": module_key(module),
-        "channel": _channel(m.recipient),
+        "channel": in_words(m.channel), "channel_code": m.channel,
         "recipient": m.recipient, "status": m.status, "status_text": in_words(m.status),
         "queued_at": iso(m.created_at), "queued_at_text": when(m.created_at),
         "sent_at": iso(m.sent_at), "sent_at_text": when(m.sent_at),
@@ -241,11 +258,9 @@ def _message(m: OutboxMessage, modules: dict[int, int]) -> dict:
         "about": about,
         "outcome_text": outcome,
         "subject": m.subject, "message_id": m.message_id,
-        "message_id_text": m.message_id or ("none, as it was never sent" if never
-                                            else "none yet, as it has not been sent"),
+        "message_id_text": reference,
+        "notify_id": m.notify_id,
+        "delivery_status": m.delivery_status,
+        "delivery_status_text": text_delivery_in_words(m.delivery_status) if text else None,
+        "delivery_reported_at": iso(m.delivery_reported_at),
     }
-
-
-def _channel(recipient: str) -> str:
-    # An email address has an @; a text message goes to a phone number.
-    return "Email" if "@" in recipient else "Text message"

@@ -9,7 +9,7 @@ from diversion.extensions import api, login_manager
 
 
 def register(app: Flask) -> None:
-    from diversion.web import admin, auth, case_officer, coordinator, feed, participant
+    from diversion.web import admin, auth, case_officer, coordinator, feed, notify, participant
 
     login_manager.login_view = "auth.login"
     # The sign-in page says what to do; a banner saying it again is noise (and would
@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(participant.bp)
+    app.register_blueprint(notify.bp)
     # The feed is part of the integration contract: its blueprint documents it in the
     # OpenAPI document beside the API.
     api.register_blueprint(feed.bp)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_job_guard"
-down_revision = "0019_participant_contact"
+down_revision = "0022_sms_channel"
 branch_labels = None
 depends_on = None
 

@@ -16,8 +16,9 @@ from icalendar import Calendar
 
 from diversion import clock
 from diversion.extensions import db
-from diversion.notify.delivery import DeliveryResult, deliver_all
+from diversion.notify.delivery import DeliveryResult, deliver_all, deliver_due
 from tests.conftest import case_body
+from tests.integration.notify import fake_notify
 
 NOW = "2027-01-04T09:00:00+00:00"  # a Monday in winter (GMT)
 
@@ -120,6 +121,31 @@ def deliver(app) -> DeliveryResult:
             db.session.remove()
 
 
+def deliver_side_by_side(app, *, senders: int, batch: int) -> list[DeliveryResult]:
+    """Run several senders at once, each in small batches until nothing is due; their results."""
+    results, errors = [], []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                total = deliver_due(limit=batch)
+                while total.handled and (more := deliver_due(limit=batch)).handled:
+                    total += more
+                results.append(total)
+            except Exception as error:  # surfaced below: a thread cannot fail the test
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return results
+
+
 @pytest.fixture
 def world(api_as, mail_app):
     """A coordinator, a case officer, a venue, and helpers to enrol and publish sessions."""
@@ -131,11 +157,12 @@ def world(api_as, mail_app):
     count = iter(range(1, 1000))
 
     def enrol(email_address: str | None = None, start: str = "2027-01-04",
-              language: str | None = None) -> dict:
+              language: str | None = None, sms_consent: bool = False) -> dict:
         n = next(count)
         body = case_body(reference=f"CASE/{n}", email=email_address or f"p{n}@example.com")
         if language is not None:
             body["participant"]["language"] = language
+        body["participant"]["sms_consent"] = sms_consent
         case = officer.post("/cases", body).get_json()
         response = officer.post(f"/cases/{case['id']}/enrolment",
                                 {"programme_id": 1, "start_date": start})
@@ -157,3 +184,29 @@ def world(api_as, mail_app):
 
     return {"officer": officer, "coordinator": coordinator, "enrol": enrol,
             "session": session, "book": book, "app": mail_app}
+
+
+CALLBACK_TOKEN = "a-long-random-callback-token-for-tests"
+
+
+@pytest.fixture
+def notify():
+    """A fake GOV.UK Notify on loopback (tests/integration/notify/fake_notify.py)."""
+    fake, server = fake_notify.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def notify_settings(fake) -> dict:
+    """The settings that point the app, or a send-mail process, at the fake Notify."""
+    return {"NOTIFY_API_KEY": fake_notify.API_KEY,
+            "NOTIFY_SMS_TEMPLATE_ID": fake_notify.TEMPLATE_ID,
+            "NOTIFY_BASE_URL": fake.url, "NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN}
+
+
+@pytest.fixture
+def texting(world, notify):
+    """The booking world with text messages on, sent to the fake Notify."""
+    world["app"].config.update(notify_settings(notify))
+    return {**world, "notify": notify}

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -17,8 +16,13 @@ from diversion import clock
 from diversion.config import ROOT
 from diversion.extensions import db
 from diversion.models import OutboxMessage
-from diversion.notify.delivery import MAX_ATTEMPTS, deliver_due
-from tests.integration.notify.conftest import deliver, free_port, kind_of
+from diversion.notify.delivery import MAX_ATTEMPTS
+from tests.integration.notify.conftest import (
+    deliver,
+    deliver_side_by_side,
+    free_port,
+    kind_of,
+)
 
 
 def rows(app) -> list[OutboxMessage]:
@@ -166,26 +170,7 @@ def test_senders_running_side_by_side_share_the_outbox_and_send_each_message_onc
     session = world["session"]("2027-01-12T18:00:00", capacity=20)
     for n in range(12):
         world["book"](world["enrol"](f"p{n}@example.com"), session)
-    results, errors = [], []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                total = deliver_due(limit=2)
-                while total.handled and (batch := deliver_due(limit=2)).handled:
-                    total += batch
-                results.append(total)
-            except Exception as error:  # surfaced below: a thread cannot fail the test
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    results = deliver_side_by_side(app, senders=4, batch=2)
     assert sum(r.sent for r in results) == 12
     assert len(mailbox.messages) == 12
     assert len({m.message_id for m in mailbox.messages}) == 12

@@ -167,8 +167,9 @@ def test_the_participants_name_appears_in_the_calendar_but_not_the_email_text():
     assert "Taylor" not in message.get_body(("html",)).get_content()
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in Path(TEMPLATES).iterdir()))
-def test_no_email_template_uses_a_disclosing_word(template):
+@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix()
+                                            for p in Path(TEMPLATES).rglob("*") if p.is_file()))
+def test_no_email_or_text_message_template_uses_a_disclosing_word(template):
     context = {"title": "Appointment", "when": "Tuesday 5 January 2027, 6pm to 7:30pm",
                "where": "Civic Centre, Room 2, 1 High Street, Leeds LS1 1AA",
                "phone": "0300 123 4567", "link": "https://example.org/appointments/WzEsMF0.x"}
