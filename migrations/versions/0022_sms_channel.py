@@ -1,7 +1,7 @@
 """Text messages through GOV.UK Notify: an outbox row's channel, Notify's id and its report.
 
 Revision ID: 0022_sms_channel
-Revises: 0019_participant_contact
+Revises: 0020_self_service
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """Each job slot counts the runs that started it.
 
 Revision ID: 0024_job_guard
-Revises: 0019_participant_contact
+Revises: 0022_sms_channel
 """
 
 import sqlalchemy as sa
