@@ -86,7 +86,10 @@ def test_a_reminder_goes_by_text_too_when_the_participant_agreed_to_texts(textin
     [sms] = notify.notifications
     [row] = texts(app)
     assert sms["phone_number"] == MOBILE
-    assert sms["body"] == REMINDER_TEXT
+    # The same private appointment link as the reminder email's, to move or ask for a call.
+    reminder_mail = mailbox.messages[-1].message.get_body(("plain",)).get_content()
+    assert sms["body"].startswith(REMINDER_TEXT + " Your appointment: http://localhost/appointments/")
+    assert sms["body"].rpartition(" ")[2] in reminder_mail
     assert sms["reference"] == str(row.id)
     assert (row.kind, row.status, row.notify_id) == ("reminder", "sent", sms["id"])
     assert notify.refused_tokens == 0

@@ -25,6 +25,12 @@ def test_a_reminder_text_says_when_where_and_whom_to_call_and_nothing_else():
     assert "Sam" not in text and "Taylor" not in text
 
 
+def test_a_reminder_text_ends_with_the_participants_own_appointment_link():
+    link = "https://appointments.example.gov.uk/appointments/WzEsMF0.abc"
+    text = build_text("reminder", "+447700900982", payload(link=link))
+    assert text.endswith(f"call 0300 123 4567. Your appointment: {link}")
+
+
 def test_a_text_that_would_reveal_the_programme_is_refused():
     with pytest.raises(ValueError, match="reveal the programme"):
         build_text("reminder", "+447700900982", payload(summary="Police appointment"))
