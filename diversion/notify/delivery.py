@@ -37,11 +37,13 @@ from flask import current_app
 
 from diversion import clock
 from diversion.database import is_postgresql, transaction
+from diversion.domain.notices import still_to_make_up
 from diversion.domain.vocabulary import BookingStatus, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.models import Booking, Enrolment, OutboxMessage
 from diversion.notify.messages import Outgoing, build, envelope_address
 from diversion.services import Actor, audit
+from diversion.services.facts import booking_facts, enrolment_facts
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +170,15 @@ def _due(now: datetime) -> sa.Select:
     earlier = so.aliased(OutboxMessage)
     # An update or cancellation must not overtake the invitation it follows:
     # clients drop a CANCEL for a UID they have not seen, and the later REQUEST
-    # would then put a cancelled session in the calendar. A stuck reminder
-    # never holds anything back.
+    # would then put a cancelled session in the calendar. A stuck reminder or
+    # notice of a missed session, neither of them calendar messages, never holds
+    # anything back.
     overtaking = (
         sa.select(earlier.id)
         .where(earlier.booking_id == OutboxMessage.booking_id,
                earlier.id < OutboxMessage.id,
                earlier.status == MessageStatus.PENDING,
-               earlier.kind != MessageKind.REMINDER)
+               earlier.kind.not_in((MessageKind.REMINDER, MessageKind.MISSED_NOTICE)))
         .exists()
     )
     query = (
@@ -205,7 +208,8 @@ def _claim(limit: int, settings: MailSettings, result: DeliveryResult) -> list[_
         now = clock.now()
         rows = db.session.scalars(_due(now).limit(limit)).all()
         for row in rows:
-            if row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now):
+            if (row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now)) or (
+                    row.kind == MessageKind.MISSED_NOTICE and _notice_is_stale(row)):
                 row.status = MessageStatus.SUPERSEDED
                 result.superseded += 1
                 continue
@@ -240,6 +244,13 @@ def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
         return True
     # Mail held up past the session (a long SMTP outage) would only confuse.
     return starts_at <= now
+
+
+def _notice_is_stale(row: OutboxMessage) -> bool:
+    # Corrected, made up, or the enrolment closed since it was queued: nothing to rebook.
+    booking = db.session.get(Booking, row.booking_id) if row.booking_id else None
+    return booking is None or not still_to_make_up(enrolment_facts(booking.enrolment),
+                                                   booking_facts(booking))
 
 
 def _case_id(enrolment_id: int | None) -> int | None:

@@ -3,7 +3,8 @@
 The shape follows docs/calendar.md (RFC 6047 iMIP): one recipient, and for
 invitations, updates and cancellations a ``multipart/mixed`` holding a
 ``multipart/alternative`` (text, HTML, ``text/calendar; method=...``) and an
-``invite.ics`` attachment. Reminders are text and HTML only.
+``invite.ics`` attachment. Reminders are text and HTML only, and so is the notice
+after a missed session: the day it was missed, the day to rebook by, the number to call.
 
 A digest goes to a case officer, not a participant: counts (new flags, completions)
 and a sign-in link, never case detail, and a subject that says nothing either.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
@@ -37,10 +38,13 @@ __all__ = [
     "envelope_address",
     "message_id_for",
     "render",
+    "sms_text",
     "when",
 ]
 
 TEMPLATES = ROOT / "templates" / "emails"
+# Paper handed to a participant: the same words and the same checks as their mail.
+LETTERS = ROOT / "templates" / "letters"
 _CALENDAR_METHOD: dict[str, str] = {
     MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
     MessageKind.CANCELLATION: "CANCEL"}
@@ -49,6 +53,7 @@ _SUBJECT: dict[str, str] = {
     MessageKind.UPDATE: "Updated: your appointment is now on {when}",
     MessageKind.CANCELLATION: "Cancelled: your appointment on {when}",
     MessageKind.REMINDER: "Reminder: your appointment on {when}",
+    MessageKind.MISSED_NOTICE: "Missed appointment on {when}",
 }
 # What a participant is sent about an appointment; the digest goes to staff.
 KINDS = tuple(_SUBJECT)
@@ -88,6 +93,8 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
     envelope_from = envelope_address(sender)
     if row.kind == MessageKind.DIGEST:
         subject, text, html = _digest(payload)
+    elif row.kind == MessageKind.MISSED_NOTICE:
+        subject, text, html = _missed_notice(payload)
     else:
         subject, text, html = _appointment(row.kind, payload)
 
@@ -153,6 +160,40 @@ def _appointment(kind: str, payload: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def _missed_notice(payload: dict) -> tuple[str, str, str]:
+    subject, context = _missed_notice_context(payload)
+    text = render("missed_notice.txt", context)
+    html = render("missed_notice.html", context)
+    _refuse_disclosure("subject", subject)
+    _refuse_disclosure("text", text)
+    _refuse_disclosure("html", html)
+    return subject, text, html
+
+
+def _missed_notice_context(payload: dict) -> tuple[str, dict]:
+    zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
+    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
+    rebook_by = payload.get("rebook_by")
+    subject = _SUBJECT[MessageKind.MISSED_NOTICE].format(when=format_day(starts_at))
+    return subject, {
+        "title": clean_text(payload.get("summary") or "") or "Appointment",
+        "when": f"{format_weekday_date(starts_at)} at {format_time(starts_at)}",
+        "rebook_by": format_weekday_date(date.fromisoformat(rebook_by)) if rebook_by else "",
+        "phone": clean_text(payload.get("contact_phone") or ""),
+        "reference": clean_text(payload.get("reference") or ""),
+    }
+
+
+def sms_text(row: Row) -> str:
+    """Return a message's words as one short plain text, for a text message."""
+    if row.kind != MessageKind.MISSED_NOTICE:
+        raise ValueError(f"no text message is written for {row.kind!r}")
+    _subject, context = _missed_notice_context(row.payload)
+    text = " ".join(render("missed_notice.sms.txt", context).split())
+    _refuse_disclosure("text", text)
+    return text
+
+
 def _count(payload: dict, key: str) -> int:
     value = payload.get(key, 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -202,7 +243,7 @@ def render(template: str, context: dict) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader([str(TEMPLATES), str(LETTERS)]),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -194,3 +194,22 @@ class ContactForm(BaseForm):
     language = language_field()
     sms_consent = sms_consent_field()
     submit = SubmitField("Save contact details", widget=GovSubmitInput())
+
+
+class HandoverForm(BaseForm):
+    """When, and by whom, the warning letter was handed to the participant in person."""
+
+    handed_over_on = DateField(
+        "Date it was handed over", format="%d %m %Y", widget=DateInput(),
+        description="For example, 13 1 2027",
+        validators=[InputRequired("Enter the date the letter was handed over")],
+        invalid_value_message="Enter the date the letter was handed over as a real date, "
+                              "like 13 1 2027",
+    )
+    handed_over_by = StringField(
+        "Handed over by", widget=GovTextInput(),
+        description="The name of the person who handed it over",
+        validators=[InputRequired("Enter the name of the person who handed the letter over"),
+                    Length(max=200, message="The name must be 200 characters or fewer")],
+    )
+    submit = SubmitField("Record hand-over", widget=GovSubmitInput())

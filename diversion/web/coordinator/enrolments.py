@@ -21,7 +21,14 @@ from diversion.domain.vocabulary import (
     Role,
     values,
 )
-from diversion.services import InvalidInput, attendance, bookings, invitations, waitlist
+from diversion.services import (
+    InvalidInput,
+    attendance,
+    bookings,
+    invitations,
+    referrals,
+    waitlist,
+)
 from diversion.services import choices as choice_service
 from diversion.services import enrolments as enrolment_service
 from diversion.services.facts import booking_facts, enrolment_facts
@@ -120,6 +127,7 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
         to_record=to_record, outcome_forms=outcome_forms, blocked=blocked,
         concerns=seen.concerns, error_summary=errors,
         waitlist_entries=waitlist.entries_of(enrolment.id),
+        messages=referrals.messages_to_participant(enrolment),
         reference=enrolment_service.participant_reference(enrolment.id),
         title=enrolment.case.participant_name,
     )
