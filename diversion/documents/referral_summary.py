@@ -9,7 +9,7 @@ MODULE_COLUMNS = (34, 22, 30, 44, 50)
 WEEK_COLUMNS = (38, 30, 112)
 FLAG_COLUMNS = (36, 24, 92, 28)
 DECISION_COLUMNS = (34, 30, 52, 64)
-NOTICE_COLUMNS = (18, 38, 40, 38, 46)
+NOTICE_COLUMNS = (23, 36, 38, 37, 46)
 
 
 def render(data: dict) -> bytes:

@@ -86,7 +86,7 @@ class Mailbox:
 def kind_of(received: Received) -> str:
     subject = received.message["Subject"]
     for prefix, kind in (("Updated:", "update"), ("Cancelled:", "cancellation"),
-                         ("Reminder:", "reminder")):
+                         ("Reminder:", "reminder"), ("Missed appointment", "missed_notice")):
         if subject.startswith(prefix):
             return kind
     return "invitation"
