@@ -42,4 +42,5 @@ def render(letter: WarningLetter) -> bytes:
             pdf.paragraph(" ".join(lines[1:]), size=12)
         else:
             pdf.paragraph(" ".join(lines), size=12)
+        pdf.ln(2)
     return bytes(pdf.output())

@@ -88,22 +88,31 @@ def handover_absence(enrolment: Enrolment) -> Booking | None:
     return None if absence is None else db.session.get(Booking, absence.id)
 
 
+def handover_missed_on(actor: Actor, enrolment_id: int) -> date:
+    """Return the day of the absence a hand-over recorded now is about, or raise NotFound."""
+    actor.require(Role.CASE_OFFICER)
+    return _handed_over_about(actor, enrolment_id)[2]
+
+
+def _handed_over_about(actor: Actor, enrolment_id: int) -> tuple[Enrolment, Booking, date]:
+    enrolment = visible_enrolment(actor, enrolment_id)
+    absence = handover_absence(enrolment)
+    if absence is None:
+        raise NotFound("warning_letter", enrolment_id)
+    return enrolment, absence, rules_for_enrolment(enrolment).local_date(absence.starts_at)
+
+
 def record_handover(actor: Actor, enrolment_id: int, *, handed_over_on: date | None,
                     handed_over_by: str) -> WarningLetterHandover:
     """Record when, and by whom, the warning letter was handed to the participant."""
     actor.require(Role.CASE_OFFICER)
     handed_over_by = (handed_over_by or "").strip()
     with transaction():
-        enrolment = visible_enrolment(actor, enrolment_id)
-        absence = handover_absence(enrolment)
-        if absence is None:
-            raise NotFound("warning_letter", enrolment_id)
+        enrolment, absence, missed_on = _handed_over_about(actor, enrolment_id)
         if handed_over_on is None:
             raise InvalidInput("Enter the date the letter was handed over",
                                field="handed_over_on")
-        problem = handover_problem(handed_over_on,
-                                   rules_for_enrolment(enrolment).local_date(absence.starts_at),
-                                   clock.today())
+        problem = handover_problem(handed_over_on, missed_on, clock.today())
         if problem:
             raise InvalidInput(problem, field="handed_over_on")
         if not handed_over_by:

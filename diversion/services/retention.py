@@ -44,6 +44,7 @@ from diversion.models import (
     Flag,
     OutboxMessage,
     Programme,
+    WarningLetterHandover,
 )
 from diversion.services import Actor, audit
 from diversion.services.programmes import settings_of
@@ -223,6 +224,9 @@ def _erase_case(case: Case, enrolment: Enrolment | None, now: datetime) -> None:
                        .values(reason=ERASED))
     _update(sa.update(Extension).where(Extension.enrolment_id == enrolment.id)
                        .values(reason=ERASED))
+    _update(sa.update(WarningLetterHandover)
+            .where(WarningLetterHandover.enrolment_id == enrolment.id)
+            .values(handed_over_by=ERASED))
     _update(sa.update(FeedToken).where(FeedToken.enrolment_id == enrolment.id,
                                                   FeedToken.revoked_at.is_(None))
                        .values(revoked_at=now))

@@ -180,6 +180,16 @@ def test_a_handover_form_with_a_mistake_shows_it_beside_the_field_and_records_no
             sa.table("warning_letter_handovers"))) == 0
 
 
+def test_every_mistake_in_the_handover_form_is_shown_at_once(missed, client):
+    html = _handover(client, missed["id"], handed_over_on=["14", "1", "2027"],
+                     handed_over_by="").get_data(as_text=True)
+    summary = html[html.index("There is a problem"):html.index("</ul>", html.index(
+        "There is a problem"))]
+    assert "The date the letter was handed over must be today or in the past" in summary
+    assert "Enter the name of the person who handed the letter over" in summary
+    assert "<title>Error: " in html
+
+
 def test_a_recorded_handover_shows_on_the_page_and_is_audited(missed, client, app):
     response = _handover(client, missed["id"])
     assert response.status_code == 302

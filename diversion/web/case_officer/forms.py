@@ -1,3 +1,5 @@
+from datetime import date
+
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
@@ -25,8 +27,11 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
+from diversion import clock
+from diversion.domain.notices import handover_problem
 from diversion.domain.vocabulary import DecisionKind, Language
 from diversion.web.forms import (
     BaseForm,
@@ -197,7 +202,11 @@ class ContactForm(BaseForm):
 
 
 class HandoverForm(BaseForm):
-    """When, and by whom, the warning letter was handed to the participant in person."""
+    """When, and by whom, the warning letter was handed to the participant in person.
+
+    ``missed_on`` is the day of the absence the letter was about: the letter was handed
+    over on or after it.
+    """
 
     handed_over_on = DateField(
         "Date it was handed over", format="%d %m %Y", widget=DateInput(),
@@ -213,3 +222,13 @@ class HandoverForm(BaseForm):
                     Length(max=200, message="The name must be 200 characters or fewer")],
     )
     submit = SubmitField("Record hand-over", widget=GovSubmitInput())
+
+    def __init__(self, *args, missed_on: date | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.missed_on = missed_on
+
+    def validate_handed_over_on(self, field) -> None:
+        problem = (field.data and self.missed_on
+                   and handover_problem(field.data, self.missed_on, clock.today()))
+        if problem:
+            raise ValidationError(problem)

@@ -306,7 +306,7 @@ def warning_letter(enrolment_id: int):
 @role_required(Role.CASE_OFFICER)
 def record_handover(enrolment_id: int):
     """Record when, and by whom, the warning letter was handed over."""
-    form = HandoverForm()
+    form = HandoverForm(missed_on=notices.handover_missed_on(actor(), enrolment_id))
     if form.validate_on_submit():
         try:
             notices.record_handover(actor(), enrolment_id,
