@@ -605,6 +605,24 @@ class OutboxMessage(Model):
     )
 
 
+class WarningLetterHandover(Model):
+    """A warning letter about an unexcused absence, handed to the participant in person."""
+
+    __tablename__ = "warning_letter_handovers"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolments.id"), index=True)
+    # The unexcused absence the letter was about.
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id"), index=True)
+    handed_over_on: so.Mapped[date]
+    # The person who handed it over: not always the officer who records it.
+    handed_over_by: so.Mapped[str] = so.mapped_column(sa.String(200))
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"),
+                                                             index=True)
+    recorded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+
+    booking: so.Mapped[Booking] = so.relationship()
+
+
 class FeedToken(Model):
     __tablename__ = "feed_tokens"
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -1,6 +1,6 @@
 """Enrolments: progress, flags and bookings."""
 
-from flask import Response, request
+from flask import request
 
 from diversion.api import Blueprint, next_url
 from diversion.api.auth import current_actor, requires
@@ -14,8 +14,10 @@ from diversion.api.schemas import (
     Shown,
 )
 from diversion.documents import referral_summary as referral_summary_pdf
+from diversion.documents import warning_letter as warning_letter_pdf
 from diversion.domain.vocabulary import Role
-from diversion.services import decisions, enrolments, referrals
+from diversion.services import decisions, enrolments, notices, referrals
+from diversion.web.downloads import pdf_download
 
 bp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
                description="Enrolments and their progress")
@@ -78,7 +80,21 @@ def referral_summary(enrolment_id):
         request.accept_mimetypes["application/json"]
     ):
         summary = referrals.summary(actor, enrolment_id, form="pdf")
-        return Response(referral_summary_pdf.render(summary), mimetype="application/pdf",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+        return pdf_download(referral_summary_pdf.render(summary),
+                            f"referral-summary-{enrolment_id}.pdf")
     return referrals.summary(actor, enrolment_id, form="json")
+
+
+@bp.get("/<int:enrolment_id>/warning-letter")
+@bp.response(200, schema={"type": "string", "format": "binary"}, content_type="application/pdf",
+             description="The printable warning letter")
+@bp.refuses(422, "would_disclose")
+@requires(Role.CASE_OFFICER)
+def warning_letter(enrolment_id):
+    """The letter about the latest unexcused absence, to hand over in person (a PDF).
+
+    404 when there is none: no unexcused absence still to make up, or the enrolment has
+    ended. Printing it is recorded as a disclosure.
+    """
+    letter = notices.warning_letter(current_actor(), enrolment_id)
+    return pdf_download(warning_letter_pdf.render(letter), f"letter-{enrolment_id}.pdf")

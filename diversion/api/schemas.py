@@ -645,6 +645,8 @@ class ReferralSummaryOut(Schema):
     modules = fields.List(fields.Dict())
     bookings = fields.List(fields.Dict())
     messages = fields.List(fields.Dict())
+    # Warning letters about unexcused absences handed to the participant in person.
+    warning_letters = fields.List(fields.Dict())
     flags = fields.List(fields.Dict())
     decisions = fields.List(fields.Dict())
     extensions = fields.List(fields.Dict())

@@ -1,4 +1,5 @@
-"""An A4 document marked OFFICIAL-SENSITIVE, numbered "Page N of M" on every page."""
+"""An A4 document marked OFFICIAL-SENSITIVE, numbered "Page N of M" on every page; or,
+for paper handed to a participant, unmarked."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ NOTE = FontFace(color=GREY)
 class OfficialDocument(FPDF):
     """A4, the protective marking at the top and bottom of each page, pages numbered."""
 
-    def __init__(self, *, title: str, footer: str) -> None:
+    def __init__(self, *, title: str, footer: str, marking: str = MARKING) -> None:
         super().__init__(format="A4")
         self.footer_text = latin1(footer)
+        self.marking = marking
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(auto=True, margin=18)
         self.set_title(title)
@@ -28,7 +30,7 @@ class OfficialDocument(FPDF):
         self.set_font(FONT, "B", 9)
         self.set_text_color(0)
         self.set_y(7)
-        self.cell(0, 5, MARKING, align="C")
+        self.cell(0, 5, self.marking, align="C")
         self.set_y(15)
 
     def footer(self) -> None:
@@ -42,7 +44,7 @@ class OfficialDocument(FPDF):
         self.cell(third, 5, self.footer_text, align="L")
         self.set_font(FONT, "B", 9)
         self.set_text_color(0)
-        self.cell(third, 5, MARKING, align="C")
+        self.cell(third, 5, self.marking, align="C")
         self.set_font(FONT, "", 8)
         # fpdf2 writes the page count in place of {nb} once the last page is known.
         self.cell(third, 5, f"Page {self.page_no()} of {{nb}}", align="R")

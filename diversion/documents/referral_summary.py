@@ -10,7 +10,7 @@ MODULE_COLUMNS = (34, 22, 30, 44, 50)
 WEEK_COLUMNS = (38, 30, 112)
 FLAG_COLUMNS = (36, 24, 92, 28)
 DECISION_COLUMNS = (34, 30, 52, 64)
-NOTICE_COLUMNS = (18, 38, 40, 38, 46)
+NOTICE_COLUMNS = (23, 36, 38, 37, 46)
 
 
 def render(data: dict) -> bytes:
@@ -32,7 +32,7 @@ def render(data: dict) -> bytes:
     pdf.bullets(a["rules_text"])
     _modules(pdf, data["modules"])
     _flags_and_decisions(pdf, data)
-    _notice(pdf, data["messages"])
+    _notice(pdf, data["messages"], data["warning_letters"])
     pdf.paragraph(f"Produced {data['produced_at_text']} by {data['produced_by']}.", size=9)
     return bytes(pdf.output())
 
@@ -88,16 +88,18 @@ def _flags_and_decisions(pdf: OfficialDocument, data: dict) -> None:
         pdf.paragraph("None.")
 
 
-def _notice(pdf: OfficialDocument, messages: list[dict]) -> None:
+def _notice(pdf: OfficialDocument, messages: list[dict], letters: list[dict]) -> None:
     pdf.heading("Proof of notice: every message to the participant")
-    if not messages:
+    if messages:
+        pdf.grid(["Message", "About", "Channel and recipient", "Queued", "Sent or failed"],
+                 [[m["kind_text"], m["about"], f"{m['channel']} to {m['recipient']}",
+                   m["queued_at_text"], m["outcome_text"]] for m in messages],
+                 NOTICE_COLUMNS, size=7.5,
+                 notes=[f"{_reference_label(m)}: {m['message_id_text']}" for m in messages])
+    else:
         pdf.paragraph("No message was sent to the participant.")
-        return
-    pdf.grid(["Message", "About", "Channel and recipient", "Queued", "Sent or failed"],
-             [[m["kind_text"], m["about"], f"{m['channel']} to {m['recipient']}",
-               m["queued_at_text"], m["outcome_text"]] for m in messages],
-             NOTICE_COLUMNS, size=7.5,
-             notes=[f"{_reference_label(m)}: {m['message_id_text']}" for m in messages])
+    pdf.heading("Warning letters handed over in person", size=11, keep=10)
+    pdf.bullets([letter["text"] for letter in letters] or ["None."])
 
 
 def _reference_label(message: dict) -> str:

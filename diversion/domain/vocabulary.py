@@ -113,6 +113,7 @@ class MessageKind(StrEnum):
     CANCELLATION = "cancellation"  # booking or session cancelled: METHOD:CANCEL
     REMINDER = "reminder"  # an email some hours before the session
     DIGEST = "digest"  # the case officers' daily summary
+    MISSED_NOTICE = "missed_notice"  # after an unexcused absence: rebook by a date
 
 
 class MessageStatus(StrEnum):
@@ -212,6 +213,7 @@ WORDS: dict[str, str] = {
     MessageKind.CANCELLATION: "Cancellation",
     MessageKind.REMINDER: "Reminder",
     MessageKind.DIGEST: "Daily summary",
+    MessageKind.MISSED_NOTICE: "Missed-session notice",
     MessageStatus.PENDING: "Not sent yet",
     MessageStatus.SENT: "Sent",
     MessageStatus.FAILED: "Failed",

@@ -50,6 +50,7 @@ from flask import current_app
 from diversion import clock
 from diversion.database import is_postgresql, transaction
 from diversion.domain.contact import may_text
+from diversion.domain.notices import still_to_make_up
 from diversion.domain.vocabulary import BookingStatus, Channel, MessageKind, MessageStatus
 from diversion.extensions import db
 from diversion.i18n import CatalogueMissing
@@ -57,6 +58,7 @@ from diversion.models import Booking, Enrolment, OutboxMessage
 from diversion.notify import sms
 from diversion.notify.messages import Outgoing, build, envelope_address
 from diversion.services import Actor, audit
+from diversion.services.facts import booking_facts, enrolment_facts
 
 log = logging.getLogger(__name__)
 
@@ -249,14 +251,15 @@ def _due(now: datetime, *, texts: bool, claiming: bool = True) -> sa.Select:
     earlier = so.aliased(OutboxMessage)
     # An update or cancellation must not overtake the invitation it follows:
     # clients drop a CANCEL for a UID they have not seen, and the later REQUEST
-    # would then put a cancelled session in the calendar. A stuck reminder
-    # never holds anything back, and each channel keeps its own order.
+    # would then put a cancelled session in the calendar. A stuck reminder or
+    # notice of a missed session, neither of them calendar messages, never holds
+    # anything back, and each channel keeps its own order.
     overtaking = (
         sa.select(earlier.id)
         .where(earlier.booking_id == OutboxMessage.booking_id,
                earlier.id < OutboxMessage.id,
                earlier.status == MessageStatus.PENDING,
-               earlier.kind != MessageKind.REMINDER,
+               earlier.kind.not_in((MessageKind.REMINDER, MessageKind.MISSED_NOTICE)),
                earlier.channel == OutboxMessage.channel)
         .exists()
     )
@@ -292,6 +295,7 @@ def _claim(limit: int, settings: MailSettings, texts: sms.NotifySettings | None,
         rows = db.session.scalars(_due(now, texts=texts is not None).limit(limit)).all()
         for row in rows:
             if ((row.kind == MessageKind.REMINDER and _reminder_is_stale(row, now))
+                    or (row.kind == MessageKind.MISSED_NOTICE and _notice_is_stale(row))
                     or (row.channel == Channel.SMS and not _text_still_wanted(row))):
                 row.status = MessageStatus.SUPERSEDED
                 result.superseded += 1
@@ -414,6 +418,13 @@ def _reminder_is_stale(row: OutboxMessage, now: datetime) -> bool:
         return True
     # Mail held up past the session (a long SMTP outage) would only confuse.
     return starts_at <= now
+
+
+def _notice_is_stale(row: OutboxMessage) -> bool:
+    # Corrected, made up, or the enrolment closed since it was queued: nothing to rebook.
+    booking = db.session.get(Booking, row.booking_id) if row.booking_id else None
+    return booking is None or not still_to_make_up(enrolment_facts(booking.enrolment),
+                                                   booking_facts(booking))
 
 
 def _case_id(enrolment_id: int | None) -> int | None:

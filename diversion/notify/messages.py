@@ -3,7 +3,8 @@
 The shape follows docs/calendar.md (RFC 6047 iMIP): one recipient, and for
 invitations, updates and cancellations a ``multipart/mixed`` holding a
 ``multipart/alternative`` (text, HTML, ``text/calendar; method=...``) and an
-``invite.ics`` attachment. Reminders are text and HTML only.
+``invite.ics`` attachment. Reminders are text and HTML only, and so is the notice
+after a missed session: the day it was missed, the day to rebook by, the number to call.
 
 A digest goes to a case officer, not a participant: counts (new flags, completions)
 and a sign-in link, never case detail, and a subject that says nothing either.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
@@ -40,12 +41,15 @@ __all__ = [
     "build",
     "envelope_address",
     "message_id_for",
+    "missed_notice_context",
     "refuse_disclosure",
     "render",
     "when",
 ]
 
 TEMPLATES = ROOT / "templates" / "emails"
+# Paper handed to a participant: the same words and the same checks as their mail.
+LETTERS = ROOT / "templates" / "letters"
 _CALENDAR_METHOD: dict[str, str] = {
     MessageKind.INVITATION: "REQUEST", MessageKind.UPDATE: "REQUEST",
     MessageKind.CANCELLATION: "CANCEL"}
@@ -54,6 +58,7 @@ _SUBJECT: dict[str, str] = {
     MessageKind.UPDATE: N_("Updated: your appointment is now on %(when)s"),
     MessageKind.CANCELLATION: N_("Cancelled: your appointment on %(when)s"),
     MessageKind.REMINDER: N_("Reminder: your appointment on %(when)s"),
+    MessageKind.MISSED_NOTICE: N_("Missed appointment on %(when)s"),
 }
 # What a participant is sent about an appointment; the digest goes to staff.
 KINDS = tuple(_SUBJECT)
@@ -96,7 +101,10 @@ def build(row: Row, *, sender: str, now: datetime) -> Outgoing:
         subject, text, html = _digest(payload)
     else:
         language = language_of(payload.get("language"))
-        subject, text, html = _appointment(row.kind, payload, language)
+        if row.kind == MessageKind.MISSED_NOTICE:
+            subject, text, html = _missed_notice(payload, language)
+        else:
+            subject, text, html = _appointment(row.kind, payload, language)
 
     message_id = message_id_for(row.idempotency_key, payload.get("uid", ""), envelope_from)
     # policy.SMTP writes CRLF and refuses a header value that would fold in a new line.
@@ -183,6 +191,38 @@ def _link(payload: dict) -> str:
     return link if _URL.fullmatch(link) else ""
 
 
+def _missed_notice(payload: dict, language: Language) -> tuple[str, str, str]:
+    subject, context = missed_notice_context(payload, language)
+    text = render("missed_notice.txt", context, language)
+    html = render("missed_notice.html", context, language)
+    refuse_disclosure("subject", subject)
+    refuse_disclosure("text", text)
+    refuse_disclosure("html", html)
+    return subject, text, html
+
+
+def missed_notice_context(payload: dict, language: Language = Language.ENGLISH
+                          ) -> tuple[str, dict]:
+    """Say the subject and what a participant is told of a session they missed."""
+    zone = ZoneInfo(payload.get("timezone") or LONDON_TZID)
+    starts_at = datetime.fromisoformat(payload["starts_at"]).astimezone(zone)
+    rebook_by = payload.get("rebook_by")
+    gettext = translations(language).gettext
+    subject = gettext(_SUBJECT[MessageKind.MISSED_NOTICE]) % {
+        "when": format_day(starts_at, language)}
+    return subject, {
+        "title": clean_text(payload.get("summary") or "") or gettext("Appointment"),
+        # Translators: the day and time of a missed appointment: Tuesday 5 January 2027 at 6pm.
+        "when": gettext("%(day)s at %(time)s") % {
+            "day": format_weekday_date(starts_at, language),
+            "time": format_time(starts_at, language)},
+        "rebook_by": (format_weekday_date(date.fromisoformat(rebook_by), language)
+                      if rebook_by else ""),
+        "phone": clean_text(payload.get("contact_phone") or ""),
+        "reference": clean_text(payload.get("reference") or ""),
+    }
+
+
 def _count(payload: dict, key: str) -> int:
     value = payload.get(key, 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -238,7 +278,7 @@ def _environment(language: Language) -> Environment:
     # One environment per language: installing a catalogue changes the environment's
     # globals, so two languages never share one.
     environment = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader([str(TEMPLATES), str(LETTERS)]),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

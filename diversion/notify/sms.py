@@ -19,7 +19,13 @@ from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from diversion.domain.contact import language_of, may_text
-from diversion.notify.messages import appointment_context, refuse_disclosure, render
+from diversion.domain.vocabulary import MessageKind
+from diversion.notify.messages import (
+    appointment_context,
+    missed_notice_context,
+    refuse_disclosure,
+    render,
+)
 
 NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 # Notify refuses a text message longer than this many characters.
@@ -90,14 +96,16 @@ def build_text(kind: str, recipient: str, payload: dict) -> str:
         raise ValueError("a text message needs a UK mobile number")
     try:
         language = language_of(payload.get("language"))
-        context = appointment_context(payload, language)
+        context = (missed_notice_context(payload, language)[1]
+                   if kind == MessageKind.MISSED_NOTICE
+                   else appointment_context(payload, language))
         body = render(f"sms/{kind}.txt", context, language)
     except TemplateNotFound:
         raise ValueError(f"no text message is written for {kind!r}") from None
     # One paragraph: a text shows no layout, and every character counts.
     body = " ".join(body.split())
-    refuse_disclosure("text message", body.replace(context["link"], "") if context["link"]
-                      else body)
+    link = context.get("link")
+    refuse_disclosure("text message", body.replace(link, "") if link else body)
     if not body or len(body) > MAX_TEXT_LENGTH:
         raise ValueError(f"a text message must be 1 to {MAX_TEXT_LENGTH} characters")
     return body

@@ -21,7 +21,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Booking, Flag, User
-from diversion.services import Actor, audit, progress, waitlist
+from diversion.services import Actor, audit, notices, outbox, progress, waitlist
 from diversion.services.bookings import cancel_locked, lock_booking
 
 # An outcome can be recorded, or corrected, on an open enrolment or a completed one;
@@ -71,14 +71,21 @@ def _record(actor: Actor, booking_id: int, outcome: str, reason: str | None) -> 
     booking.status = outcome
     booking.reason = reason
     booking.updated_at = clock.now()
-    db.session.add(AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
-                                    recorded_by_id=actor.user_id, recorded_at=clock.now()))
+    recorded = AttendanceRecord(booking_id=booking.id, outcome=outcome, reason=reason,
+                                recorded_by_id=actor.user_id, recorded_at=clock.now())
+    db.session.add(recorded)
     db.session.flush()
     released: list[Booking] = []
     if outcome == Outcome.ATTENDED and previous != Outcome.ATTENDED:
         released = _release_module_booked_again(actor, booking)
     # An unexcused absence puts the enrolment at risk at once, not at the next sweep.
     progress.reassess(enrolment)
+    if outcome == Outcome.ABSENT_UNEXCUSED and previous != outcome:
+        # Told with the outcome, in its transaction: the participant must rebook at once.
+        notices.tell_of_absence(enrolment, booking, key=f"{booking.id}:{recorded.id}")
+    elif previous == Outcome.ABSENT_UNEXCUSED and outcome != previous:
+        # Corrected before it went: a participant who came, or was excused, hears nothing.
+        outbox.withdraw_absence_notices(enrolment.id, booking.id)
     # A module attended rules out its other sessions: their waitlists let this person go.
     waitlist.sift(actor, enrolment)
     waitlist.promote(actor, *(b.session_id for b in released))

@@ -99,6 +99,8 @@ _CASE_OF = {
     "enrolment": lambda record_id: sa.select(Enrolment.case_id).where(Enrolment.id == record_id),
     "referral_summary": lambda record_id: sa.select(Enrolment.case_id)
     .where(Enrolment.id == record_id),
+    "warning_letter": lambda record_id: sa.select(Enrolment.case_id)
+    .where(Enrolment.id == record_id),
     "booking": lambda record_id: sa.select(Enrolment.case_id)
     .join(Booking, Booking.enrolment_id == Enrolment.id).where(Booking.id == record_id),
 }

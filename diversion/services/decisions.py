@@ -27,7 +27,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import Booking, Decision, Enrolment, Extension, Flag
-from diversion.services import Actor, InvalidInput, NotFound, audit, progress, waitlist
+from diversion.services import Actor, InvalidInput, NotFound, audit, outbox, progress, waitlist
 from diversion.services.bookings import bookings_of, cancel_future_bookings, lock_enrolment
 from diversion.services.enrolments import get_enrolment
 
@@ -127,6 +127,8 @@ def _close(actor: Actor, enrolment: Enrolment, decision: str, now: datetime) -> 
     enrolment.status = status_after(decision, enrolment.status)
     enrolment.closed_at = now
     cancelled = cancel_future_bookings(actor, enrolment, ARRANGEMENT_ENDED)
+    # Nobody is asked to rebook on an enrolment that has ended.
+    outbox.withdraw_absence_notices(enrolment.id)
     waitlist.sift(actor, enrolment)
     waitlist.promote(actor, *(b.session_id for b in cancelled))
     return cancelled

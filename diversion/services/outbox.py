@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -88,13 +88,6 @@ def text_copy(case: Case, message: dict) -> dict | None:
             "idempotency_key": f"sms:{message['idempotency_key']}"}
 
 
-def queue_sms(case: Case, message: dict) -> None:
-    """Queue a text message beside a participant's message row, where one may go."""
-    twin = text_copy(case, message)
-    if twin is not None:
-        _insert([twin])
-
-
 def _insert(rows: list[dict]) -> None:
     if rows:
         db.session.execute(sa.insert(OutboxMessage), rows)
@@ -147,6 +140,53 @@ def supersede_reminders(booking: Booking) -> None:
         .where(
             OutboxMessage.booking_id == booking.id,
             OutboxMessage.kind == MessageKind.REMINDER,
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(status=MessageStatus.SUPERSEDED)
+    )
+
+
+def tell_of_absence(booking: Booking, *, rebook_by: date | None, reference: str,
+                    key: str) -> None:
+    """Queue the notice of a missed session: no calendar object, the day to rebook by."""
+    session = booking.session
+    programme = session.programme
+    case = booking.enrolment.case
+    payload = {
+        "uid": booking.uid,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "language": case.language,
+        "summary": title_in(case.language, programme.invite_title, programme.invite_title_cy),
+        "contact_phone": programme.contact_phone,
+        "timezone": programme.timezone,
+        "rebook_by": rebook_by.isoformat() if rebook_by else None,
+        "reference": reference,
+    }
+    notice = _message(booking.enrolment_id, booking.id, case.email, payload,
+                      MessageKind.MISSED_NOTICE, f"{MessageKind.MISSED_NOTICE}:{key}",
+                      clock.now())
+    text = text_copy(case, notice)
+    _insert([notice] if text is None else [notice, text])
+
+
+def absence_told(booking: Booking) -> bool:
+    """Tell whether a notice of this missed session is queued or was sent."""
+    return db.session.scalar(
+        sa.select(sa.exists().where(
+            OutboxMessage.booking_id == booking.id,
+            OutboxMessage.kind == MessageKind.MISSED_NOTICE,
+            OutboxMessage.status.in_((MessageStatus.PENDING, MessageStatus.SENT))))) or False
+
+
+def withdraw_absence_notices(enrolment_id: int, booking_id: int | None = None) -> None:
+    """Withdraw notices of missed sessions not yet sent: corrected, or the enrolment closed."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.enrolment_id == enrolment_id,
+            *([OutboxMessage.booking_id == booking_id] if booking_id is not None else []),
+            OutboxMessage.kind == MessageKind.MISSED_NOTICE,
             OutboxMessage.status == MessageStatus.PENDING,
         )
         .values(status=MessageStatus.SUPERSEDED)

@@ -25,7 +25,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import AttendanceRecord, Enrolment, OutboxMessage
-from diversion.services import Actor, audit
+from diversion.services import Actor, audit, notices
 from diversion.services.enrolments import enrolment_filter, get_enrolment
 
 
@@ -129,11 +129,16 @@ def timeline(actor: Actor, enrolment_id: int) -> tuple[Enrolment, list[Event]]:
         sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id,
                                        OutboxMessage.status == MessageStatus.SENT)
     ):
-        said = f"{message.kind.capitalize()} sent to {message.recipient}"
+        said = f"{in_words(message.kind)} sent to {message.recipient}"
         if message.channel == Channel.SMS:
             said += (" by text message: "
                      + text_delivery_in_words(message.delivery_status))
         events.append(Event(message.sent_at or message.created_at, "message", said))
+    for handover in notices.handovers_of(enrolment.id):
+        events.append(Event(handover.recorded_at, "warning_letter",
+                            f"Warning letter handed over in person on "
+                            f"{format_date(handover.handed_over_on)} by "
+                            f"{handover.handed_over_by}"))
     for flag in enrolment.flags:
         events.append(Event(flag.raised_at, "flag", f"Flag raised: {flag.detail}"))
     for decision in enrolment.decisions:

@@ -20,14 +20,22 @@ from diversion.domain.vocabulary import (
     LONDON,
     BookingStatus,
     Channel,
+    MessageKind,
     MessageStatus,
     Role,
     in_words,
     text_delivery_in_words,
 )
 from diversion.extensions import db
-from diversion.models import AttendanceRecord, Booking, Case, Enrolment, OutboxMessage
-from diversion.services import Actor, audit
+from diversion.models import (
+    AttendanceRecord,
+    Booking,
+    Case,
+    Enrolment,
+    OutboxMessage,
+    WarningLetterHandover,
+)
+from diversion.services import Actor, audit, notices
 from diversion.services.enrolments import visible_enrolment
 from diversion.services.programmes import rules_for
 from diversion.services.referral_record import (
@@ -67,6 +75,7 @@ def summary(actor: Actor, enrolment_id: int, form: str = "json") -> dict:
         "modules": _modules(enrolment, history, moved),
         "bookings": [_booking(b, history.get(b.id, [])) for b in enrolment.bookings],
         "messages": [_message(m, modules) for m in messages],
+        "warning_letters": [_handover(h) for h in reversed(notices.handovers_of(enrolment.id))],
         "flags": [
             {"id": f.id, "kind": f.kind, "kind_text": in_words(f.kind), "detail": f.detail,
              "status": f.status, "status_text": in_words(f.status),
@@ -234,6 +243,9 @@ def _message(m: OutboxMessage, modules: dict[int, int]) -> dict:
         outcome = f"Failed {when(m.failed_at)}".rstrip() + ": never delivered"
         if text and m.last_error:
             outcome += f" ({m.last_error})"
+    elif m.status == MessageStatus.SUPERSEDED and m.kind == MessageKind.MISSED_NOTICE:
+        outcome = ("Withdrawn before sending, as the absence was corrected or the enrolment "
+                   "closed: never delivered")
     elif m.status == MessageStatus.SUPERSEDED:
         outcome = ("Withdrawn before sending, as the booking or the consent to texts "
                    "changed: never delivered" if text else
@@ -254,13 +266,38 @@ def _message(m: OutboxMessage, modules: dict[int, int]) -> dict:
         "queued_at": iso(m.created_at), "queued_at_text": when(m.created_at),
         "sent_at": iso(m.sent_at), "sent_at_text": when(m.sent_at),
         "failed_at": iso(m.failed_at), "failed_at_text": when(m.failed_at),
+        "due_at": iso(m.due_at), "due_at_text": when(m.due_at),
         "never_delivered": never,
         "about": about,
         "outcome_text": outcome,
+        "attempts": m.attempts,
         "subject": m.subject, "message_id": m.message_id,
         "message_id_text": reference,
         "notify_id": m.notify_id,
         "delivery_status": m.delivery_status,
         "delivery_status_text": text_delivery_in_words(m.delivery_status) if text else None,
         "delivery_reported_at": iso(m.delivery_reported_at),
+    }
+
+
+def messages_to_participant(enrolment: Enrolment) -> list[dict]:
+    """List every message to the participant with its delivery, newest first, as the proof
+    of notice words it (for an enrolment the caller has already been allowed to see)."""
+    modules = {b.id: b.module for b in enrolment.bookings}
+    return [_message(m, modules) for m in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.enrolment_id == enrolment.id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))]
+
+
+def _handover(h: WarningLetterHandover) -> dict:
+    missed_at = h.booking.session.starts_at
+    return {
+        "booking_id": h.booking_id, "module": module_key(h.booking.module),
+        "missed_at": iso(missed_at), "missed_at_text": when(missed_at),
+        "handed_over_on": iso(h.handed_over_on), "handed_over_on_text": day(h.handed_over_on),
+        "handed_over_by": h.handed_over_by,
+        "recorded_at": iso(h.recorded_at), "recorded_at_text": when(h.recorded_at),
+        "text": f"Warning letter about {module_label(h.booking.module).lower()} missed on "
+                f"{when(missed_at)}: handed to the participant in person on "
+                f"{day(h.handed_over_on)} by {h.handed_over_by}.",
     }

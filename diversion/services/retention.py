@@ -45,6 +45,7 @@ from diversion.models import (
     Flag,
     OutboxMessage,
     Programme,
+    WarningLetterHandover,
 )
 from diversion.services import Actor, audit
 from diversion.services.programmes import settings_of
@@ -227,6 +228,9 @@ def _erase_case(case: Case, enrolment: Enrolment | None, now: datetime) -> None:
     # What the participant wrote when asking to be called.
     _update(sa.update(CallbackRequest).where(CallbackRequest.enrolment_id == enrolment.id)
                        .values(message=None))
+    _update(sa.update(WarningLetterHandover)
+            .where(WarningLetterHandover.enrolment_id == enrolment.id)
+            .values(handed_over_by=ERASED))
     _update(sa.update(FeedToken).where(FeedToken.enrolment_id == enrolment.id,
                                                   FeedToken.revoked_at.is_(None))
                        .values(revoked_at=now))

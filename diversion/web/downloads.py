@@ -1,4 +1,4 @@
-"""File downloads for pages: a CSV export as an attachment."""
+"""File downloads: a CSV export or a printable PDF, as an attachment."""
 
 from __future__ import annotations
 
@@ -11,3 +11,9 @@ def csv_download(export: Export) -> Response:
     """Send an export as a CSV attachment."""
     return Response(export.as_csv(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{export.filename}"'})
+
+
+def pdf_download(body: bytes, filename: str) -> Response:
+    """Send a printable PDF as an attachment."""
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -41,6 +41,10 @@ _TAG_CLASSES = {
     "held": "govuk-tag--green",
     "register_overdue": "govuk-tag--red",
     "deadline_passed": "govuk-tag--red",
+    "pending": "govuk-tag--light-blue",
+    "sent": "govuk-tag--green",
+    "failed": "govuk-tag--red",
+    "superseded": "govuk-tag--grey",
 }
 STATUS_TAGS = {value: (in_words(value), tag) for value, tag in _TAG_CLASSES.items()}
 

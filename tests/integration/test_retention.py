@@ -23,6 +23,7 @@ from diversion.models import (
     FeedToken,
     OutboxMessage,
     Programme,
+    WarningLetterHandover,
 )
 from diversion.services import Actor, cases, decisions, reports, retention
 from tests.conftest import SCREENING_OK
@@ -327,3 +328,17 @@ def test_run_job_retention_says_what_it_erased_then_that_the_slot_is_done(ctx, r
                                     "0 message bodies erased; 0 audit rows deleted")
     again = runner.invoke(args=["run-job", "retention"])
     assert "already done for this slot" in again.output
+
+
+def test_who_handed_a_warning_letter_over_is_erased_with_the_enrolment(ctx):
+    course = start_course()
+    enrolment = referred_enrolment(course)
+    missed = next(b for b in enrolment.bookings if b.module == 2)
+    db.session.add(WarningLetterHandover(
+        enrolment_id=enrolment.id, booking_id=missed.id, handed_over_on=date(2027, 1, 12),
+        handed_over_by="Sam Taylor's key worker", recorded_at=clock.now()))
+    db.session.commit()
+    run_at("2033-01-13T10:00:00+00:00")
+    row = db.session.execute(sa.select(WarningLetterHandover.__table__)).one()
+    assert row.handed_over_by == retention.ERASED
+    assert row.handed_over_on == date(2027, 1, 12)

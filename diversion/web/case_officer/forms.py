@@ -1,3 +1,5 @@
+from datetime import date
+
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
@@ -25,8 +27,11 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
+from diversion import clock
+from diversion.domain.notices import handover_problem
 from diversion.domain.vocabulary import DecisionKind, Language
 from diversion.web.forms import (
     BaseForm,
@@ -194,3 +199,36 @@ class ContactForm(BaseForm):
     language = language_field()
     sms_consent = sms_consent_field()
     submit = SubmitField("Save contact details", widget=GovSubmitInput())
+
+
+class HandoverForm(BaseForm):
+    """When, and by whom, the warning letter was handed to the participant in person.
+
+    ``missed_on`` is the day of the absence the letter was about: the letter was handed
+    over on or after it.
+    """
+
+    handed_over_on = DateField(
+        "Date it was handed over", format="%d %m %Y", widget=DateInput(),
+        description="For example, 13 1 2027",
+        validators=[InputRequired("Enter the date the letter was handed over")],
+        invalid_value_message="Enter the date the letter was handed over as a real date, "
+                              "like 13 1 2027",
+    )
+    handed_over_by = StringField(
+        "Handed over by", widget=GovTextInput(),
+        description="The name of the person who handed it over",
+        validators=[InputRequired("Enter the name of the person who handed the letter over"),
+                    Length(max=200, message="The name must be 200 characters or fewer")],
+    )
+    submit = SubmitField("Record hand-over", widget=GovSubmitInput())
+
+    def __init__(self, *args, missed_on: date | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.missed_on = missed_on
+
+    def validate_handed_over_on(self, field) -> None:
+        problem = (field.data and self.missed_on
+                   and handover_problem(field.data, self.missed_on, clock.today()))
+        if problem:
+            raise ValidationError(problem)

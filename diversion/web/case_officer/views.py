@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from diversion import clock
 from diversion.documents import referral_summary as referral_summary_pdf
+from diversion.documents import warning_letter as warning_letter_pdf
 from diversion.domain.contact import phone_for_display
 from diversion.domain.errors import RuleViolation
 from diversion.domain.progress import CLOSING_DECISIONS
@@ -28,6 +30,7 @@ from diversion.services import (
     decisions,
     enrolments,
     exports,
+    notices,
     oversight,
     referrals,
     self_service,
@@ -43,8 +46,9 @@ from diversion.web.case_officer.forms import (
     ContactForm,
     DecisionForm,
     EnrolForm,
+    HandoverForm,
 )
-from diversion.web.downloads import csv_download
+from diversion.web.downloads import csv_download, pdf_download
 from diversion.web.filters import long_date, long_datetime, module_name
 from diversion.web.reports import outcomes_download, render_outcomes
 from diversion.web.roles import actor, role_required
@@ -266,7 +270,7 @@ def _confirmation(enrolment_id: int, decision: str, reason: str) -> str:
                            question=question, title=f"Are you sure you want to {question}?")
 
 
-def _refused(form: DecisionForm, error: RuleViolation | InvalidInput) -> None:
+def _refused(form: DecisionForm | HandoverForm, error: RuleViolation | InvalidInput) -> None:
     """Show a refusal beside the field it names, or above the form."""
     target = getattr(form, error.field, None) if error.field else None
     if target is None:
@@ -276,11 +280,20 @@ def _refused(form: DecisionForm, error: RuleViolation | InvalidInput) -> None:
         target.errors = [*target.errors, error.message]
 
 
-def _enrolment_page(enrolment_id: int, form: DecisionForm) -> str:
+def _enrolment_page(enrolment_id: int, form: DecisionForm,
+                    handover_form: HandoverForm | None = None) -> str:
     record, events = oversight.timeline(actor(), enrolment_id)
+    if handover_form is None:
+        handover_form = HandoverForm(formdata=None, data={
+            "handed_over_by": current_user.name or current_user.email})
     return render_template("case_officer/enrolment.html", enrolment=record, events=events,
                            form=form, next_steps=what_happens_next(record),
                            callbacks=self_service.callbacks_of(record),
+                           letter_due=notices.letter_due(record),
+                           handover_absence=notices.handover_absence(record),
+                           handovers=notices.handovers_of(record.id),
+                           handover_form=handover_form,
+                           messages=referrals.messages_to_participant(record),
                            title=f"Enrolment of {record.case.participant_name}")
 
 
@@ -289,6 +302,33 @@ def _enrolment_page(enrolment_id: int, form: DecisionForm) -> str:
 def callback_dealt_with(enrolment_id: int, request_id: int):
     """Record that the participant's request to be called has been dealt with."""
     return callbacks.mark_dealt_with(enrolment_id, request_id, back_to="case_officer.enrolment")
+
+
+@bp.get("/enrolments/<int:enrolment_id>/warning-letter")
+@role_required(Role.CASE_OFFICER)
+def warning_letter(enrolment_id: int):
+    """Download the letter about the latest unexcused absence, to hand over in person."""
+    letter = notices.warning_letter(actor(), enrolment_id)
+    return pdf_download(warning_letter_pdf.render(letter), f"letter-{enrolment_id}.pdf")
+
+
+@bp.post("/enrolments/<int:enrolment_id>/warning-letter/handover")
+@role_required(Role.CASE_OFFICER)
+def record_handover(enrolment_id: int):
+    """Record when, and by whom, the warning letter was handed over."""
+    form = HandoverForm(missed_on=notices.handover_missed_on(actor(), enrolment_id))
+    if form.validate_on_submit():
+        try:
+            notices.record_handover(actor(), enrolment_id,
+                                    handed_over_on=form.handed_over_on.data,
+                                    handed_over_by=form.handed_over_by.data)
+        except InvalidInput as error:
+            _refused(form, error)
+        else:
+            flash(f"Recorded: the warning letter was handed over on "
+                  f"{long_date(form.handed_over_on.data)}")
+            return redirect(url_for(".enrolment", enrolment_id=enrolment_id) + "#warning-letter")
+    return _enrolment_page(enrolment_id, DecisionForm(formdata=None), form)
 
 
 def what_happens_next(e) -> list[str]:
@@ -343,9 +383,8 @@ def referral_summary(enrolment_id: int):
     wants_pdf = request.args.get("format") == "pdf"
     summary = referrals.summary(actor(), enrolment_id, form="pdf" if wants_pdf else "html")
     if wants_pdf:
-        return Response(referral_summary_pdf.render(summary), mimetype="application/pdf",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="referral-summary-{enrolment_id}.pdf"'})
+        return pdf_download(referral_summary_pdf.render(summary),
+                            f"referral-summary-{enrolment_id}.pdf")
     return render_template("case_officer/referral_summary.html", summary=summary,
                            enrolment_id=enrolment_id, title="Referral summary")
 

@@ -26,6 +26,7 @@ from diversion.services import (
     attendance,
     bookings,
     invitations,
+    referrals,
     self_service,
     waitlist,
 )
@@ -129,6 +130,7 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
         concerns=seen.concerns, error_summary=errors,
         waitlist_entries=waitlist.entries_of(enrolment.id),
         callbacks=self_service.callbacks_of(enrolment),
+        messages=referrals.messages_to_participant(enrolment),
         reference=enrolment_service.participant_reference(enrolment.id),
         title=enrolment.case.participant_name,
     )

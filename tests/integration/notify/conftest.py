@@ -88,7 +88,8 @@ def kind_of(received: Received) -> str:
     subject = received.message["Subject"]
     for prefix, kind in (("Updated:", "update"), ("Cancelled:", "cancellation"),
                          ("Reminder:", "reminder"), ("Diweddarwyd:", "update"),
-                         ("Wedi'i ganslo:", "cancellation"), ("Nodyn atgoffa:", "reminder")):
+                         ("Wedi'i ganslo:", "cancellation"), ("Nodyn atgoffa:", "reminder"),
+                         ("Missed appointment", "missed_notice")):
         if subject.startswith(prefix):
             return kind
     return "invitation"

@@ -12,7 +12,8 @@ import pytest
 from icalendar import Calendar
 
 from diversion.notify.delivery import MailConfigError, backoff, mail_settings
-from diversion.notify.messages import KINDS, TEMPLATES, build, render, when
+from diversion.notify.messages import KINDS, LETTERS, TEMPLATES, build, render, when
+from diversion.notify.sms import build_text
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 SENDER = "Appointments <appointments@diversion.invalid>"
@@ -36,10 +37,27 @@ def payload(**changes) -> dict:
     }
 
 
+def notice_payload(**changes) -> dict:
+    """A missed-session notice's payload, as the outbox freezes it."""
+    return {
+        "uid": "3f2a9c1e0b7d4e5f8a6b2c1d0e9f8a7b@diversion",
+        "starts_at": "2027-01-05T18:00:00+00:00",
+        "ends_at": "2027-01-05T19:30:00+00:00",
+        "summary": "Appointment",
+        "contact_phone": "0300 123 4567",
+        "timezone": "Europe/London",
+        "rebook_by": "2027-02-09",
+        "reference": "P-000007",
+        **changes,
+    }
+
+
 def row(kind: str = "invitation", **changes) -> SimpleNamespace:
-    sequence = {"invitation": 0, "update": 1, "cancellation": 2, "reminder": 0}[kind]
+    sequence = {"invitation": 0, "update": 1, "cancellation": 2, "reminder": 0}.get(kind, 0)
     fields = {"kind": kind, "recipient": "sam@example.com",
-              "payload": payload(sequence=sequence), "idempotency_key": f"{kind}:7:{sequence}",
+              "payload": notice_payload() if kind == "missed_notice" else payload(
+                  sequence=sequence),
+              "idempotency_key": f"{kind}:7:{sequence}",
               "created_at": NOW - timedelta(minutes=3)}
     return SimpleNamespace(**{**fields, **changes})
 
@@ -167,12 +185,15 @@ def test_the_participants_name_appears_in_the_calendar_but_not_the_email_text():
     assert "Taylor" not in message.get_body(("html",)).get_content()
 
 
-@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix()
-                                            for p in Path(TEMPLATES).rglob("*") if p.is_file()))
-def test_no_email_or_text_message_template_uses_a_disclosing_word(template):
+@pytest.mark.parametrize("template", sorted(
+    p.relative_to(folder).as_posix() for folder in (TEMPLATES, LETTERS)
+    for p in Path(folder).rglob("*") if p.is_file()))
+def test_no_email_text_message_or_letter_template_uses_a_disclosing_word(template):
     context = {"title": "Appointment", "when": "Tuesday 5 January 2027, 6pm to 7:30pm",
                "where": "Civic Centre, Room 2, 1 High Street, Leeds LS1 1AA",
-               "phone": "0300 123 4567", "link": "https://example.org/appointments/WzEsMF0.x"}
+               "phone": "0300 123 4567", "link": "https://example.org/appointments/WzEsMF0.x",
+               "name": "Sam Taylor", "reference": "P-000007",
+               "today": "Wednesday 6 January 2027", "rebook_by": "Tuesday 9 February 2027"}
     rendered = render(template, context)
     assert rendered.strip()
     assert not DISCLOSING.search(rendered), rendered
@@ -253,3 +274,49 @@ def test_a_link_that_is_not_a_plain_web_address_is_left_out(link):
     text = message.get_body(("plain",)).get_content()
     assert "personal link" not in text
     assert "javascript" not in message.get_body(("html",)).get_content()
+
+
+# ---- the notice after a missed session ------------------------------------------------------
+
+def test_a_missed_session_notice_is_text_and_html_with_no_calendar_part():
+    built = build(row("missed_notice"), sender=SENDER, now=NOW)
+    message = built.message
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert built.subject == "Missed appointment on Tuesday 5 January"
+
+
+def test_a_missed_session_notice_says_when_it_was_missed_the_day_to_rebook_by_and_whom_to_call():
+    message = build(row("missed_notice"), sender=SENDER, now=NOW).message
+    for body in (message.get_body(("plain",)).get_content(),
+                 " ".join(message.get_body(("html",)).get_content().split())):
+        assert "You missed your appointment on Tuesday 5 January 2027 at 6pm." in body
+        assert "You must contact us to rebook it." in body
+        assert "on or before Tuesday 9 February 2027" in body or (
+            "on or before <strong>Tuesday 9 February 2027</strong>" in body)
+        assert "0300 123 4567" in body
+        assert "P-000007" in body
+        assert "Taylor" not in body
+
+
+def test_a_missed_session_notice_with_no_day_left_asks_for_a_call_without_a_date():
+    built = build(row("missed_notice", payload=notice_payload(rebook_by=None)),
+                  sender=SENDER, now=NOW)
+    text = built.message.get_body(("plain",)).get_content()
+    assert "You must contact us to rebook it." in text
+    assert "on or before" not in text
+    assert "Please call 0300 123 4567 as soon as you can." in text
+
+
+def test_a_missed_session_notice_reads_in_one_short_text_message():
+    text = build_text("missed_notice", "+447700900982", notice_payload())
+    assert text == ("You missed your appointment on Tuesday 5 January 2027 at 6pm. Please call "
+                    "0300 123 4567 to rebook by Tuesday 9 February 2027. Ref P-000007.")
+    assert len(text) <= 160
+    assert not DISCLOSING.search(text)
+
+
+def test_a_notice_that_would_disclose_the_programme_is_refused_rather_than_sent():
+    with pytest.raises(ValueError, match="reveal"):
+        build(row("missed_notice", payload=notice_payload(contact_phone="Police 101")),
+              sender=SENDER, now=NOW)
