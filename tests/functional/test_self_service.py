@@ -292,6 +292,20 @@ def test_a_form_move_redirects_to_the_new_appointment_with_a_confirmation(world)
     assert world.client.get(link).status_code == 404
 
 
+def test_a_form_move_from_a_client_asking_for_json_is_answered_in_json(world):
+    link = world.link()
+    token = world.page_form(link)
+    refused = world.client.post(link + "/move", headers=JSON,
+                                data={"csrf_token": token, "session_id": world.b})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["code"] == "spacing"
+
+    moved = world.client.post(link + "/move", headers=JSON,
+                              data={"csrf_token": token, "session_id": world.c})
+    assert moved.status_code == 200
+    assert moved.get_json()["starts_at"] == "2027-01-04T18:00:00+00:00"
+
+
 def test_a_form_move_without_a_choice_shows_the_field_error(world):
     link = world.link()
     response = world.client.post(link + "/move", data={"csrf_token": world.page_form(link)})
