@@ -216,6 +216,14 @@ def test_forged_unknown_superseded_and_expired_links_are_the_feeds_plain_404(wor
     assert world.client.get(expired, headers=JSON).status_code == 404
 
 
+def test_a_value_signed_with_the_same_secret_for_another_purpose_opens_nothing(world):
+    from itsdangerous import URLSafeSerializer
+
+    other = URLSafeSerializer(BASE_CONFIG["SECRET_KEY"]).dumps([world.booking, 0])
+    assert world.client.get(f"/appointments/{other}").status_code == 404
+    assert world.client.get(world.link()).status_code == 200
+
+
 def test_a_link_opens_nothing_once_the_booking_is_cancelled_or_the_enrolment_closes(world):
     link = world.link(world.module_2)
     world.coordinator.delete(f"/bookings/{world.module_2}")
