@@ -36,8 +36,12 @@ def token_for(booking_id: int, sequence: int) -> str:
 
 def link_for(booking_id: int, sequence: int) -> str:
     """The participant's full link to this booking, from the configured public address."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}{PATH}{token_for(booking_id, sequence)}"
+    return link_to(token_for(booking_id, sequence))
+
+
+def link_to(token: str) -> str:
+    """The full link holding this token."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + PATH + token
 
 
 def read_token(token: str) -> tuple[int, int] | None:

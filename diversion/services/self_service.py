@@ -42,7 +42,7 @@ from diversion.models import (
 )
 from diversion.services import Actor, InvalidInput, NotFound, audit, outbox, progress, waitlist
 from diversion.services import choices as choice_service
-from diversion.services.appointment_links import link_for, read_token, token_for
+from diversion.services.appointment_links import link_to, read_token, token_for
 from diversion.services.bookings import book_locked, cancel_locked, lock_booking
 from diversion.services.enrolments import visible_enrolment
 from diversion.services.programmes import settings_of
@@ -65,9 +65,8 @@ class Appointment:
     """One appointment as its participant sees it through the link."""
 
     booking: Booking
-    # The booking's own link as it stands, and the token in it.
+    # The token of the booking's own link as it stands.
     token: str
-    link: str
     limits: SelfServiceLimits
     moves_made: int
     # Why the participant may not move it now (self_service_closed / _limit), or None.
@@ -81,6 +80,10 @@ class Appointment:
     @property
     def session(self) -> CourseSession:
         return self.booking.session
+
+    @property
+    def link(self) -> str:
+        return link_to(self.token)
 
     @property
     def can_move(self) -> bool:
@@ -171,9 +174,8 @@ def _appointment(booking: Booking) -> Appointment:
         alternatives = [s for offer in offers for s in offer.sessions
                         if s.id != booking.session_id]
     return Appointment(booking=booking, token=token_for(booking.id, booking.sequence),
-                       link=link_for(booking.id, booking.sequence), limits=limits,
-                       moves_made=made, refusal=refusal, alternatives=alternatives,
-                       callbacks=_open_callbacks(enrolment.id))
+                       limits=limits, moves_made=made, refusal=refusal,
+                       alternatives=alternatives, callbacks=_open_callbacks(enrolment.id))
 
 
 def appointment(actor: Actor, token: str) -> Appointment | None:

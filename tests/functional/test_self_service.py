@@ -216,6 +216,14 @@ def test_forged_unknown_superseded_and_expired_links_are_the_feeds_plain_404(wor
     assert world.client.get(expired, headers=JSON).status_code == 404
 
 
+def test_a_value_signed_with_the_same_secret_for_another_purpose_opens_nothing(world):
+    from itsdangerous import URLSafeSerializer
+
+    other = URLSafeSerializer(BASE_CONFIG["SECRET_KEY"]).dumps([world.booking, 0])
+    assert world.client.get(f"/appointments/{other}").status_code == 404
+    assert world.client.get(world.link()).status_code == 200
+
+
 def test_a_link_opens_nothing_once_the_booking_is_cancelled_or_the_enrolment_closes(world):
     link = world.link(world.module_2)
     world.coordinator.delete(f"/bookings/{world.module_2}")
@@ -290,6 +298,20 @@ def test_a_form_move_redirects_to_the_new_appointment_with_a_confirmation(world)
     assert "Your appointment has changed" in page
     assert "Monday 4 January 2027" in page
     assert world.client.get(link).status_code == 404
+
+
+def test_a_form_move_from_a_client_asking_for_json_is_answered_in_json(world):
+    link = world.link()
+    token = world.page_form(link)
+    refused = world.client.post(link + "/move", headers=JSON,
+                                data={"csrf_token": token, "session_id": world.b})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["code"] == "spacing"
+
+    moved = world.client.post(link + "/move", headers=JSON,
+                              data={"csrf_token": token, "session_id": world.c})
+    assert moved.status_code == 200
+    assert moved.get_json()["starts_at"] == "2027-01-04T18:00:00+00:00"
 
 
 def test_a_form_move_without_a_choice_shows_the_field_error(world):

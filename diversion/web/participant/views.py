@@ -99,31 +99,42 @@ def appointment(token: str):
 @csrf.exempt
 @_throttled
 def move(token: str):
-    """Move the appointment into the session the participant chose, or say why not."""
-    if request.is_json:
+    """Move the appointment into the session the participant chose, or say why not.
+
+    A JSON body, or a form from a client that asks for JSON, is answered in JSON (the
+    refusals by the error layer, with their codes); a form from the page is answered
+    with the page.
+    """
+    form = None if request.is_json else _checked(MoveForm)
+    if form is None:
         session_id = id_or_none(_json_body().get("session_id"))
-        if session_id is None:
+    else:
+        session_id = form.session_id.data if form.validate() else None
+    if session_id is None:
+        if form is None or asks_for_json():
             return _invalid("session_id", "Give the id of the session you want instead.")
-        try:
-            moved = self_service.move(_who(), token, session_id)
-        except NotFound:
+        return _again(token, move_form=form)
+    try:
+        moved = self_service.move(_who(), token, session_id)
+    except NotFound as missing:
+        if form is None or asks_for_json() or missing.what != "session":
             abort(404)
+        form.session_id.errors = ["choose_session"]
+        return _again(token, move_form=form)
+    except RuleViolation as refusal:
+        if form is None or asks_for_json():
+            raise
+        return _again(token, move_form=form, refused=refusal.code)
+    if asks_for_json():
         return jsonify(AppointmentOut().dump(moved))
+    flash("moved", NOTICE)
+    return redirect(url_for(".appointment", token=moved.token))
+
+
+def _checked(form_class):
+    """A participant's form, once its CSRF token is good (a 400 otherwise)."""
     csrf.protect()
-    form = MoveForm()
-    if form.validate():
-        try:
-            moved = self_service.move(_who(), token, form.session_id.data)
-        except NotFound as missing:
-            if missing.what != "session":
-                abort(404)
-            form.session_id.errors = ["choose_session"]
-        except RuleViolation as refusal:
-            return _again(token, move_form=form, refused=refusal.code)
-        else:
-            flash("moved", NOTICE)
-            return redirect(url_for(".appointment", token=moved.token))
-    return _again(token, move_form=form)
+    return form_class()
 
 
 def _shown(token: str):
@@ -144,21 +155,24 @@ def _again(token: str, **forms):
 @_throttled
 def callback(token: str):
     """Record the participant's request to be called, and confirm it."""
-    if request.is_json:
+    form = None if request.is_json else _checked(CallbackForm)
+    if form is None:
         message = _json_body().get("message")
         if message is not None and not isinstance(message, str):
             return _invalid("message", "Give the message as text.")
-        # A note the rules refuse is the error layer's 400, with its code and field.
-        made = self_service.request_callback(_who(), token, message)
-        if made is None:
-            abort(404)
-        return jsonify(CallbackRequestOut().dump(made)), 202
-    csrf.protect()
-    form = CallbackForm()
-    if not form.validate():
+    elif form.validate():
+        message = form.message.data
+    elif asks_for_json():
+        return _invalid("message", "The message is too long or holds characters that "
+                                   "cannot be kept.")
+    else:
         return _again(token, callback_form=form)
-    if self_service.request_callback(_who(), token, form.message.data) is None:
+    # A note the rules refuse is the error layer's 400, with its code and field.
+    made = self_service.request_callback(_who(), token, message)
+    if made is None:
         abort(404)
+    if asks_for_json():
+        return jsonify(CallbackRequestOut().dump(made)), 202
     return redirect(url_for(".callback_requested", token=token))
 
 
