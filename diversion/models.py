@@ -590,6 +590,8 @@ class JobRun(Model):
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     outcome: so.Mapped[str] = so.mapped_column(sa.String(16), default=JobOutcome.RUNNING)
     summary: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    # What the run did, counted ({"sent": 12, "failed": 1}), for the jobs page.
+    counts: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
     __table_args__ = (
         _one_of("outcome", JobOutcome, name="ck_job_runs_outcome"),

@@ -21,6 +21,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=15)
 SUMMARY_LENGTH = 500
+
+
+class Counted(Protocol):
+    """What a job's work may return instead of a line: the line and the counts behind it."""
+
+    def summary(self) -> str: ...
+
+    def counts(self) -> dict[str, int]: ...
 
 
 def _lock_key(job: str) -> int:
@@ -75,16 +84,19 @@ def _claim(job: str, scheduled_for: datetime, *, locked: bool) -> int | None:
         return None  # another scheduler recorded this slot first
 
 
-def _finish(run_id: int, outcome: JobOutcome, summary: str) -> None:
+def _finish(run_id: int, outcome: JobOutcome, summary: str,
+            counts: dict[str, int] | None = None) -> None:
     """Record how the run ended, in a transaction of its own."""
     with transaction():
         run = db.session.get_one(JobRun, run_id)
         run.outcome = outcome
         run.finished_at = clock.now()
         run.summary = summary[:SUMMARY_LENGTH]
+        run.counts = counts
 
 
-def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str | None:
+def run_once(job: str, scheduled_for: datetime,
+             work: Callable[[], str | Counted | None]) -> str | None:
     """Run ``work`` for this slot unless it already ran; return its summary or None."""
     lock_connection = None
     try:
@@ -101,13 +113,17 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[], str]) -> str 
         if run_id is None:
             return None
         try:
-            summary = work()
+            result = work()
         except Exception as error:
             # Nothing the failed work left open is kept; only its failure is recorded.
             db.session.rollback()
             _finish(run_id, JobOutcome.FAILED, f"{type(error).__name__}: {error}")
             raise
-        _finish(run_id, JobOutcome.SUCCEEDED, summary or "")
+        if result is None or isinstance(result, str):
+            summary, counts = result, None
+        else:
+            summary, counts = result.summary(), result.counts()
+        _finish(run_id, JobOutcome.SUCCEEDED, summary or "", counts)
         return summary
     finally:
         if lock_connection is not None:
