@@ -58,8 +58,8 @@ def readings(jobs: Iterable[str]) -> Readings:
     result = Readings(now=now)
     result.outbox = _outbox(now)
     result.jobs = _jobs(list(jobs))
-    result.flags = dict(db.session.execute(
-        sa.select(Flag.kind, sa.func.count()).group_by(Flag.kind)).tuples().all())
+    result.flags = {kind: count for kind, count in db.session.execute(
+        sa.select(Flag.kind, sa.func.count()).group_by(Flag.kind))}
     return result
 
 
