@@ -124,3 +124,23 @@ def test_outside_training_there_is_no_clock_page_and_no_banner(app, client, logi
     login_as("admin", force=None)
     assert client.get("/admin/clock").status_code == 404
     assert "app-training-banner" not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_the_demo_still_has_sessions_to_book_after_the_clock_moves_half_a_year_on(
+        app, runner):
+    from datetime import timedelta
+
+    from diversion.domain.programme import FOLLOW_UP
+    from diversion.services import Actor, sessions, training
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    trainer = Actor(user_id=None, email="trainer", role="admin")
+    with app.app_context():
+        training.move_clock(trainer, "date", (clock.now() + timedelta(days=182)).date())
+        for module in (1, 2, 3, 4, 5, FOLLOW_UP):
+            assert sessions.list_sessions(programme_id=1, module=module, start=clock.now(),
+                                          include_cancelled=False, limit=1), module
+        db.session.remove()
+    swept = runner.invoke(args=["sweep"])
+    assert swept.output.startswith("sweep as of 2027-07-13:")
+    assert " 0 new flags" not in swept.output  # half a year on, deadlines have passed
