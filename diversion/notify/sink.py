@@ -60,17 +60,18 @@ def keep(folder: Path, raw: bytes) -> Path:
     return folder / name
 
 
-def kept_messages(folder: Path, limit: int = 200) -> list[KeptMessage]:
-    """Return the newest kept messages first, from their headers alone."""
+def kept_messages(folder: Path, limit: int = 50, skip: int = 0) -> tuple[list[KeptMessage], int]:
+    """Return a page of the kept messages, newest first, from their headers alone, and
+    how many there are in all."""
     if not folder.is_dir():
-        return []
+        return [], 0
     names = sorted((p.name for p in folder.iterdir() if _NAME.match(p.name)), reverse=True)
     messages = []
-    for name in names[:limit]:
+    for name in names[skip:skip + limit]:
         with open(folder / name, "rb") as handle:
             headers = BytesParser(policy=policy.default).parse(handle, headersonly=True)
         messages.append(_summary(name, headers))
-    return messages
+    return messages, len(names)
 
 
 def kept_message(folder: Path, name: str) -> KeptMessage | None:
@@ -128,9 +129,10 @@ def serve(folder: Path, port: int, host: str = "127.0.0.1") -> None:
 
     # As the scheduler does: only sigwait takes the stop signals, in ordinary code.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    # aiosmtpd logs every SMTP command; one line per message kept is enough.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(Handler(folder), hostname=host, port=port)
     controller.start()
-    log.info("mail sink: listening on %s:%s, keeping mail in %s", host, port, folder)
     try:
         signal.sigwait(STOP_SIGNALS)
     finally:

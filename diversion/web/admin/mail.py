@@ -13,10 +13,12 @@ from flask import Response, abort, current_app, render_template
 from diversion.domain.vocabulary import Role
 from diversion.notify.sink import KeptMessage, kept_message, kept_messages
 from diversion.web.admin import bp
+from diversion.web.args import number_arg
 from diversion.web.roles import role_required
 
 # The HTML part is shown in a sandboxed frame: its own styles apply, and nothing in it
 # may run a script, load anything, submit a form or reach this page.
+PER_PAGE = 50
 HTML_PART_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                  "frame-ancestors 'self'; sandbox")
 
@@ -39,8 +41,11 @@ def _message(name: str) -> KeptMessage:
 def mail():
     """List the messages the mail sink kept, newest first."""
     folder = _folder()
-    return render_template("admin/mail.html", messages=kept_messages(folder),
-                           folder=folder, port=current_app.config["MAIL_SINK_PORT"],
+    page = number_arg("page", 1, low=1, high=100_000)
+    messages, total = kept_messages(folder, PER_PAGE, (page - 1) * PER_PAGE)
+    return render_template("admin/mail.html", messages=messages, total=total, page=page,
+                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+                           port=current_app.config["MAIL_SINK_PORT"],
                            title="Mail kept by the sink")
 
 
