@@ -58,14 +58,18 @@ def mail_message(name: str):
                            title=message.subject or "Message")
 
 
+def _part(name: str, part: str, mimetype: str, headers: dict) -> Response:
+    content = getattr(_message(name), part)
+    if content is None:
+        abort(404)
+    return Response(content, mimetype=mimetype, headers=headers)
+
+
 @bp.get("/mail/<name>/html")
 @role_required(Role.ADMIN)
 def mail_html(name: str):
     """Serve a kept message's HTML part for the sandboxed frame on its page."""
-    message = _message(name)
-    if message.html is None:
-        abort(404)
-    return Response(message.html, mimetype="text/html", headers={
+    return _part(name, "html", "text/html", {
         "Content-Security-Policy": HTML_PART_CSP, "X-Frame-Options": "SAMEORIGIN"})
 
 
@@ -73,10 +77,7 @@ def mail_html(name: str):
 @role_required(Role.ADMIN)
 def mail_calendar(name: str):
     """Download a kept message's calendar object, as a calendar app would receive it."""
-    message = _message(name)
-    if message.calendar is None:
-        abort(404)
-    return Response(message.calendar, mimetype="text/calendar", headers={
+    return _part(name, "calendar", "text/calendar", {
         "Content-Disposition": 'attachment; filename="invite.ics"'})
 
 
@@ -84,5 +85,5 @@ def mail_calendar(name: str):
 @role_required(Role.ADMIN)
 def mail_download(name: str):
     """Download a kept message whole, to open in a mail app."""
-    return Response(_message(name).raw, mimetype="message/rfc822", headers={
+    return _part(name, "raw", "message/rfc822", {
         "Content-Disposition": f'attachment; filename="{name}"'})
