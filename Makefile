@@ -7,6 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
+# The links the pages hand out (PUBLIC_BASE_URL) point at the port served.
+export PORT
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
@@ -60,14 +62,16 @@ browser:
 pdf-tools:
 	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
 
-# The web server and the scheduler together; Ctrl-C stops both. On PostgreSQL with
+# The web server, the scheduler and (outside production) the mail sink together; Ctrl-C
+# stops them all. The sink keeps every message in instance/mail/ for /admin/mail. On PostgreSQL with
 # MIGRATION_DATABASE_URL (the owner) beside DATABASE_URL (the application's role), the
 # migrations run as the owner and the application's role gets only the rights it needs.
 run: install
 	$(FLASK) db upgrade
 	if [ -n "$$MIGRATION_DATABASE_URL" ]; then $(FLASK) db grant-app-role; fi
 	$(FLASK) seed-demo --if-empty
-	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
+	$(FLASK) mail-sink & $(FLASK) scheduler & $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install browser pdf-tools
 	$(VENV)/bin/ruff check diversion tests migrations bench

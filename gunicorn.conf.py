@@ -2,6 +2,8 @@
 
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -20,11 +22,19 @@ access_log_format = (
 )
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# Each worker writes its request timings to files here and /metrics adds them all up
+# (prometheus-client's multiprocess mode). Set before any worker imports the app.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="diversion-metrics-")
+
 
 def on_starting(server):
-    """Refuse, in production, a throttling store that each worker would keep to itself."""
+    """Start the metrics afresh; refuse, in production, a throttle store each worker keeps."""
     from diversion.config import limiter_store_problem
 
+    # Timings a previous run of the server left behind are not this run's.
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
     if os.environ.get("DIVERSION_ENV") != "production":
         return
     # server.cfg.workers includes a -w given on the command line.
@@ -32,3 +42,10 @@ def on_starting(server):
         os.environ.get("RATELIMIT_STORAGE_URI", "memory://"), server.cfg.workers)
     if problem:
         raise SystemExit(f"Refusing to start: {problem}")
+
+
+def child_exit(server, worker):
+    """Keep a worker's counts after it exits, but stop reporting it as a live process."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

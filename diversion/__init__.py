@@ -38,14 +38,23 @@ def create_app(config: dict | None = None) -> Flask:
         refuse_unsafe_production(app.config)
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
-    if app.config.get("DIVERSION_NOW"):
-        clock.set_now(app.config["DIVERSION_NOW"])
+    if not app.config.get("MAIL_SINK_DIR"):
+        app.config["MAIL_SINK_DIR"] = str(Path(app.instance_path) / "mail")
+    if app.config["ENV_NAME"] == "training":
+        refuse_real_mail_in_training(app.config)
+        # DIVERSION_NOW is where the training clock starts, not a pin.
+        clock.use_training_clock(Path(app.instance_path), app.config.get("DIVERSION_NOW"))
+    else:
+        clock.use_training_clock(None)
+        if app.config.get("DIVERSION_NOW"):
+            clock.set_now(app.config["DIVERSION_NOW"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         ROOT.joinpath("instance").mkdir(exist_ok=True)
 
     # First, so a request refused by a later hook (a bad token, a throttle) still
     # carries its request id, and an oversized body is refused before anything reads it.
     logs.configure(app)
+    register_metrics(app)
     register_body_limit(app)
     register_templates(app)
     register_extensions(app)
@@ -63,6 +72,21 @@ def refuse_unsafe_production(config: dict) -> None:
     problem = limiter_store_problem(config["RATELIMIT_STORAGE_URI"], config["WEB_CONCURRENCY"])
     if problem:
         raise RuntimeError(problem)
+
+
+def refuse_real_mail_in_training(config: dict) -> None:
+    """Refuse a training environment whose mail could reach a real person."""
+    loopback = config.get("MAIL_SERVER") in {"127.0.0.1", "localhost", "::1"}
+    if not (config.get("MAIL_SINK") and loopback
+            and int(config.get("MAIL_PORT") or 0) == int(config["MAIL_SINK_PORT"])):
+        raise RuntimeError("DIVERSION_ENV=training sends mail only to the mail sink: leave "
+                           "MAIL_SERVER, MAIL_PORT and MAIL_SINK unset")
+
+
+def register_metrics(app: Flask) -> None:
+    from diversion.web.metrics import register
+
+    register(app)
 
 
 def register_body_limit(app: Flask) -> None:

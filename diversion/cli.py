@@ -17,7 +17,8 @@ def register(app: Flask) -> None:
     from flask_migrate.cli import db as db_commands
 
     for command in (create_force, create_user, create_token, revoke_tokens,
-                    unlock_second_factor, seed_demo, sweep, send_mail, scheduler, run_job):
+                    unlock_second_factor, seed_demo, sweep, send_mail, scheduler, run_job,
+                    mail_sink):
         app.cli.add_command(command)
     db_commands.add_command(grant_app_role)
 
@@ -216,3 +217,26 @@ def run_job(job: str) -> None:
         summary = {"sweep": tasks.sweep, "digest": tasks.digest,
                    "retention": tasks.retention}[job](attempts=None)
     click.echo(summary or f"{job}: already done for this slot, or running elsewhere")
+
+
+@click.command("mail-sink")
+@with_appcontext
+def mail_sink() -> None:
+    """Keep every message sent to MAIL_SINK_PORT as a file in MAIL_SINK_DIR (never send it)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from diversion.notify.sink import serve
+
+    config = current_app.config
+    if not config["MAIL_SINK"]:
+        _fail("the mail sink is off here (MAIL_SINK=off, or DIVERSION_ENV=production "
+              "without MAIL_SINK=on)")
+    folder = Path(config["MAIL_SINK_DIR"])
+    click.echo(f"Mail sink on 127.0.0.1:{config['MAIL_SINK_PORT']}: every message is "
+               f"kept in {folder}, and none is sent")
+    try:
+        serve(folder, config["MAIL_SINK_PORT"])
+    except OSError as error:
+        _fail(f"the mail sink cannot listen on port {config['MAIL_SINK_PORT']}: {error}")

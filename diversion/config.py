@@ -62,14 +62,27 @@ def engine_options(config: dict) -> dict:
     return options | config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
 
 
+ENVIRONMENTS = ("development", "training", "production")
+MAIL_SINK_PORT = 8025
+
+
+def _environment() -> str:
+    name = os.environ.get("DIVERSION_ENV", "development").strip().lower()
+    return name if name in ENVIRONMENTS else "development"
+
+
 def from_environment() -> dict:
     """Read every setting the service knows from the environment."""
-    production = os.environ.get("DIVERSION_ENV", "development") == "production"
+    env_name = _environment()
+    production = env_name == "production"
     secret = os.environ.get("SECRET_KEY")
     if production and not secret:
         raise RuntimeError("SECRET_KEY must be set in production")
+    # Outside production, mail goes to the local sink unless MAIL_SINK=off says otherwise.
+    sink = _bool("MAIL_SINK", not production)
+    sink_port = int(os.environ.get("MAIL_SINK_PORT", str(MAIL_SINK_PORT)))
     return {
-        "ENV_NAME": "production" if production else "development",
+        "ENV_NAME": env_name,
         # Unset in development: create_app takes the one kept in instance/.
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _database_url(),
@@ -79,7 +92,7 @@ def from_environment() -> dict:
         "DATABASE_PREPARE_THRESHOLD": _prepare_threshold(),
         "DIVERSION_NOW": os.environ.get("DIVERSION_NOW"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", str(sink_port if sink else 25))),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
@@ -92,7 +105,16 @@ def from_environment() -> dict:
         "NOTIFY_TIMEOUT_SECONDS": float(os.environ.get("NOTIFY_TIMEOUT_SECONDS", "30")),
         # What Notify sends with each delivery receipt (POST /notify/callback).
         "NOTIFY_CALLBACK_TOKEN": os.environ.get("NOTIFY_CALLBACK_TOKEN") or None,
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # `flask mail-sink` keeps each message it is given as a file in MAIL_SINK_DIR
+        # (default instance/mail), for administrators to read at /admin/mail.
+        "MAIL_SINK": sink,
+        "MAIL_SINK_PORT": sink_port,
+        "MAIL_SINK_DIR": os.environ.get("MAIL_SINK_DIR") or None,
+        # The links handed to participants point at the port this process serves.
+        "PUBLIC_BASE_URL": os.environ.get(
+            "PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}"),
+        # Prometheus scrapes /metrics with this bearer token (or from loopback).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024))),
         "SESSION_COOKIE_SECURE": production or _bool("SESSION_COOKIE_SECURE"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -91,18 +91,21 @@ def _seed(rng: random.Random, real_now: datetime, echo) -> None:
                                  ["Room 1", "Room 2"]),
              venues.create_venue(coordinator, "Community Hub", "22 Mill Lane, Bristol BS1 4DJ",
                                  ["Main hall"])]
-    # Each module runs weekly on its own weekday, all year; follow-ups on Saturdays.
+    # Each module runs weekly on its own weekday, all year; follow-ups on Saturdays. The
+    # series run a year past today, so a training clock moved months on still finds
+    # sessions to book.
     first_monday = start_of_history + timedelta(days=(7 - start_of_history.weekday()) % 7)
+    weeks = (today + timedelta(days=365) - first_monday).days // 7 + 1
     for module in range(1, 6):
         day = first_monday + timedelta(days=module - 1)
         sessions.publish_series(coordinator, programme_id=1, module=module,
                                 first_starts_at=datetime.combine(day, time(18, 0)),
-                                count=80, interval_days=7, venue_id=halls[module % 2].id,
+                                count=weeks, interval_days=7, venue_id=halls[module % 2].id,
                                 capacity=12, facilitator="R. Patel")
     sessions.publish_series(coordinator, programme_id=1, module=FOLLOW_UP,
                             first_starts_at=datetime.combine(first_monday + timedelta(days=5),
                                                              time(10, 0)),
-                            count=80, interval_days=7, venue_id=halls[0].id, capacity=20,
+                            count=weeks, interval_days=7, venue_id=halls[0].id, capacity=20,
                             facilitator="R. Patel")
 
     number = 0
@@ -129,7 +132,7 @@ def _participant(rng, stage, number, officer: Actor, coordinator: Actor, today, 
     screening = _screening(rng, stage)
     given, family = rng.choice(GIVEN), rng.choice(FAMILY)
     case = cases.record_case(
-        officer, f"{officer.email[8:11].upper()}/{2026}/{1000 + number}",
+        officer, f"{officer.email[8:11].upper()}/{start.year}/{1000 + number}",
         {"given_name": given, "family_name": family,
          # Adults on the day of screening, up to 400 days back.
          "date_of_birth": today.replace(year=today.year - rng.randint(20, 60), day=1),

@@ -667,6 +667,8 @@ class JobRun(Model):
     # Runs that started this slot; each record a run writes names its own, so one that
     # lost its lock cannot overwrite a later one's.
     attempts: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # What the run did, counted ({"sent": 12, "failed": 1}), for the jobs page.
+    counts: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
 
     __table_args__ = (
         _one_of("outcome", JobOutcome, name="ck_job_runs_outcome"),

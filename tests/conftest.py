@@ -388,6 +388,6 @@ def pass_second_factor(client, *, offset_steps: int = 0):
             secret = db.session.get(User, user_id).totp_secret
             db.session.remove()
     totp = pyotp.TOTP(secret)
-    code = totp.generate_otp(totp.timecode(clock.now()) + offset_steps)
+    code = totp.generate_otp(totp.timecode(clock.unmoved_now()) + offset_steps)
     return client.post("/login/code", data={"csrf_token": csrf_from(page), "code": code})
 

@@ -42,7 +42,7 @@ def healthz():
     if request.args.get("detail"):
         from diversion.jobs.schedule import job_overview
 
-        # Unauthenticated: times and outcomes only, never a job's summary text.
-        body["jobs"] = [{k: v for k, v in job.items() if k != "summary"}
+        # Unauthenticated: times and outcomes only, never what a job did.
+        body["jobs"] = [{k: v for k, v in job.items() if k not in ("summary", "counts")}
                         for job in job_overview(current_app.config)]
     return jsonify(body)

@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -71,6 +71,14 @@ T = TypeVar("T")
 
 class GuardLost(Exception):
     """The run no longer holds its job's lock: another process may be running the job."""
+
+
+class Counted(Protocol):
+    """What a job's work may return instead of a line: the line and the counts behind it."""
+
+    def summary(self) -> str: ...
+
+    def counts(self) -> dict[str, int]: ...
 
 
 def _lock_key(job: str) -> int:
@@ -271,13 +279,15 @@ def _claim(job: str, scheduled_for: datetime, again_if: Callable[[], bool] | Non
         return None  # another process recorded this slot first
 
 
-def _finish(run: _Run, outcome: JobOutcome, summary: str) -> None:
+def _finish(run: _Run, outcome: JobOutcome, summary: str,
+            counts: dict[str, int] | None = None) -> None:
     """Record how this attempt ended, in a transaction of its own, unless a later one
     has taken the slot over."""
     with transaction():
         recorded = db.session.scalar(
             sa.update(JobRun).where(JobRun.id == run.id, JobRun.attempts == run.attempt)
-            .values(outcome=outcome, finished_at=clock.now(), summary=summary[:SUMMARY_LENGTH])
+            .values(outcome=outcome, finished_at=clock.now(), summary=summary[:SUMMARY_LENGTH],
+                    counts=counts)
             .returning(JobRun.id)
         )
     if recorded is None:
@@ -285,7 +295,8 @@ def _finish(run: _Run, outcome: JobOutcome, summary: str) -> None:
                     run.id)
 
 
-def run_once(job: str, scheduled_for: datetime, work: Callable[[Guard], str | None], *,
+def run_once(job: str, scheduled_for: datetime,
+             work: Callable[[Guard], str | Counted | None], *,
              again_if: Callable[[], bool] | None = None,
              attempts: int | None = SCHEDULED_ATTEMPTS) -> str | None:
     """Run ``work`` for this slot unless it needs no run or another process holds the
@@ -305,7 +316,7 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[Guard], str | No
         if run is None:
             return None
         try:
-            summary = work(Guard(job, lock))
+            result = work(Guard(job, lock))
         except Exception as error:
             # Nothing the failed work left open is kept; only its failure is recorded.
             db.session.rollback()
@@ -314,7 +325,11 @@ def run_once(job: str, scheduled_for: datetime, work: Callable[[Guard], str | No
             except Exception:  # the database may be what failed: the error still surfaces
                 log.exception("job %s: could not record the failure", job)
             raise
-        _finish(run, JobOutcome.SUCCEEDED, summary or "")
+        if result is None or isinstance(result, str):
+            summary, counts = result, None
+        else:
+            summary, counts = result.summary(), result.counts()
+        _finish(run, JobOutcome.SUCCEEDED, summary or "", counts)
         return summary
     finally:
         lock.release()

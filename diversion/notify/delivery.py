@@ -95,6 +95,11 @@ class DeliveryResult:
         return (f"sent {self.sent}, failed {self.failed}, retry later {self.retrying}, "
                 f"superseded {self.superseded}")
 
+    def counts(self) -> dict[str, int]:
+        """What the job run records, to add up over a day."""
+        return {"sent": self.sent, "failed": self.failed, "retrying": self.retrying,
+                "superseded": self.superseded}
+
 
 @dataclass(frozen=True)
 class MailSettings:

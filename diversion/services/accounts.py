@@ -339,7 +339,7 @@ def check_second_factor(user_id: int, code: str, remote_addr: str | None = None,
             totp = pyotp.TOTP(user.totp_secret)
             now = clock.now()
             for offset in (0, -1, 1):  # one step of clock drift either way
-                step = totp.timecode(now) + offset
+                step = totp.timecode(clock.unmoved_now()) + offset
                 if totp.generate_otp(step) == code and step > (user.totp_last_step or -1):
                     ok = True
                     user.totp_last_step = step

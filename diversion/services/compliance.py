@@ -50,6 +50,10 @@ class SweepResult:
         return (f"sweep as of {clock.today().isoformat()}: {self.evaluated} active enrolments "
                 f"evaluated, {self.raised} new flags ({kinds})")
 
+    def counts(self) -> dict[str, int]:
+        """What the job run records: enrolments evaluated, flags raised, and by kind."""
+        return {"evaluated": self.evaluated, "raised": self.raised, **self.by_kind}
+
 
 def _flag_rows(enrolment_id: int, due: list[FlagDue], now: datetime) -> list[dict]:
     return [{"enrolment_id": enrolment_id, "kind": f.kind, "cause": f.cause, "detail": f.detail,

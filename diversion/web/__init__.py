@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     # OpenAPI document beside the API.
     api.register_blueprint(feed.bp)
     register_assets(app)
+    register_training_banner(app)
 
     @app.get("/")
     def home():
@@ -41,6 +42,16 @@ HOME_FOR_ROLE = {
     "coordinator": "coordinator.week",
     "admin": "admin.users",
 }
+
+
+def register_training_banner(app: Flask) -> None:
+    """In training, give every page the clock for its banner."""
+    from diversion import clock
+
+    @app.context_processor
+    def training_clock():
+        training = app.config["ENV_NAME"] == "training"
+        return {"training_now": clock.now() if training else None}
 
 
 def register_assets(app: Flask) -> None:

@@ -56,7 +56,7 @@ def _enforce_session_timeouts() -> None:
         return
     if not current_user.is_authenticated:
         return
-    now = clock.now()
+    now = clock.unmoved_now()
     started = _read(session.get("started_at"))
     seen = _read(session.get("seen_at"))
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])

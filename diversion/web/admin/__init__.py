@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from diversion.web.admin import programmes, views  # noqa: E402,F401
+from diversion.web.admin import mail, programmes, training, views  # noqa: E402,F401

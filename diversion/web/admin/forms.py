@@ -6,6 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -20,7 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 from diversion.domain.holidays import UK_HOLIDAY_REGIONS
 from diversion.domain.programme_settings import COUNT_LIMITS, LABELS, SETTING_NAMES, TEXT_LIMITS
 from diversion.domain.vocabulary import Role
-from diversion.web.forms import BaseForm, DeliverableEmail, WholeNumberField
+from diversion.web.forms import BaseForm, DateInput, DeliverableEmail, SessionDay, WholeNumberField
 
 
 class UserForm(BaseForm):
@@ -158,3 +159,13 @@ class ConfirmProgrammeForm(EditProgrammeForm):
     seen = HiddenField(validators=[InputRequired()])
     confirm = SubmitField("Save changes", widget=GovSubmitInput())
     change = SubmitField("Change these settings again", widget=GovSubmitInput())
+
+
+class ClockDateForm(BaseForm):
+    day = DateField(
+        "Move the clock to a date", format="%d %m %Y", widget=DateInput(),
+        description="The clock will read 9am on that day. For example, 19 1 2027",
+        validators=[InputRequired("Enter the date as a real date, like 19 1 2027"),
+                    SessionDay()],
+        invalid_value_message="Enter the date as a real date, like 19 1 2027")
+    submit = SubmitField("Move the clock to this date", widget=GovSubmitInput())

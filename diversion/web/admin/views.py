@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import Role
-from diversion.jobs.schedule import job_overview
+from diversion.jobs.schedule import job_overview, last_day_of_mail, what_it_did
 from diversion.services import InvalidInput, accounts
 from diversion.web.admin import bp
 from diversion.web.admin.forms import ForceForm, UserForm
@@ -113,11 +113,13 @@ def jobs():
     """Show each background job's last run, outcome and next run."""
     overview = [
         {**job, "name": JOB_NAMES.get(job["job"], job["job"]),
+         "did": what_it_did(job["job"], job["counts"], job["summary"]),
          **{key: datetime.fromisoformat(job[key]) if job[key] else None
             for key in ("last_scheduled_for", "last_finished_at", "next_run")}}
         for job in job_overview(current_app.config)
     ]
-    return render_template("admin/jobs.html", jobs=overview, title="Background jobs")
+    return render_template("admin/jobs.html", jobs=overview, mail_last_day=last_day_of_mail(),
+                           title="Background jobs")
 
 
 @bp.get("/reports/outcomes")

@@ -64,7 +64,7 @@ def login():
             session.clear()
             if accounts.needs_second_factor(user):
                 session["pending_user"] = f"{user.id}:{user.session_version}"
-                session["pending_at"] = clock.now().isoformat()
+                session["pending_at"] = clock.unmoved_now().isoformat()
                 session["pending_next"] = target
                 return redirect(url_for("auth.second_factor"))
             return _sign_in(user, target)
@@ -74,7 +74,7 @@ def login():
 
 def _sign_in(user: User, target: str | None):
     login_user(user)
-    now = clock.now().isoformat()
+    now = clock.unmoved_now().isoformat()
     session["started_at"] = now
     session["seen_at"] = now
     return redirect(target or url_for("home"))
@@ -92,7 +92,7 @@ def _pending_user() -> User | None:
         began = datetime.fromisoformat(started)
     except ValueError:
         return None
-    if clock.now() - began > timedelta(minutes=PENDING_MINUTES):
+    if clock.unmoved_now() - began > timedelta(minutes=PENDING_MINUTES):
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_version != int(version):
