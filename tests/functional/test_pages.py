@@ -138,8 +138,9 @@ def test_the_dashboard_names_the_last_twelve_months_in_english(client, login_as)
 
 def test_an_administrator_sees_users_and_forces_in_the_navigation(client, login_as):
     login_as("admin", force=None)
+    # Mail: the mail sink's messages, here where mail goes to the sink.
     assert navigation(client.get("/admin/users")) == [
-        "Users", "Forces", "Programmes", "Jobs", "Outcomes"]
+        "Users", "Forces", "Programmes", "Jobs", "Outcomes", "Mail"]
 
 
 def test_the_sign_out_button_is_a_working_form_beside_the_signed_in_email(client, login_as):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -54,10 +54,15 @@ def test_every_workers_requests_are_counted_by_whichever_worker_answers_the_scra
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
         before = _healthz_answered(_get(f"{base}/metrics").decode())
-        # Eight at a time: each sync worker answers one, so both take their share.
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(_get, [f"{base}/healthz"] * 40))
-        assert _healthz_answered(_get(f"{base}/metrics").decode()) == before + 40
+        # A sync worker reads a request whole before it takes another: one kept busy
+        # with half a request leaves the other worker every request until it ends.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as held:
+            held.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            for _ in range(20):
+                _get(f"{base}/healthz")
+            held.sendall(b"Connection: close\r\n\r\n")
+            assert held.recv(100).startswith(b"HTTP/1.1 200")
+        assert _healthz_answered(_get(f"{base}/metrics").decode()) == before + 21
         # One file per worker, both of which answered; the earlier run's is gone.
         assert len(list(folder.glob("histogram_*.db"))) == 2
         assert not (folder / "histogram_1.db").exists()
