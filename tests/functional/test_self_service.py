@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from diversion import clock, create_app
+from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import AuditEvent, CallbackRequest, OutboxMessage
-from diversion.domain.privacy import disclosing_words
 from tests.conftest import BASE_CONFIG, csrf_from, enrol_case
 from tests.functional.test_case_officer_enrolment_pages import text_of
 

@@ -21,7 +21,6 @@ from flask import (
     request,
     url_for,
 )
-
 from flask_wtf.csrf import CSRFError
 
 from diversion import i18n
