@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy.exc as sa_exc
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from diversion import i18n
 from diversion.api.auth import Unauthenticated
 from diversion.domain.errors import RuleViolation
 from diversion.extensions import db
@@ -89,8 +91,12 @@ def _respond(status: int, body: dict, page_title: str | None = None, message: st
     if wants_json():
         return jsonify(body), status
     if request.path.startswith(PARTICIPANT_PATHS):
-        title = "Page not found" if status == 404 else "Sorry, there is a problem"
-        return render_template("participant/error.html", status=status, title=title), status
+        # English unless the page knew whose link it was (web/participant/views.py).
+        with i18n.speaking(g.get("participant_language")):
+            title = gettext("Page not found") if status == 404 else gettext(
+                "Sorry, there is a problem")
+            page = render_template("participant/error.html", status=status, title=title)
+        return page, status
     code, default_message = GENERIC.get(status, GENERIC[500])
     return (
         render_template(

@@ -287,8 +287,10 @@ def case_body(*, reference: str = "CASE/1", email: str = "sam@example.com", **sc
     }
 
 
-def enrol_case(officer, reference: str = "CASE/1", start: str = "2027-01-04") -> dict:
-    """Record an eligible case and enrol it on programme 1 through the API.
+def enrol_case(officer, reference: str = "CASE/1", start: str = "2027-01-04",
+               language: str | None = None) -> dict:
+    """Record an eligible case (in English, or the participant's ``language``) and enrol
+    it on programme 1 through the API.
 
     A start date already past is recorded as on that day (an enrolment long under way
     was entered when it started), so the clock is set there for the two requests.
@@ -297,7 +299,10 @@ def enrol_case(officer, reference: str = "CASE/1", start: str = "2027-01-04") ->
     if start < now.date().isoformat():
         clock.set_now(f"{start}T09:00:00+00:00")
     try:
-        case = officer.post("/cases", case_body(reference=reference)).get_json()
+        body = case_body(reference=reference)
+        if language is not None:
+            body["participant"]["language"] = language
+        case = officer.post("/cases", body).get_json()
         response = officer.post(f"/cases/{case['id']}/enrolment",
                                 {"programme_id": 1, "start_date": start})
     finally:

@@ -39,6 +39,7 @@ __all__ = [
     "Outgoing",
     "appointment_context",
     "build",
+    "day_and_time",
     "envelope_address",
     "message_id_for",
     "missed_notice_context",
@@ -212,10 +213,7 @@ def missed_notice_context(payload: dict, language: Language = Language.ENGLISH
         "when": format_day(starts_at, language)}
     return subject, {
         "title": clean_text(payload.get("summary") or "") or gettext("Appointment"),
-        # Translators: the day and time of a missed appointment: Tuesday 5 January 2027 at 6pm.
-        "when": gettext("%(day)s at %(time)s") % {
-            "day": format_weekday_date(starts_at, language),
-            "time": format_time(starts_at, language)},
+        "when": day_and_time(starts_at, language),
         "rebook_by": (format_weekday_date(date.fromisoformat(rebook_by), language)
                       if rebook_by else ""),
         "phone": clean_text(payload.get("contact_phone") or ""),
@@ -256,6 +254,14 @@ def message_id_for(idempotency_key: str, uid: str, sender: str) -> str:
     digest = hashlib.sha256(f"{idempotency_key}\n{uid}".encode()).hexdigest()[:32]
     domain = sender.rpartition("@")[2] or "diversion"
     return f"<{digest}@{domain}>"
+
+
+def day_and_time(starts_at: datetime, language: str = Language.ENGLISH) -> str:
+    """Say when a missed appointment was: 'Tuesday 5 January 2027 at 6pm' (local time)."""
+    # Translators: the day and time of a missed appointment: Tuesday 5 January 2027 at 6pm.
+    return translations(language).gettext("%(day)s at %(time)s") % {
+        "day": format_weekday_date(starts_at, language),
+        "time": format_time(starts_at, language)}
 
 
 def when(starts_at: datetime, ends_at: datetime, language: str = Language.ENGLISH) -> str:

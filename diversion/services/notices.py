@@ -52,6 +52,8 @@ class WarningLetter:
     rebook_by: date | None
     contact_phone: str
     produced_on: date
+    # The participant's language: the letter is written in it, as their mail is.
+    language: str
 
 
 def warning_letter(actor: Actor, enrolment_id: int) -> WarningLetter:
@@ -69,7 +71,8 @@ def warning_letter(actor: Actor, enrolment_id: int) -> WarningLetter:
         participant_name=enrolment.case.participant_name,
         reference=participant_reference(enrolment.id), missed_at=absence.starts_at,
         rebook_by=rebook_by(rules_for_enrolment(enrolment), facts, absence.module, today),
-        contact_phone=enrolment.programme.contact_phone, produced_on=today)
+        contact_phone=enrolment.programme.contact_phone, produced_on=today,
+        language=enrolment.case.language)
     with transaction():
         audit.record(actor, "disclose", "warning_letter", enrolment.id,
                      case_id=enrolment.case_id, detail={"booking_id": absence.id})

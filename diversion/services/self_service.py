@@ -178,6 +178,12 @@ def _appointment(booking: Booking) -> Appointment:
                        alternatives=alternatives, callbacks=_open_callbacks(enrolment.id))
 
 
+def language_for(token: str) -> str | None:
+    """The language of the participant a link opens now, or None for any other link."""
+    booking = _booking_for(token)
+    return None if booking is None else booking.enrolment.case.language
+
+
 def appointment(actor: Actor, token: str) -> Appointment | None:
     """Show the appointment a link opens, and what the participant may do; record the read.
 

@@ -14,9 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from diversion import clock, create_app
+from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import AuditEvent, CallbackRequest, OutboxMessage
 from tests.conftest import BASE_CONFIG, csrf_from, enrol_case
+from tests.functional.test_case_officer_enrolment_pages import text_of
 
 MONDAY = "2027-01-04T09:00:00+00:00"
 JSON = {"Accept": "application/json"}
@@ -512,6 +514,57 @@ def test_a_callback_message_too_long_is_a_field_error_and_nothing_is_recorded(wo
 
 def test_a_callback_through_a_dead_link_is_a_404(world):
     assert world.client.post("/appointments/nothing/callback", json={}).status_code == 404
+
+
+# ---- in the participant's language ---------------------------------------------------
+
+def test_a_welsh_participants_page_is_welsh_and_an_english_ones_is_not(world):
+    welsh = world.book(world.a, enrol_case(world.officer, "CASE/CY", language="cy")["id"])
+    link = world.link(welsh)
+    page = world.client.get(link)
+    html = page.get_data(as_text=True)
+    text = text_of(page)
+    assert page.status_code == 200
+    assert '<html lang="cy"' in html
+    assert "<title>Eich apwyntiad" in html
+    for words in ("Neidio i'r prif gynnwys", "Apwyntiadau", "Dyddiad Dydd Mawrth 5 Ionawr 2027",
+                  "Amser 18:00 tan 19:30", "Lle Civic Centre, 1 High Street",
+                  "Cyrhaeddwch 10 munud yn gynnar", "Newid eich apwyntiad",
+                  "Pa apwyntiad ydych chi eisiau yn ei le?",
+                  "Dydd Llun 4 Ionawr 2027, 18:00 tan 19:30",
+                  "Gallwch newid yr un hwn tan", "Newid fy apwyntiad",
+                  "Gofyn i ni eich ffonio", "Gallwch hefyd ein ffonio ar 0300 123 4567",
+                  "Gallwch roi hyd at 500 nod"):
+        assert words in text, words
+    for english in ("Your appointment", "Change", "Ask us", "January", "6pm", "Skip"):
+        assert english not in text, english
+    assert disclosing_words(text) == []
+
+    # A field error, and the page that had expired, say so in Welsh too.
+    token = world.page_form(link)
+    refused = world.client.post(link + "/move", data={"csrf_token": token})
+    assert "<title>Gwall: Eich apwyntiad" in refused.get_data(as_text=True)
+    assert "Mae problem wedi codi Dewiswch yr apwyntiad rydych chi eisiau yn ei le" in (
+        text_of(refused))
+    expired = world.client.post(link + "/move", data={"csrf_token": "old"})
+    assert expired.status_code == 400
+    assert '<html lang="cy"' in expired.get_data(as_text=True)
+    assert "Roedd y dudalen wedi dod i ben." in text_of(expired)
+
+    # Asking to be called: the confirmation is Welsh.
+    asked = world.client.post(link + "/callback", data={"csrf_token": token},
+                              follow_redirects=True)
+    assert '<html lang="cy"' in asked.get_data(as_text=True)
+    assert "Byddwn yn eich ffonio Mae eich cais wedi dod i law" in text_of(asked)
+    assert "Dydd Mawrth 5 Ionawr 2027 am 18:00" in text_of(asked)
+
+    english = world.client.get(world.link())
+    assert '<html lang="en"' in english.get_data(as_text=True)
+    assert "Date Tuesday 5 January 2027 Time 6pm to 7:30pm" in text_of(english)
+    assert "Ask us to call you" in text_of(english)
+    expired = world.client.post(world.link() + "/move", data={"csrf_token": "old"})
+    assert '<html lang="en"' in expired.get_data(as_text=True)
+    assert "The page had expired." in text_of(expired)
 
 
 # ---- throttling ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from diversion import clock
+from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import AuditEvent
 from tests.conftest import Api, csrf_from, enrol_case, make_token
@@ -27,11 +28,15 @@ REBOOK_BY = "Tuesday 13 April 2027"
 def missed(app, client, login_as, mailbox, runner):
     """Module 1 attended, module 2 missed without excuse and the notice sent; a case officer
     of the enrolment's force signed in to the pages."""
+    return miss(client, login_as, runner)
+
+
+def miss(client, login_as, runner, language: str | None = None) -> dict:
     clock.set_now("2027-01-04T09:00:00+00:00")
     officer = Api(client, make_token(role="case_officer", email="api.officer@example.gov.uk"))
     coordinator = Api(client, make_token(role="coordinator", force=None))
     venue = coordinator.post("/venues", VENUE).get_json()
-    enrolment = enrol_case(officer, "MET/77")
+    enrolment = enrol_case(officer, "MET/77", language=language)
     bookings = []
     for module, day in ((1, 5), (2, 12)):
         session = coordinator.post("/sessions", {
@@ -81,6 +86,26 @@ def test_the_letter_names_the_missed_appointment_the_day_to_rebook_by_and_the_nu
     for word in ("offence", "prosecution", "police", "child", "abuse", "images", "MET/77",
                  "OFFICIAL-SENSITIVE", "Diversion"):
         assert word.lower() not in text.lower(), word
+
+
+def test_a_welsh_participants_letter_is_in_welsh(app, client, login_as, mailbox, runner):
+    welsh = miss(client, login_as, runner, language="cy")
+    response = letter(welsh["officer"], welsh["id"])
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert text.startswith("Apwyntiad a gollwyd At: Sam Taylor")
+    assert "Fe wnaethoch chi golli eich apwyntiad: Dydd Mawrth 12 Ionawr 2027 am 18:00." in text
+    assert "Beth sy'n rhaid i chi ei wneud Rhaid i chi gysylltu â ni i'w aildrefnu." in text
+    assert ("Rhaid i'ch apwyntiad newydd fod erbyn Dydd Mawrth 13 Ebrill 2027 fan bellaf."
+            in text)
+    assert ("Ffoniwch 0300 123 4567 cyn gynted ag y gallwch. Pan fyddwch chi'n ffonio, "
+            f"rhowch eich cyfeirnod: P-{welsh['id']:06d}.") in text
+    assert "Dyddiad: Dydd Mercher 13 Ionawr 2027" in text
+    assert "Cadwch y llythyr hwn." in text
+    assert f"Cyfeirnod P-{welsh['id']:06d}" in text  # the footer
+    for english in ("Missed appointment", "You missed", "Reference", "Please", "January"):
+        assert english not in text, english
+    assert disclosing_words(text.replace("Sam Taylor", "")) == []
 
 
 def test_printing_the_letter_is_recorded_as_a_disclosure(missed, app):

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     get_flashed_messages,
     jsonify,
     redirect,
@@ -20,7 +21,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 
+from diversion import i18n
 from diversion.api.schemas import AppointmentOut, CallbackRequestOut
 from diversion.domain.dates import format_time, format_weekday_date
 from diversion.domain.errors import RuleViolation
@@ -55,11 +58,11 @@ def participant_helpers():
 
 
 def _day(value) -> str:
-    return format_weekday_date(value.astimezone(LONDON))
+    return format_weekday_date(value.astimezone(LONDON), i18n.current_language())
 
 
 def _time(value) -> str:
-    return format_time(value.astimezone(LONDON))
+    return format_time(value.astimezone(LONDON), i18n.current_language())
 
 
 def _who():
@@ -68,10 +71,10 @@ def _who():
 
 def _page(shown, *, move_form=None, callback_form=None, refused: str | None = None):
     notices = get_flashed_messages(category_filter=[NOTICE])
-    return render_template(
-        "participant/appointment.html", shown=shown, move_form=move_form or MoveForm(),
-        callback_form=callback_form or CallbackForm(), refused=refused, notices=notices,
-        htmlLang=shown.language)
+    with i18n.speaking(shown.language):
+        return render_template(
+            "participant/appointment.html", shown=shown, move_form=move_form or MoveForm(),
+            callback_form=callback_form or CallbackForm(), refused=refused, notices=notices)
 
 
 def _json_body() -> dict:
@@ -105,7 +108,7 @@ def move(token: str):
     refusals by the error layer, with their codes); a form from the page is answered
     with the page.
     """
-    form = None if request.is_json else _checked(MoveForm)
+    form = None if request.is_json else _checked(MoveForm, token)
     if form is None:
         session_id = id_or_none(_json_body().get("session_id"))
     else:
@@ -131,9 +134,14 @@ def move(token: str):
     return redirect(url_for(".appointment", token=moved.token))
 
 
-def _checked(form_class):
+def _checked(form_class, token: str):
     """A participant's form, once its CSRF token is good (a 400 otherwise)."""
-    csrf.protect()
+    try:
+        csrf.protect()
+    except CSRFError:
+        # The page had expired: say so in the language of the participant it was for.
+        g.participant_language = self_service.language_for(token)
+        raise
     return form_class()
 
 
@@ -142,6 +150,8 @@ def _shown(token: str):
     shown = self_service.appointment(_who(), token)
     if shown is None:
         abort(404)
+    # An error page after this point speaks the participant's language (errors.py).
+    g.participant_language = shown.language
     return shown
 
 
@@ -155,7 +165,7 @@ def _again(token: str, **forms):
 @_throttled
 def callback(token: str):
     """Record the participant's request to be called, and confirm it."""
-    form = None if request.is_json else _checked(CallbackForm)
+    form = None if request.is_json else _checked(CallbackForm, token)
     if form is None:
         message = _json_body().get("message")
         if message is not None and not isinstance(message, str):
@@ -183,5 +193,5 @@ def callback_requested(token: str):
     shown = _shown(token)
     if not shown.callbacks:
         return redirect(url_for(".appointment", token=token))
-    return render_template("participant/callback_requested.html", shown=shown,
-                           htmlLang=shown.language)
+    with i18n.speaking(shown.language):
+        return render_template("participant/callback_requested.html", shown=shown)

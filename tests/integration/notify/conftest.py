@@ -89,7 +89,8 @@ def kind_of(received: Received) -> str:
     for prefix, kind in (("Updated:", "update"), ("Cancelled:", "cancellation"),
                          ("Reminder:", "reminder"), ("Diweddarwyd:", "update"),
                          ("Wedi'i ganslo:", "cancellation"), ("Nodyn atgoffa:", "reminder"),
-                         ("Missed appointment", "missed_notice")):
+                         ("Missed appointment", "missed_notice"),
+                         ("Apwyntiad a gollwyd", "missed_notice")):
         if subject.startswith(prefix):
             return kind
     return "invitation"

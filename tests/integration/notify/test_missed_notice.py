@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.domain.errors import RuleViolation
+from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import OutboxMessage, User
 from diversion.services import Actor, attendance
@@ -145,3 +146,44 @@ def test_a_notice_the_sender_finds_no_longer_due_is_withdrawn_not_sent(missed, m
     result = deliver(missed["app"])
     assert (result.sent, result.superseded) == (0, 1)
     assert notices_received(mailbox) == []
+
+
+def test_a_welsh_participant_is_told_of_the_missed_session_in_welsh_by_email_and_text(
+        texting, mailbox):
+    app, notify = texting["app"], texting["notify"]
+    enrolment = texting["enrol"]("cai@example.com", language="cy", sms_consent=True)
+    session = texting["session"]("2027-01-05T18:00:00")
+    booking = texting["book"](enrolment, session)
+    deliver(app)
+    clock.set_now(AFTER_THE_SESSION)
+    response = texting["coordinator"].put(f"/bookings/{booking['id']}/attendance",
+                                          {"outcome": "absent_unexcused", "reason": None})
+    assert response.status_code == 200, response.get_json()
+    deliver(app)
+
+    [received] = notices_received(mailbox)
+    message = received.message
+    assert message["Subject"] == "Apwyntiad a gollwyd: Dydd Mawrth 5 Ionawr"
+    assert message["Content-Language"] == "cy"
+    reference = f"P-{enrolment['id']:06d}"
+    text = message.get_body(("plain",)).get_content()
+    assert text.splitlines()[0] == (
+        "Fe wnaethoch chi golli eich apwyntiad: Dydd Mawrth 5 Ionawr 2027 am 18:00.")
+    assert "Rhaid i chi gysylltu â ni i'w aildrefnu." in text
+    assert "Rhaid i'ch apwyntiad newydd fod erbyn Dydd Mawrth 6 Ebrill 2027 fan bellaf." in text
+    assert "Ffoniwch 0300 123 4567 cyn gynted ag y gallwch." in text
+    assert f"rhowch eich cyfeirnod: {reference}." in text
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="cy">' in html
+    assert "erbyn <strong>Dydd Mawrth 6 Ebrill 2027</strong> fan bellaf" in html
+    assert 'Ffoniwch <a href="tel:03001234567">0300 123 4567</a> cyn gynted' in html
+
+    [sms] = [n for n in notify.notifications if "golli" in n["body"]]
+    assert sms["body"] == (
+        "Fe wnaethoch chi golli eich apwyntiad: Dydd Mawrth 5 Ionawr 2027 am 18:00. "
+        "Ffoniwch 0300 123 4567 i aildrefnu erbyn Dydd Mawrth 6 Ebrill 2027. "
+        f"Cyf {reference}.")
+    for part in (message["Subject"], text, html, sms["body"]):
+        assert disclosing_words(part) == []
+        for english in ("You missed", "Please", "rebook", "January", "6pm"):
+            assert english not in part, english

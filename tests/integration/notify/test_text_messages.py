@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from diversion import clock
 from diversion.config import ROOT
+from diversion.domain.privacy import disclosing_words
 from diversion.extensions import db
 from diversion.models import Case, OutboxMessage, User
 from diversion.services import Actor, cases
@@ -93,6 +94,22 @@ def test_a_reminder_goes_by_text_too_when_the_participant_agreed_to_texts(textin
     assert sms["reference"] == str(row.id)
     assert (row.kind, row.status, row.notify_id) == ("reminder", "sent", sms["id"])
     assert notify.refused_tokens == 0
+
+
+def test_a_welsh_participants_reminder_text_is_welsh(texting):
+    app, notify = texting["app"], texting["notify"]
+    enrolment = texting["enrol"]("cai@example.com", language="cy", sms_consent=True)
+    texting["book"](enrolment, texting["session"]("2027-01-12T18:00:00"))
+    at(47)
+    deliver(app)
+    [sms] = notify.notifications
+    welsh, _, link = sms["body"].rpartition(" ")
+    assert welsh == (
+        "Nodyn atgoffa: Apwyntiad, Dydd Mawrth 12 Ionawr 2027, 18:00 tan 19:30. "
+        "Lle: Civic Centre, 1 High Street, Leeds. Os na allwch ddod, ffoniwch "
+        "0300 123 4567. Eich apwyntiad:")
+    assert link.startswith("http://localhost/appointments/")
+    assert disclosing_words(sms["body"]) == []
 
 
 def test_no_text_is_queued_or_sent_without_the_participants_consent(texting, mailbox):

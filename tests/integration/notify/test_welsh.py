@@ -3,6 +3,8 @@ is in Welsh; an English participant booked beside them is written to as before."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
@@ -85,9 +87,13 @@ def test_a_welsh_participant_receives_each_message_in_welsh(journey, mailbox, ki
     assert '<html lang="cy">' in html
     assert f"<p>{opening}</p>" in html
     assert f">Pryd</th><td style=\"padding: 4px 0;\">{day}</td>" in html
+    if kind != "cancellation":
+        assert "defnyddiwch eich dolen bersonol:" in text
+        assert "defnyddiwch eich dolen bersonol:<br>" in html
     for part in (mail.message["Subject"], text, html):
         assert disclosing_words(part) == []
-        assert "appointment" not in part.lower()
+        # The link's address is the service's, in whatever words its path has.
+        assert "appointment" not in re.sub(r"https?://[^\s\"<]+", "", part).lower()
 
 
 @pytest.mark.parametrize("kind", ["invitation", "update", "cancellation"])

@@ -16,7 +16,8 @@ from tests.unit.notify.test_messages import NOW, SENDER, digest_row, payload, ro
 
 
 def welsh(kind: str = "invitation", **changes):
-    sequence = {"invitation": 0, "update": 1, "cancellation": 2, "reminder": 0}[kind]
+    sequence = {"invitation": 0, "update": 1, "cancellation": 2, "reminder": 0,
+                "missed_notice": 0}[kind]
     fields = {"sequence": sequence, "language": "cy", "summary": "Apwyntiad", **changes}
     return row(kind, payload=payload(**fields))
 
@@ -88,15 +89,17 @@ def test_a_welsh_title_that_would_reveal_the_programme_is_refused_rather_than_se
         build(welsh(summary=title), sender=SENDER, now=NOW)
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in Path(TEMPLATES).iterdir()
-                                            if not p.name.startswith("digest")))
+@pytest.mark.parametrize("template", sorted(
+    p.relative_to(TEMPLATES).as_posix() for p in Path(TEMPLATES).rglob("*")
+    if p.is_file() and not p.name.startswith("digest")))
 def test_every_participant_template_renders_in_welsh_without_english_sentences(template):
     context = {"title": "Apwyntiad", "when": "Dydd Mawrth 5 Ionawr 2027, 18:00 tan 19:30",
-               "where": "Canolfan Ddinesig", "phone": "0300 123 4567"}
+               "where": "Canolfan Ddinesig", "phone": "0300 123 4567",
+               "link": "https://appointments.example/appointments/abc"}
     english = render(template, context)
     cymraeg = render(template, context, "cy")
     assert disclosing_words(cymraeg) == []
     for sentence in ("Your appointment", "Please arrive", "If you cannot attend", "When",
-                     "Where", "attached"):
+                     "Where", "attached", "personal link", "You missed", "Reminder"):
         assert sentence not in cymraeg
     assert english != cymraeg
