@@ -14,11 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from diversion import clock
-from diversion.domain.vocabulary import JobOutcome, MessageStatus
+from diversion.domain.vocabulary import Channel, JobOutcome, MessageStatus
 from diversion.extensions import db
 from diversion.models import Flag, JobRun, OutboxMessage
-
-EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -46,10 +44,6 @@ class Readings:
     flags: dict[str, int] = field(default_factory=dict)
 
 
-def _channel() -> sa.ColumnElement[str]:
-    # The outbox's channel where rows carry one; a row without is an email.
-    column = getattr(OutboxMessage, "channel", None)
-    return sa.literal(EMAIL) if column is None else sa.func.coalesce(column, EMAIL)
 
 
 def readings(jobs: Iterable[str]) -> Readings:
@@ -64,7 +58,7 @@ def readings(jobs: Iterable[str]) -> Readings:
 
 
 def _outbox(now: datetime) -> dict[str, OutboxReading]:
-    channel = _channel().label("channel")
+    channel = OutboxMessage.channel.label("channel")
     pending = OutboxMessage.status == MessageStatus.PENDING
     rows = db.session.execute(
         sa.select(channel, OutboxMessage.status, sa.func.count(),
@@ -73,7 +67,8 @@ def _outbox(now: datetime) -> dict[str, OutboxReading]:
                sa.or_(~pending, OutboxMessage.due_at <= now))
         .group_by(channel, OutboxMessage.status)
     ).all()
-    found: dict[str, dict] = {EMAIL: {}}
+    # Every channel is reported, an idle one as zero, so a dashboard never loses a line.
+    found: dict[str, dict] = {channel.value: {} for channel in Channel}
     for name, status, count, oldest in rows:
         entry = found.setdefault(name, {})
         if status == MessageStatus.PENDING:
