@@ -46,11 +46,13 @@ def _fresh_postgresql(url: str) -> None:
     admin.dispose()
 
 
-def _run(args: list[str], url: str) -> str:
+def _run(args: list[str], url: str, *, progress: bool = False) -> str:
     env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_DISABLED": "1"}
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    # A long step (the bulk load) shows its progress bar on the terminal as it goes.
+    done = subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=None if progress else subprocess.PIPE, text=True)
     if done.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(args)} failed:\n{(done.stderr or '')[-3000:]}")
     return done.stdout
 
 
@@ -65,7 +67,7 @@ def _load(backend: str, size: int) -> tuple[str, float]:
         url = f"sqlite:///{path}"
     _run([*FLASK, "db", "upgrade"], url)
     began = time.perf_counter()
-    _run([PY, "bench/loadgen.py", "--enrolments", str(size)], url)
+    _run([PY, "bench/loadgen.py", "--enrolments", str(size)], url, progress=True)
     loaded = time.perf_counter() - began
     if backend == "postgresql":
         from throughput import settle
@@ -218,8 +220,14 @@ def show(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _keep(results: dict, table: list[dict]) -> None:
+    (ROOT / "bench" / "results.json").write_text(json.dumps(
+        {"sizes": SIZES, "table": table, "raw": results,
+         "machine": {"cpus": os.cpu_count()}}, indent=2, default=str) + "\n")
+
+
 def main() -> None:
-    results = {}
+    results: dict = {}
     for size in SIZES:
         for backend in ("postgresql", "sqlite"):
             # SQLite is the embedded database of `make run` and the tests, not of a
@@ -227,6 +235,8 @@ def main() -> None:
             if backend == "sqlite" and size > SQLITE_UP_TO:
                 continue
             results[f"{backend}:{size}"] = measure(backend, size)
+            # A long run that fails at a larger size keeps what it measured before.
+            _keep(results, rows(results))
     table = rows(results)
     _say("== send-mail throughput (aiosmtpd on loopback)")
     mail = _json([PY, "bench/mail.py", "300"], "sqlite://")
@@ -235,9 +245,7 @@ def main() -> None:
                   "ratio": None, "goal": "- (reported)",
                   "pass": mail["received"] == mail["messages"] == 300})
     results["mail"] = mail
-    (ROOT / "bench" / "results.json").write_text(json.dumps(
-        {"sizes": SIZES, "table": table, "raw": results,
-         "machine": {"cpus": os.cpu_count()}}, indent=2, default=str) + "\n")
+    _keep(results, table)
     sys.stdout.write(show(table) + "\n")
 
 
