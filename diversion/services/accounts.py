@@ -273,16 +273,21 @@ def actor_for(user: User | sa.Row, remote_addr: str | None = None) -> Actor:
                  remote_addr=remote_addr)
 
 
+@lru_cache(maxsize=1)
+def _token_statement() -> sa.Select:
+    # Table columns, built once: every API request runs it, and plain rows are all it needs.
+    u, t = User.__table__.c, ApiToken.__table__.c
+    return (sa.select(u.id, u.email, u.role, u.force_id)
+            .join_from(User.__table__, ApiToken.__table__, t.user_id == u.id)
+            .where(t.token_hash == sa.bindparam("hash"), t.revoked_at.is_(None),
+                   u.active.is_(True)))
+
+
 def actor_for_token(token: str, remote_addr: str | None = None) -> Actor | None:
     """Return the actor holding this live token, or None: one indexed lookup per request."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(
-        sa.select(User.id, User.email, User.role, User.force_id)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
-               User.active.is_(True))
-    ).first()
+    row = db.session.execute(_token_statement(), {"hash": _token_hash(token)}).first()
     return None if row is None else actor_for(row, remote_addr)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -57,7 +58,7 @@ def record_each(actor: Actor, action: str, object_type: str,
     # A plain INSERT, not ORM objects: every use case writes these and never reads
     # them back, so the unit of work would be pure overhead.
     if entries:
-        db.session.execute(sa.insert(AuditEvent), [
+        db.session.execute(sa.insert(cast(sa.Table, AuditEvent.__table__)), [
             event(actor, action, object_type, object_id, case_id, detail)
             for object_id, case_id, detail in entries
         ])

@@ -119,7 +119,7 @@ def take_seat(session_id: int) -> Seat | None:
                CourseSession.status == SessionStatus.SCHEDULED)
         .values(booked=CourseSession.booked + 1)
         .returning(CourseSession, waiting.label("waiting"))
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=True, synchronize_session=False)
     ).first()
     return None if row is None else Seat(row[0], bool(row[1]))
 
@@ -165,17 +165,22 @@ def book_locked(actor: Actor, enrolment: Enrolment, session_id: int, *,
 def _insert_booking(actor: Actor, enrolment: Enrolment, session: CourseSession, *,
                     planned: bool, waiting: bool) -> Booking:
     now = clock.now()
-    booking = Booking(
-        enrolment=enrolment, session=session, module=session.module,
-        status=BookingStatus.BOOKED, uid=f"{secrets.token_hex(16)}@appointments.invalid",
-        sequence=0, created_by_id=actor.user_id, created_at=now, updated_at=now,
-    )
-    db.session.add(booking)
     try:
-        db.session.flush()
+        booking = db.session.scalars(
+            sa.insert(Booking).values(
+                enrolment_id=enrolment.id, session_id=session.id, module=session.module,
+                status=BookingStatus.BOOKED,
+                uid=f"{secrets.token_hex(16)}@appointments.invalid", sequence=0,
+                created_by_id=actor.user_id, created_at=now, updated_at=now)
+            .returning(Booking)).one()
     except sa_exc.IntegrityError as error:
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
+    # The new row joins the objects this transaction already holds, as a flush would.
+    so.attributes.set_committed_value(booking, "session", session)
+    so.attributes.set_committed_value(booking, "enrolment", enrolment)
+    if "bookings" not in sa.inspect(enrolment).unloaded:
+        so.attributes.set_committed_value(enrolment, "bookings", [*enrolment.bookings, booking])
     # Booked into a session they were waiting for: their place on its list is done.
     if waiting:
         db.session.execute(

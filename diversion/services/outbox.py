@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -89,8 +90,10 @@ def text_copy(case: Case, message: dict) -> dict | None:
 
 
 def _insert(rows: list[dict]) -> None:
+    # Into the table, not through the ORM: these rows are written and never read back
+    # here, so the ORM's bulk machinery would be pure cost on every booking.
     if rows:
-        db.session.execute(sa.insert(OutboxMessage), rows)
+        db.session.execute(sa.insert(cast(sa.Table, OutboxMessage.__table__)), rows)
 
 
 def _reminder_due(starts_at: datetime, reminder_hours: int) -> datetime | None:

@@ -115,7 +115,9 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
         except RuleViolation as refusal:
             blocked = refusal.message
     next_modules = _next_modules(rules, facts) if is_open else []
-    offers = choice_service.booking_choices(enrolment, next_modules)
+    show_all = request.args.get("all") == "1"
+    offers = choice_service.booking_choices(enrolment, next_modules,
+                                            first=None if show_all else FIRST_FEW)
     seen = standing(rules, facts, [f.kind for f in enrolment.flags
                                    if f.status == FlagStatus.OPEN], now)
     errors = next((_summary(form, anchor) for form, anchor in (
@@ -124,7 +126,7 @@ def render_enrolment(enrolment_id: int, *, book_form=None, plan_form=None, feed_
     return render_template(
         "coordinator/enrolment.html", enrolment=enrolment, modules=modules,
         next_modules=next_modules, is_open=is_open, offers=offers,
-        show_all=request.args.get("all") == "1", first_few=FIRST_FEW,
+        show_all=show_all, first_few=FIRST_FEW,
         plan_form=plan_form or ActionForm(), feed_links=feed_links, now=now,
         to_record=to_record, outcome_forms=outcome_forms, blocked=blocked,
         concerns=seen.concerns, error_summary=errors,
