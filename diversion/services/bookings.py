@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -30,15 +31,34 @@ from diversion.services.facts import booking_facts_of, enrolment_facts, session_
 from diversion.services.programmes import rules_for
 
 
+# The statements every booking runs are built once, with bound parameters: building
+# them anew each time cost more than SQLAlchemy's work to run them.
+@lru_cache(maxsize=1)
+def _lock_statement() -> sa.Select:
+    return (sa.select(Enrolment).where(Enrolment.id == sa.bindparam("enrolment_id"))
+            .options(so.joinedload(Enrolment.case, innerjoin=True),
+                     so.joinedload(Enrolment.programme, innerjoin=True))
+            .with_for_update(of=Enrolment)
+            .execution_options(populate_existing=True))
+
+
+@lru_cache(maxsize=1)
+def _seat_statement() -> sa.Update:
+    session_id: sa.BindParameter[int] = sa.bindparam("session_id")
+    waiting = sa.exists().where(WaitlistEntry.session_id == session_id,
+                                WaitlistEntry.removed_at.is_(None))
+    return (sa.update(CourseSession)
+            .where(CourseSession.id == session_id,
+                   CourseSession.booked < CourseSession.capacity,
+                   CourseSession.status == SessionStatus.SCHEDULED)
+            .values(booked=CourseSession.booked + 1)
+            .returning(CourseSession, waiting.label("waiting"))
+            .execution_options(populate_existing=True, synchronize_session=False))
+
+
 def lock_enrolment(enrolment_id: int) -> Enrolment:
     """Load an enrolment locked for this transaction, with its bookings."""
-    enrolment = db.session.scalar(
-        sa.select(Enrolment).where(Enrolment.id == enrolment_id)
-        .options(so.joinedload(Enrolment.case, innerjoin=True),
-                 so.joinedload(Enrolment.programme, innerjoin=True))
-        .with_for_update(of=Enrolment)
-        .execution_options(populate_existing=True)
-    )
+    enrolment = db.session.scalar(_lock_statement(), {"enrolment_id": enrolment_id})
     if enrolment is None:
         raise NotFound("enrolment", enrolment_id)
     return enrolment
@@ -110,17 +130,7 @@ def take_seat(session_id: int) -> Seat | None:
     would, so the place and the session's times are ours until commit, and two
     bookings can never take the last place together.
     """
-    waiting = sa.exists().where(WaitlistEntry.session_id == session_id,
-                                WaitlistEntry.removed_at.is_(None))
-    row = db.session.execute(
-        sa.update(CourseSession)
-        .where(CourseSession.id == session_id,
-               CourseSession.booked < CourseSession.capacity,
-               CourseSession.status == SessionStatus.SCHEDULED)
-        .values(booked=CourseSession.booked + 1)
-        .returning(CourseSession, waiting.label("waiting"))
-        .execution_options(populate_existing=True, synchronize_session=False)
-    ).first()
+    row = db.session.execute(_seat_statement(), {"session_id": session_id}).first()
     return None if row is None else Seat(row[0], bool(row[1]))
 
 
