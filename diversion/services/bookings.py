@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 
 from diversion import clock
 from diversion.database import transaction
-from diversion.domain.booking import EnrolmentFacts, check_booking
+from diversion.domain.booking import BookingFacts, EnrolmentFacts, check_booking
 from diversion.domain.errors import RuleViolation
 from diversion.domain.vocabulary import BookingStatus, MessageKind, Role, SessionStatus
 from diversion.extensions import db
@@ -147,64 +147,88 @@ def book_locked(actor: Actor, enrolment: Enrolment, session_id: int, *,
     """Take the seat, check every rule and write the booking with its messages.
 
     Runs inside the caller's transaction, which holds the enrolment's lock. ``facts``
-    may carry the enrolment's bookings already read (a plan passes what it has booked
-    so far); otherwise they are read here. A refusal raises before anything is kept:
-    the caller's rollback returns the seat.
+    may carry the enrolment's bookings already read; otherwise they are read here. A
+    refusal raises before anything is kept: the caller's rollback returns the seat.
+    """
+    return book_all_locked(actor, enrolment, [session_id], facts=facts, planned=planned)[0]
+
+
+def book_all_locked(actor: Actor, enrolment: Enrolment, session_ids: list[int], *,
+                    facts: EnrolmentFacts | None = None,
+                    planned: bool = False) -> list[Booking]:
+    """Book one enrolment into these sessions in turn, each judged with the ones before it.
+
+    Each seat is taken and each booking checked by every rule before the next, as if
+    they were made one after the other; then the bookings, their messages and their
+    audit rows are written together. All or nothing: a refusal raises before anything
+    is written, and the caller's rollback returns the seats taken.
     """
     if facts is None:
         facts = enrolment_facts(enrolment, facts=booking_facts_of(enrolment.id))
     rules = rules_for(enrolment.programme)
-    seat = take_seat(session_id)
-    if seat is None:
-        # Full, cancelled or missing: the rules say which, read as the session is now.
-        full = db.session.get(CourseSession, session_id, populate_existing=True)
-        if full is None or full.programme_id != enrolment.programme_id:
+    now = clock.now()
+    seats: list[Seat] = []
+    for session_id in session_ids:
+        seat = take_seat(session_id)
+        if seat is None:
+            # Full, cancelled or missing: the rules say which, read as the session is now.
+            full = db.session.get(CourseSession, session_id, populate_existing=True)
+            if full is None or full.programme_id != enrolment.programme_id:
+                raise NotFound("session", session_id)
+            check_booking(rules, facts, session_facts(full), now)
+            raise RuleViolation("session_full", "This session is full.")
+        session = seat.session
+        if session.programme_id != enrolment.programme_id:
             raise NotFound("session", session_id)
-        check_booking(rules, facts, session_facts(full), clock.now())
-        raise RuleViolation("session_full", "This session is full.")
-    session = seat.session
-    if session.programme_id != enrolment.programme_id:
-        raise NotFound("session", session_id)
-    # The rules judge the session as it was before this booking took its place.
-    before = dataclasses.replace(session_facts(session), booked=session.booked - 1)
-    check_booking(rules, facts, before, clock.now())
-    return _insert_booking(actor, enrolment, session, planned=planned,
-                           waiting=seat.waiting)
+        # The rules judge the session as it was before this booking took its place.
+        before = dataclasses.replace(session_facts(session), booked=session.booked - 1)
+        check_booking(rules, facts, before, now)
+        # The next booking is judged with this one made (its id is not known yet, and
+        # no rule reads it).
+        facts = dataclasses.replace(facts, bookings=(*facts.bookings, BookingFacts(
+            id=0, session_id=session.id, module=session.module,
+            starts_at=session.starts_at, status=BookingStatus.BOOKED)))
+        seats.append(seat)
+    return _insert_bookings(actor, enrolment, seats, planned=planned)
 
 
-def _insert_booking(actor: Actor, enrolment: Enrolment, session: CourseSession, *,
-                    planned: bool, waiting: bool) -> Booking:
+def _insert_bookings(actor: Actor, enrolment: Enrolment, seats: list[Seat], *,
+                     planned: bool) -> list[Booking]:
     now = clock.now()
     try:
-        booking = db.session.scalars(
-            sa.insert(Booking).values(
-                enrolment_id=enrolment.id, session_id=session.id, module=session.module,
-                status=BookingStatus.BOOKED,
-                uid=f"{secrets.token_hex(16)}@appointments.invalid", sequence=0,
-                created_by_id=actor.user_id, created_at=now, updated_at=now)
-            .returning(Booking)).one()
+        made = list(db.session.scalars(
+            sa.insert(Booking).returning(Booking, sort_by_parameter_order=True),
+            [{"enrolment_id": enrolment.id, "session_id": seat.session.id,
+              "module": seat.session.module, "status": BookingStatus.BOOKED,
+              "uid": f"{secrets.token_hex(16)}@appointments.invalid", "sequence": 0,
+              "created_by_id": actor.user_id, "created_at": now, "updated_at": now}
+             for seat in seats]))
     except sa_exc.IntegrityError as error:
         # The partial unique indexes caught a duplicate the checks could not see.
         raise RuleViolation("already_booked", "This module is already booked.") from error
-    # The new row joins the objects this transaction already holds, as a flush would.
-    so.attributes.set_committed_value(booking, "session", session)
-    so.attributes.set_committed_value(booking, "enrolment", enrolment)
+    # The new rows join the objects this transaction already holds, as a flush would.
+    for booking, seat in zip(made, seats, strict=True):
+        so.attributes.set_committed_value(booking, "session", seat.session)
+        so.attributes.set_committed_value(booking, "enrolment", enrolment)
     if "bookings" not in sa.inspect(enrolment).unloaded:
-        so.attributes.set_committed_value(enrolment, "bookings", [*enrolment.bookings, booking])
-    # Booked into a session they were waiting for: their place on its list is done.
-    if waiting:
-        db.session.execute(
-            sa.update(WaitlistEntry)
-            .where(WaitlistEntry.session_id == session.id,
-                   WaitlistEntry.enrolment_id == enrolment.id,
-                   WaitlistEntry.removed_at.is_(None))
-            .values(removed_at=now, removed_code="booked", booking_id=booking.id,
-                    removed_reason="Booked into this session."))
-    outbox.invite([booking])
-    audit.record(actor, "create", "booking", booking.id, case_id=enrolment.case_id,
-                 detail={"session_id": session.id, "module": session.module}
-                 | ({"planned": True} if planned else {}))
-    return booking
+        so.attributes.set_committed_value(enrolment, "bookings", [*enrolment.bookings, *made])
+    for booking, seat in zip(made, seats, strict=True):
+        # Booked into a session they were waiting for: their place on its list is done.
+        if seat.waiting:
+            db.session.execute(
+                sa.update(WaitlistEntry)
+                .where(WaitlistEntry.session_id == seat.session.id,
+                       WaitlistEntry.enrolment_id == enrolment.id,
+                       WaitlistEntry.removed_at.is_(None))
+                .values(removed_at=now, removed_code="booked", booking_id=booking.id,
+                        removed_reason="Booked into this session."))
+    outbox.invite(made)
+    audit.record_each(actor, "create", "booking", [
+        (booking.id, enrolment.case_id,
+         {"session_id": booking.session_id, "module": booking.module}
+         | ({"planned": True} if planned else {}))
+        for booking in made])
+    return made
 
 
 def book(actor: Actor, enrolment_id: int, session_id: int) -> Booking:

@@ -31,9 +31,8 @@ from diversion.domain.vocabulary import BookingStatus, Role, SessionStatus
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound, waitlist
-from diversion.services.bookings import book_locked, cancel_locked, lock_enrolments
+from diversion.services.bookings import book_all_locked, cancel_locked, lock_enrolments
 from diversion.services.facts import (
-    booking_facts,
     booking_facts_for,
     enrolment_facts,
     session_facts,
@@ -168,12 +167,8 @@ def _book_plan(actor: Actor, want: _Wanted, found: Replan) -> list[Booking]:
                           requested_by=actor.email)
         facts = dataclasses.replace(
             facts, bookings=tuple(b for b in facts.bookings if b.id not in found.release))
-    made = []
-    for session in found.sessions:
-        booking = book_locked(actor, want.enrolment, session.id, facts=facts, planned=True)
-        facts = dataclasses.replace(facts, bookings=(*facts.bookings, booking_facts(booking)))
-        made.append(booking)
-    return made
+    return book_all_locked(actor, want.enrolment, [s.id for s in found.sessions],
+                           facts=facts, planned=True)
 
 
 def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, SessionFacts]]:

@@ -30,11 +30,11 @@ from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, InvalidInput, audit, outbox, progress, waitlist
 from diversion.services.bookings import (
-    book_locked,
+    book_all_locked,
     bookings_of,
     cancel_locked,
 )
-from diversion.services.facts import booking_facts, enrolment_facts, session_facts
+from diversion.services.facts import enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 from diversion.services.sessions import (
     check_capacity,
@@ -110,11 +110,7 @@ def replan_locked(actor: Actor, enrolment: Enrolment, modules: list[int], *,
             cancel_locked(booking, reason=reason, requested_by=actor.email)
         kept = tuple(b for b in facts.bookings if b.id not in found.release)
         facts = dataclasses.replace(facts, bookings=kept)
-        made = []
-        for session in found.sessions:
-            booking = book_locked(actor, enrolment, session.id, facts=facts)
-            facts = dataclasses.replace(facts, bookings=(*facts.bookings, booking_facts(booking)))
-            made.append(booking)
+        made = book_all_locked(actor, enrolment, [s.id for s in found.sessions], facts=facts)
     return made, released
 
 
