@@ -523,7 +523,8 @@ class Flag(Model):
         _one_of("status", FlagStatus, name="ck_flags_status"),
         # The sweep raises a flag once per cause, however often it runs.
         sa.UniqueConstraint("enrolment_id", "cause", name="uq_flags_enrolment_cause"),
-        sa.Index("ix_flags_status_raised", "status", "raised_at"),
+        # The queue walks open flags oldest first and stops at the end of its page.
+        sa.Index("ix_flags_status_raised_id", "status", "raised_at", "id"),
     )
 
 
