@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -150,6 +151,30 @@ def _stats(prefix: str) -> dict:
     return endpoints
 
 
+def _sign_in(port: int, made: dict) -> dict[str, dict[str, str]]:
+    """Sign every staff account in once, as at the start of a working day: its cookies."""
+    import requests
+
+    signed_in = {}
+    accounts = [*made["coordinators"], *(force["officer"] for force in made["forces"])]
+    for email, password in accounts:
+        browser = requests.Session()
+        base = f"http://127.0.0.1:{port}"
+        form = browser.get(f"{base}/login", timeout=60).text
+        done = browser.post(f"{base}/login", timeout=60, allow_redirects=False, data={
+            "email": email, "password": password, "csrf_token": _csrf(form)})
+        if done.status_code != 302:
+            raise RuntimeError(f"signing in {email} answered {done.status_code}")
+        signed_in[email] = browser.cookies.get_dict()
+    return signed_in
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                      r'name="csrf_token" value="([^"]+)"', page)
+    return (found.group(1) or found.group(2)) if found else ""
+
+
 def step(url: str, fixture_path: str, scale: float) -> dict:
     port = _free_port()
     server = _gunicorn("wsgi:app", port, {"DATABASE_URL": url, "RATELIMIT_DISABLED": "1",
@@ -158,6 +183,9 @@ def step(url: str, fixture_path: str, scale: float) -> dict:
     out = tempfile.mkdtemp(prefix="mixed-")
     try:
         _warm(port, "/login", "GET")
+        made = json.loads(Path(fixture_path).read_text())
+        sessions_path = f"{out}/sessions.json"
+        Path(sessions_path).write_text(json.dumps(_sign_in(port, made)))
         db_cpu, web_cpu = _cpu_seconds(_is_postgres), _cpu_seconds(_children_of(server.pid))
         began = time.perf_counter()
         done = subprocess.run(
@@ -165,7 +193,8 @@ def step(url: str, fixture_path: str, scale: float) -> dict:
              "--headless", "--host", f"http://127.0.0.1:{port}", "-u", str(users),
              "-r", "25", "--run-time", f"{SECONDS + users // 25 + 5}s", "--reset-stats",
              "--only-summary", "--csv", f"{out}/step", "--loglevel", "ERROR"],
-            env={**os.environ, "MIXED_FIXTURE": fixture_path, "MIXED_SCALE": str(scale),
+            env={**os.environ, "MIXED_FIXTURE": fixture_path, "MIXED_SESSIONS": sessions_path,
+                 "MIXED_SCALE": str(scale),
                  "MIXED_FEED_USERS": str(FEED_USERS), "MIXED_FEED_PACE": str(FEED_PACE_S)},
             cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - began
