@@ -151,7 +151,7 @@ def _stats(prefix: str) -> dict:
     return endpoints
 
 
-def _sign_in(port: int, made: dict) -> dict[str, dict[str, str]]:
+def _sign_in(port: int, made: dict) -> dict[str, list[dict]]:
     """Sign every staff account in once, as at the start of a working day: its cookies."""
     import requests
 
@@ -165,7 +165,9 @@ def _sign_in(port: int, made: dict) -> dict[str, dict[str, str]]:
             "email": email, "password": password, "csrf_token": _csrf(form)})
         if done.status_code != 302:
             raise RuntimeError(f"signing in {email} answered {done.status_code}")
-        signed_in[email] = browser.cookies.get_dict()
+        # Domain and path too, so the cookie the server sets later replaces this one.
+        signed_in[email] = [{"name": c.name, "value": c.value, "domain": c.domain,
+                             "path": c.path} for c in browser.cookies]
     return signed_in
 
 
