@@ -171,6 +171,40 @@ def _sign_in(port: int, made: dict) -> dict[str, list[dict]]:
     return signed_in
 
 
+def _warm_pages(port: int, made: dict, signed_in: dict[str, list[dict]]) -> None:
+    """Serve each kind of page a few times on every worker before the clock starts.
+
+    A production worker has compiled its templates and statements long before; the
+    first of each in a fresh worker costs many times a warm one.
+    """
+    import requests
+
+    base = f"http://127.0.0.1:{port}"
+    force = made["forces"][0]
+    visits = [
+        (made["coordinators"][0][0], ["/coordinator/sessions",
+                                      f"/coordinator/sessions/{made['sessions'][0]}",
+                                      f"/coordinator/participants/{made['enrolments'][0]}",
+                                      "/coordinator/participants"]),
+        (force["officer"][0], ["/cases/enrolments", "/cases/enrolments?status=enrolled",
+                               "/cases/dashboard", f"/cases/enrolments/{force['enrolments'][0]}",
+                               f"/cases/enrolments/{force['flagged'][0]}/referral-summary"]),
+    ]
+    for _ in range(3 * WORKERS):
+        for email, paths in visits:
+            browser = requests.Session()
+            for cookie in signed_in[email]:
+                browser.cookies.set(cookie["name"], cookie["value"],
+                                    domain=cookie["domain"], path=cookie["path"])
+            for path in paths:
+                browser.get(f"{base}{path}", timeout=60)
+        officer = {"Authorization": f"Bearer {force['officer_token']}"}
+        for path in ("/api/v1/enrolments?status=enrolled", "/api/v1/flags",
+                     f"/api/v1/enrolments/{force['enrolments'][0]}"):
+            requests.get(f"{base}{path}", headers=officer, timeout=60)
+        requests.get(f"{base}/calendar/{made['feeds'][0]}.ics", timeout=60)
+
+
 def _csrf(page: str) -> str:
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                       r'name="csrf_token" value="([^"]+)"', page)
@@ -187,7 +221,9 @@ def step(url: str, fixture_path: str, scale: float) -> dict:
         _warm(port, "/login", "GET")
         made = json.loads(Path(fixture_path).read_text())
         sessions_path = f"{out}/sessions.json"
-        Path(sessions_path).write_text(json.dumps(_sign_in(port, made)))
+        signed_in = _sign_in(port, made)
+        Path(sessions_path).write_text(json.dumps(signed_in))
+        _warm_pages(port, made, signed_in)
         db_cpu, web_cpu = _cpu_seconds(_is_postgres), _cpu_seconds(_children_of(server.pid))
         began = time.perf_counter()
         done = subprocess.run(
