@@ -135,8 +135,7 @@ def weeks_without_a_place(
     found = []
     for week in weeks_checked(rules, start_date=start_date, core_deadline=core_deadline,
                               until=until):
-        moment = _week_opens(rules, week)
-        ends = min(rules.day_ends(week + timedelta(days=6)), rules.day_ends(core_deadline))
+        moment, ends = week_bounds(rules, week, core_deadline)
         in_week = ordered[bisect_left(starts, moment):bisect_left(starts, ends)]
         gap = _week(rules, week, moment, start_date, core_deadline, bookings, in_week, own)
         if gap is not None:
@@ -159,6 +158,16 @@ def weeks_checked(
         weeks.append(week)
         week += timedelta(days=7)
     return weeks
+
+
+def week_bounds(rules: ProgrammeRules, week: date, core_deadline: date
+                ) -> tuple[datetime, datetime]:
+    """Return when a programme week opens and when it ends (the last ends at the deadline).
+
+    Only sessions starting after it opens and before it ends count for that week.
+    """
+    return (_week_opens(rules, week),
+            min(rules.day_ends(week + timedelta(days=6)), rules.day_ends(core_deadline)))
 
 
 def _week_opens(rules: ProgrammeRules, week: date) -> datetime:

@@ -7,7 +7,7 @@ summary writes every time and module with.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -21,6 +21,7 @@ from diversion.domain.referral import (
     modules_in_words,
     moves,
     replacement,
+    week_bounds,
     weeks_checked,
     weeks_without_a_place,
 )
@@ -233,16 +234,23 @@ def _weeks(enrolment: Enrolment, records: list[BookingRecord], until: datetime) 
                             core_deadline=enrolment.core_deadline, until=until)
     if not checked:
         return {"items": [], "checked": {"count": 0, "from": None, "to": None}}
-    s = CourseSession.__table__.c
-    rows = db.session.execute(
-        sa.select(s.id, s.module, s.starts_at, s.status, s.capacity, s.booked)
-        .where(s.programme_id == enrolment.programme_id, s.module != FOLLOW_UP,
-               s.starts_at >= rules.day_ends(enrolment.start_date - timedelta(days=1)),
-               s.starts_at < rules.day_ends(enrolment.core_deadline))
-    )
-    found = weeks_without_a_place(
-        rules, start_date=enrolment.start_date, core_deadline=enrolment.core_deadline,
-        bookings=records, sessions=[session_facts(r) for r in rows], until=until)
+    bounds = [week_bounds(rules, week, enrolment.core_deadline) for week in checked]
+
+    def judge(sessions: sa.Select) -> list:
+        return weeks_without_a_place(
+            rules, start_date=enrolment.start_date, core_deadline=enrolment.core_deadline,
+            bookings=records, sessions=[session_facts(r) for r in db.session.execute(sessions)],
+            until=until)
+
+    # A week with a place is settled by one session that passes, and nationally
+    # thousands of sessions fall in a participant's weeks. So the rules first see the
+    # earliest few sessions with a free place of each module each week; only a week
+    # none of those settles is judged again on every one of its sessions, which is
+    # what the summary reports for it.
+    maybe = {w.week_start for w in judge(_earliest_free(enrolment.programme_id, bounds))}
+    unsettled = [b for w, b in zip(checked, bounds, strict=True) if w in maybe]
+    found = [w for w in judge(_sessions_in(enrolment.programme_id, unsettled))
+             if w.week_start in maybe] if maybe else []
     return {
         "items": [{"week_start": iso(w.week_start), "week_start_text": day(w.week_start),
                    "modules": list(w.modules), "refusals": list(w.refusals),
@@ -254,6 +262,34 @@ def _weeks(enrolment: Enrolment, records: list[BookingRecord], until: datetime) 
         "checked": {"count": len(checked), "from": iso(checked[0]),
                     "to": iso(checked[-1])},
     }
+
+
+EARLIEST_FREE = 3
+_SESSION = CourseSession.__table__.c
+_FACTS = (_SESSION.id, _SESSION.module, _SESSION.starts_at, _SESSION.status,
+          _SESSION.capacity, _SESSION.booked)
+
+
+def _earliest_free(programme_id: int, bounds: list[tuple[datetime, datetime]]) -> sa.Select:
+    """The first few sessions with a free place of each core module in each week."""
+    s = _SESSION
+    week = sa.case(*((s.starts_at < ends, n) for n, (_, ends) in enumerate(bounds)))
+    ranked = (
+        sa.select(*_FACTS, sa.func.row_number().over(
+            partition_by=(s.module, week), order_by=(s.starts_at, s.id)).label("nth"))
+        .where(s.programme_id == programme_id, s.module != FOLLOW_UP,
+               s.status == SessionStatus.SCHEDULED, s.booked < s.capacity,
+               s.starts_at > bounds[0][0], s.starts_at < bounds[-1][1])
+        .subquery())
+    return sa.select(*(ranked.c[c.name] for c in _FACTS)).where(ranked.c.nth <= EARLIEST_FREE)
+
+
+def _sessions_in(programme_id: int, bounds: list[tuple[datetime, datetime]]) -> sa.Select:
+    """Every core session in the given weeks, whatever its places."""
+    s = _SESSION
+    return sa.select(*_FACTS).where(
+        s.programme_id == programme_id, s.module != FOLLOW_UP,
+        sa.or_(*(sa.and_(s.starts_at > opens, s.starts_at < ends) for opens, ends in bounds)))
 
 
 def _headline(cancelled, moved, weeks, excused, extensions) -> list[str]:

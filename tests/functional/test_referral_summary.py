@@ -6,8 +6,11 @@ import re
 import subprocess
 from html import unescape
 
+from diversion import clock
 from diversion.extensions import db
 from diversion.models import AuditEvent
+from tests.conftest import Api, case_body, make_token
+from tests.functional.conftest import VENUE
 
 
 def _summary(referred) -> dict:
@@ -185,3 +188,57 @@ def test_the_page_puts_the_services_record_first_in_words(client, referred, logi
     assert "Failed Friday 8 January 2027 at 10am: never delivered" in page
     assert "Absent (unexcused)" in page
     assert "absent_unexcused" not in page and "+00:00" not in page
+
+
+# ---- a week is judged on every session it holds ------------------------------------------
+
+def _week_after_module_one(client, *, last_one_full: bool) -> list[dict]:
+    """Module 1 on Friday 8 January; in the next week three module 2 sessions too soon
+    after it, all with free places, and one on Friday 15 January that fits."""
+    clock.set_now("2027-01-04T09:00:00+00:00")
+    officer = Api(client, make_token(role="case_officer"))
+    coordinator = Api(client, make_token(role="coordinator", force=None))
+    venue = coordinator.post("/venues", VENUE).get_json()
+
+    def publish(module, starts_at, capacity=10):
+        response = coordinator.post("/sessions", {
+            "programme_id": 1, "module": module, "starts_at": starts_at,
+            "venue_id": venue["id"], "capacity": capacity})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    case = officer.post("/cases", case_body(reference="MET/78")).get_json()
+    enrolment = officer.post(f"/cases/{case['id']}/enrolment",
+                             {"programme_id": 1, "start_date": "2027-01-04"}).get_json()
+    first = publish(1, "2027-01-08T18:00:00")
+    for day in (11, 12, 13):
+        publish(2, f"2027-01-{day}T18:00:00")
+    fits = publish(2, "2027-01-15T18:00:00", capacity=1)
+    booked = coordinator.post(f"/enrolments/{enrolment['id']}/bookings",
+                              {"session_id": first["id"]}).get_json()
+    if last_one_full:
+        other = officer.post("/cases", case_body(reference="MET/79")).get_json()
+        someone = officer.post(f"/cases/{other['id']}/enrolment",
+                               {"programme_id": 1, "start_date": "2027-01-04"}).get_json()
+        for session in (first, fits):
+            taken = coordinator.post(f"/enrolments/{someone['id']}/bookings",
+                                     {"session_id": session["id"]})
+            assert taken.status_code == 201, taken.get_json()
+    clock.set_now("2027-01-08T19:45:00+00:00")
+    assert coordinator.put(f"/bookings/{booked['id']}/attendance",
+                           {"outcome": "attended"}).status_code == 200
+    clock.set_now("2027-01-19T09:00:00+00:00")
+    response = officer.get(f"/enrolments/{enrolment['id']}/referral-summary")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["service_record"]["weeks_without_a_place"]
+
+
+def test_a_week_with_one_session_that_fits_is_not_a_week_without_a_place(client):
+    weeks = _week_after_module_one(client, last_one_full=False)
+    assert "2027-01-11" not in [w["week_start"] for w in weeks]
+
+
+def test_a_week_whose_every_session_is_refused_gives_every_reason(client):
+    weeks = _week_after_module_one(client, last_one_full=True)
+    [week] = [w for w in weeks if w["week_start"] == "2027-01-11"]
+    assert week["by_module"][0] == {"module": 2, "refusals": ["session_full", "spacing"]}
