@@ -166,6 +166,10 @@ def rows(results: dict) -> list[dict]:
                 floor=t["bare_flask"]["per_second"], unit="/s")
             add(f"booking request p95, 32 clients {tag}", t["booking"]["p95_ms"],
                 "<= 100 ms", t["booking"]["p95_ms"] <= 100, unit="ms")
+            # With 32 clients and no think time a request waits for the 31 before it,
+            # so the bare endpoint's own p95 is where the booking's p95 could be at best.
+            add(f"bare endpoint request p95, 32 clients {tag}", t["bare_flask"]["p95_ms"],
+                "- (reported)", True, unit="ms")
             add(f"booking requests/s, refusals included, vs the bare endpoint {tag}",
                 t["booking"]["per_second"], "- (reported)", True,
                 floor=t["bare_flask"]["per_second"], unit="/s")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from diversion.domain.dates import format_date
 from diversion.domain.errors import RuleViolation
@@ -43,10 +45,21 @@ class EnrolmentFacts:
     follow_up_window: tuple[date, date] | None
     bookings: tuple[BookingFacts, ...] = ()
 
+    # Worked out once per enrolment: a page judges one enrolment against every
+    # session that could fit, nationally well over a thousand.
+    @cached_property
+    def attended(self) -> frozenset[int]:
+        return frozenset(b.module for b in self.bookings if b.status == BookingStatus.ATTENDED)
 
-def attended_modules(enrolment: EnrolmentFacts) -> set[int]:
+    @cached_property
+    def active_core(self) -> tuple[BookingFacts, ...]:
+        return tuple(b for b in self.bookings
+                     if b.status in HOLDS_MODULE and b.module != FOLLOW_UP)
+
+
+def attended_modules(enrolment: EnrolmentFacts) -> frozenset[int]:
     """Return the modules (FOLLOW_UP included) the enrolment has attended."""
-    return {b.module for b in enrolment.bookings if b.status == BookingStatus.ATTENDED}
+    return enrolment.attended
 
 
 def booked_modules(enrolment: EnrolmentFacts) -> set[int]:
@@ -169,15 +182,14 @@ def _check_core(rules: ProgrammeRules, enrolment: EnrolmentFacts, session: Sessi
             f"This session on {format_date(on)} is after the core deadline "
             f"({format_date(enrolment.core_deadline)}).",
         )
-    active_core = [b for b in enrolment.bookings
-                   if b.status in HOLDS_MODULE and b.module != FOLLOW_UP]
+    active_core = enrolment.active_core
     if rules.modules_in_order:
         _check_order(rules, active_core, session)
     _check_spacing(rules, active_core, session, on)
 
 
 def _check_order(
-    rules: ProgrammeRules, active_core: list[BookingFacts], session: SessionFacts
+    rules: ProgrammeRules, active_core: Sequence[BookingFacts], session: SessionFacts
 ) -> None:
     k = session.module
     for m in range(1, k):
@@ -197,7 +209,7 @@ def _check_order(
 
 
 def _check_spacing(
-    rules: ProgrammeRules, active_core: list[BookingFacts], session: SessionFacts, on: date
+    rules: ProgrammeRules, active_core: Sequence[BookingFacts], session: SessionFacts, on: date
 ) -> None:
     minimum = rules.min_days_between_sessions
     for b in active_core:
