@@ -1,6 +1,5 @@
 """Production web server settings: ``gunicorn wsgi:app`` (this file is read by default)."""
 
-import gc
 import multiprocessing
 import os
 import tempfile
@@ -46,20 +45,10 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Keep the garbage collector off what a worker holds for its whole life.
+    """Once a worker has loaded the app, keep the garbage collector off it."""
+    from diversion.memory import freeze_long_lived
 
-    The app, its templates, mappers and compiled statements are never garbage, yet
-    every full collection would walk them all again, and a page that loads a few
-    hundred rows allocates enough objects to set off many collections. Frozen, they
-    are skipped; and collections come less often.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-# Python's defaults are (700, 10, 10).
-GC_THRESHOLDS = (5000, 20, 100)
+    freeze_long_lived()
 
 
 def child_exit(server, worker):

@@ -18,6 +18,7 @@ from flask import Flask
 
 from diversion.domain.vocabulary import LONDON
 from diversion.jobs import tasks
+from diversion.memory import freeze_long_lived
 
 log = logging.getLogger(__name__)
 # Interval runs start on multiples of the interval since the Unix epoch, the
@@ -90,6 +91,7 @@ def run(app: Flask) -> None:
     # two lines per look would bury the runs that did something (logged above).
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = build(app)
+    freeze_long_lived()
     scheduler.start()
     try:
         received = signal.sigwait(STOP_SIGNALS)
