@@ -21,7 +21,7 @@ from diversion.domain.choices import choices, last_day
 from diversion.domain.vocabulary import SessionStatus
 from diversion.extensions import db
 from diversion.models import CourseSession, Enrolment
-from diversion.services.facts import enrolment_facts, session_facts
+from diversion.services.facts import SESSION_FACT_COLUMNS, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 
 
@@ -58,8 +58,7 @@ def booking_choices(enrolment: Enrolment, modules: list[int], *,
     found: list[sa.Row] = []
     if last_days:
         found = list(db.session.execute(
-            sa.select(CourseSession.id, CourseSession.module, CourseSession.starts_at,
-                      CourseSession.status, CourseSession.capacity, CourseSession.booked)
+            sa.select(*SESSION_FACT_COLUMNS)
             .where(CourseSession.programme_id == enrolment.programme_id,
                    CourseSession.module.in_(modules),
                    CourseSession.status == SessionStatus.SCHEDULED,

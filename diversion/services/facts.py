@@ -10,6 +10,10 @@ from diversion.domain.booking import BookingFacts, EnrolmentFacts, SessionFacts
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment
 
+# The columns a session's facts are read from, for statements that read plain rows.
+SESSION_FACT_COLUMNS = (CourseSession.id, CourseSession.module, CourseSession.starts_at,
+                        CourseSession.status, CourseSession.capacity, CourseSession.booked)
+
 
 def session_facts(session: CourseSession | sa.Row) -> SessionFacts:
     """A session as the rules see it, from the model or from a row with its columns."""

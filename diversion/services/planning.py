@@ -33,6 +33,7 @@ from diversion.models import Booking, CourseSession, Enrolment
 from diversion.services import Actor, NotFound, waitlist
 from diversion.services.bookings import book_all_locked, cancel_locked, lock_enrolments
 from diversion.services.facts import (
+    SESSION_FACT_COLUMNS,
     booking_facts_for,
     enrolment_facts,
     session_facts,
@@ -182,10 +183,7 @@ def _open_sessions(wanted: list[_Wanted], now: datetime) -> dict[int, dict[int, 
         # batch's own future bookings is in them.
         held = {b.session_id for w in wants for b in w.facts.bookings
                 if b.status == BookingStatus.BOOKED and b.starts_at > now}
-        query = sa.select(
-            CourseSession.id, CourseSession.module, CourseSession.starts_at,
-            CourseSession.status, CourseSession.capacity, CourseSession.booked,
-        ).where(
+        query = sa.select(*SESSION_FACT_COLUMNS).where(
             CourseSession.programme_id == programme_id,
             CourseSession.status == SessionStatus.SCHEDULED,
             CourseSession.starts_at > now,

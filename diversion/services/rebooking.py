@@ -34,7 +34,7 @@ from diversion.services.bookings import (
     bookings_of,
     cancel_locked,
 )
-from diversion.services.facts import enrolment_facts, session_facts
+from diversion.services.facts import SESSION_FACT_COLUMNS, enrolment_facts, session_facts
 from diversion.services.programmes import rules_for
 from diversion.services.sessions import (
     check_capacity,
@@ -117,8 +117,7 @@ def replan_locked(actor: Actor, enrolment: Enrolment, modules: list[int], *,
 def _open_sessions(enrolment: Enrolment, now: datetime) -> list[SessionFacts]:
     """The programme's sessions still to come, as the rules see them, full ones included."""
     rows = db.session.execute(
-        sa.select(CourseSession.id, CourseSession.module, CourseSession.starts_at,
-                  CourseSession.status, CourseSession.capacity, CourseSession.booked)
+        sa.select(*SESSION_FACT_COLUMNS)
         .where(CourseSession.programme_id == enrolment.programme_id,
                CourseSession.status == SessionStatus.SCHEDULED,
                CourseSession.starts_at > now)

@@ -35,7 +35,7 @@ from diversion.domain.vocabulary import (
 )
 from diversion.extensions import db
 from diversion.models import Booking, CourseSession, Enrolment, Extension, OutboxMessage
-from diversion.services.facts import session_facts
+from diversion.services.facts import SESSION_FACT_COLUMNS, session_facts
 from diversion.services.programmes import rules_for
 
 PLACES_AS_RECORDED = (
@@ -265,29 +265,27 @@ def _weeks(enrolment: Enrolment, records: list[BookingRecord], until: datetime) 
 
 
 EARLIEST_FREE = 3
-_SESSION = CourseSession.__table__.c
-_FACTS = (_SESSION.id, _SESSION.module, _SESSION.starts_at, _SESSION.status,
-          _SESSION.capacity, _SESSION.booked)
 
 
 def _earliest_free(programme_id: int, bounds: list[tuple[datetime, datetime]]) -> sa.Select:
     """The first few sessions with a free place of each core module in each week."""
-    s = _SESSION
+    s = CourseSession
     week = sa.case(*((s.starts_at < ends, n) for n, (_, ends) in enumerate(bounds)))
     ranked = (
-        sa.select(*_FACTS, sa.func.row_number().over(
+        sa.select(*SESSION_FACT_COLUMNS, sa.func.row_number().over(
             partition_by=(s.module, week), order_by=(s.starts_at, s.id)).label("nth"))
         .where(s.programme_id == programme_id, s.module != FOLLOW_UP,
                s.status == SessionStatus.SCHEDULED, s.booked < s.capacity,
                s.starts_at > bounds[0][0], s.starts_at < bounds[-1][1])
         .subquery())
-    return sa.select(*(ranked.c[c.name] for c in _FACTS)).where(ranked.c.nth <= EARLIEST_FREE)
+    return sa.select(*(ranked.c[c.key] for c in SESSION_FACT_COLUMNS)).where(
+        ranked.c.nth <= EARLIEST_FREE)
 
 
 def _sessions_in(programme_id: int, bounds: list[tuple[datetime, datetime]]) -> sa.Select:
     """Every core session in the given weeks, whatever its places."""
-    s = _SESSION
-    return sa.select(*_FACTS).where(
+    s = CourseSession
+    return sa.select(*SESSION_FACT_COLUMNS).where(
         s.programme_id == programme_id, s.module != FOLLOW_UP,
         sa.or_(*(sa.and_(s.starts_at > opens, s.starts_at < ends) for opens, ends in bounds)))
 
